@@ -1,0 +1,289 @@
+//! The Azure Resource Manager client: list calls with `nextLink` paging, over one pipeline.
+//!
+//! Wire types here are this crate's own and read only the fields Safehold uses; unknown fields
+//! are ignored so newer api-versions keep working.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use azure_core::credentials::TokenCredential;
+use azure_core::http::policies::Policy;
+use azure_core::http::policies::auth::BearerTokenAuthorizationPolicy;
+use azure_core::http::{Context, Method, Pipeline, PipelineSendOptions, RawResponse, Request, Url};
+use safehold_core::inventory::{RecoveryVault, Subscription, resource_id_segment};
+use safehold_core::ports::ArmApi;
+use safehold_core::{Error, ErrorCode};
+use serde::Deserialize;
+
+use crate::cloud::Cloud;
+use crate::errors::{code_for_status, from_azure, suggestion_for_arm_code};
+
+const SUBSCRIPTIONS_API: &str = "2022-12-01";
+const RECOVERY_SERVICES_API: &str = "2024-04-01";
+/// A bound on `nextLink` chains, so a service that keeps answering with links cannot loop us.
+const MAX_PAGES: usize = 10_000;
+
+/// ARM over an azure_core pipeline with a bearer-token policy.
+pub struct ArmClient {
+    pipeline: Pipeline,
+    endpoint: Url,
+    service: String,
+}
+
+#[derive(Deserialize)]
+struct Page<T> {
+    #[serde(default = "Vec::new")]
+    value: Vec<T>,
+    #[serde(rename = "nextLink")]
+    next_link: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SubscriptionWire {
+    subscription_id: String,
+    display_name: Option<String>,
+    state: Option<String>,
+    tenant_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct VaultWire {
+    id: String,
+    name: String,
+    location: Option<String>,
+    sku: Option<SkuWire>,
+    properties: Option<VaultPropertiesWire>,
+}
+
+#[derive(Deserialize)]
+struct SkuWire {
+    name: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct VaultPropertiesWire {
+    provisioning_state: Option<String>,
+    redundancy_settings: Option<RedundancyWire>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RedundancyWire {
+    standard_tier_storage_redundancy: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ErrorEnvelope {
+    error: Option<ErrorBody>,
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    code: Option<String>,
+    message: Option<String>,
+}
+
+impl ArmClient {
+    /// A client for `cloud`'s ARM endpoint, authorised by `credential`.
+    pub fn new(cloud: &Cloud, credential: Arc<dyn TokenCredential>) -> Result<Self, Error> {
+        let options = crate::http::client_options(cloud)?;
+        let auth: Arc<dyn Policy> = Arc::new(BearerTokenAuthorizationPolicy::new(
+            credential,
+            [cloud.arm_scope()],
+        ));
+        let pipeline = Pipeline::new(
+            Some(env!("CARGO_PKG_NAME")),
+            Some(env!("CARGO_PKG_VERSION")),
+            options,
+            Vec::new(),
+            vec![auth],
+            None,
+        );
+        Ok(Self {
+            pipeline,
+            endpoint: cloud.arm_endpoint.clone(),
+            service: format!("Azure Resource Manager ({})", cloud.name),
+        })
+    }
+
+    fn url(&self, path: &str, api_version: &str) -> Result<Url, Error> {
+        let mut url = self.endpoint.join(path).map_err(|e| {
+            Error::new(
+                ErrorCode::InvalidInput,
+                format!("'{path}' is not a valid resource path."),
+            )
+            .with_source(e)
+        })?;
+        url.query_pairs_mut()
+            .append_pair("api-version", api_version);
+        Ok(url)
+    }
+
+    /// GETs `url` and returns the body of a 2xx answer, or the classified ARM error.
+    async fn get(&self, url: Url) -> Result<RawResponse, Error> {
+        let mut request = Request::new(url, Method::Get);
+        let response = self
+            .pipeline
+            .send(
+                &Context::new(),
+                &mut request,
+                Some(PipelineSendOptions {
+                    skip_checks: true,
+                    ..Default::default()
+                }),
+            )
+            .await
+            .map_err(|e| from_azure(e, &self.service))?;
+        if response.status().is_success() {
+            Ok(response)
+        } else {
+            Err(self.error_from(&response))
+        }
+    }
+
+    fn error_from(&self, response: &RawResponse) -> Error {
+        let status = response.status();
+        let request_id = ["x-ms-correlation-request-id", "x-ms-request-id"]
+            .into_iter()
+            .find_map(|h| {
+                response
+                    .headers()
+                    .get_optional_string(&azure_core::http::headers::HeaderName::from_static(h))
+            });
+        let body: Option<ErrorBody> = serde_json::from_slice::<ErrorEnvelope>(response.body())
+            .ok()
+            .and_then(|e| e.error);
+        let (arm_code, arm_message) = body.map(|b| (b.code, b.message)).unwrap_or((None, None));
+        let code = code_for_status(status);
+        let message = match (&arm_code, &arm_message) {
+            (Some(c), Some(m)) => format!("{} refused the request ({c}): {m}", self.service),
+            (Some(c), None) => format!("{} refused the request ({c}).", self.service),
+            _ => format!("{} answered HTTP {}.", self.service, u16::from(status)),
+        };
+        let mut error = Error::new(code, message).with_request_id(request_id);
+        if let Some(suggestion) = arm_code.as_deref().and_then(suggestion_for_arm_code) {
+            error = error.with_suggestion(suggestion);
+        }
+        error
+    }
+
+    /// Follows `nextLink`s from `first` and collects every item.
+    async fn list_all<T: serde::de::DeserializeOwned>(&self, first: Url) -> Result<Vec<T>, Error> {
+        let mut items = Vec::new();
+        let mut next = Some(first);
+        let mut pages = 0;
+        while let Some(url) = next.take() {
+            pages += 1;
+            if pages > MAX_PAGES {
+                return Err(Error::new(
+                    ErrorCode::Internal,
+                    format!(
+                        "{} kept returning more pages than Safehold accepts.",
+                        self.service
+                    ),
+                ));
+            }
+            let response = self.get(url).await?;
+            let page: Page<T> = serde_json::from_slice(response.body()).map_err(|e| {
+                Error::new(
+                    ErrorCode::Internal,
+                    format!("{} sent a list Safehold could not read.", self.service),
+                )
+                .with_source(e)
+            })?;
+            items.extend(page.value);
+            if let Some(link) = page.next_link.filter(|l| !l.is_empty()) {
+                next = Some(self.next_link(&link)?);
+            }
+        }
+        Ok(items)
+    }
+
+    /// A `nextLink` must stay on the same origin: the bearer token must never be sent elsewhere.
+    fn next_link(&self, link: &str) -> Result<Url, Error> {
+        let url = Url::parse(link).map_err(|e| {
+            Error::new(
+                ErrorCode::Internal,
+                format!("{} sent an unreadable nextLink.", self.service),
+            )
+            .with_source(e)
+        })?;
+        if url.origin() != self.endpoint.origin() {
+            return Err(Error::new(
+                ErrorCode::Internal,
+                format!(
+                    "{} sent a nextLink to another host; Safehold did not follow it.",
+                    self.service
+                ),
+            ));
+        }
+        Ok(url)
+    }
+}
+
+#[async_trait]
+impl ArmApi for ArmClient {
+    #[tracing::instrument(skip_all)]
+    async fn list_subscriptions(&self) -> Result<Vec<Subscription>, Error> {
+        let url = self.url("/subscriptions", SUBSCRIPTIONS_API)?;
+        let wires: Vec<SubscriptionWire> = self.list_all(url).await?;
+        Ok(wires
+            .into_iter()
+            .map(|w| Subscription {
+                display_name: w.display_name.unwrap_or_else(|| w.subscription_id.clone()),
+                state: w.state.unwrap_or_else(|| "Unknown".to_owned()),
+                tenant_id: w.tenant_id.unwrap_or_default(),
+                subscription_id: w.subscription_id,
+            })
+            .collect())
+    }
+
+    #[tracing::instrument(skip_all, fields(subscription_id = %subscription_id))]
+    async fn list_recovery_vaults(
+        &self,
+        subscription_id: &str,
+    ) -> Result<Vec<RecoveryVault>, Error> {
+        if subscription_id.is_empty()
+            || !subscription_id
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() || c == '-')
+        {
+            return Err(Error::new(
+                ErrorCode::InvalidInput,
+                format!("'{subscription_id}' is not a subscription id."),
+            )
+            .with_suggestion("Pick a subscription from the list."));
+        }
+        let path =
+            format!("/subscriptions/{subscription_id}/providers/Microsoft.RecoveryServices/vaults");
+        let wires: Vec<VaultWire> = self
+            .list_all(self.url(&path, RECOVERY_SERVICES_API)?)
+            .await?;
+        Ok(wires
+            .into_iter()
+            .map(|w| {
+                let properties = w.properties;
+                RecoveryVault {
+                    resource_group: resource_id_segment(&w.id, "resourceGroups")
+                        .unwrap_or_default()
+                        .to_owned(),
+                    subscription_id: resource_id_segment(&w.id, "subscriptions")
+                        .unwrap_or(subscription_id)
+                        .to_owned(),
+                    location: w.location.unwrap_or_default(),
+                    sku: w.sku.and_then(|s| s.name),
+                    provisioning_state: properties
+                        .as_ref()
+                        .and_then(|p| p.provisioning_state.clone()),
+                    storage_redundancy: properties
+                        .and_then(|p| p.redundancy_settings)
+                        .and_then(|r| r.standard_tier_storage_redundancy),
+                    name: w.name,
+                    id: w.id,
+                }
+            })
+            .collect())
+    }
+}

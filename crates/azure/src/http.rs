@@ -1,0 +1,56 @@
+//! The HTTP transport and client options shared by every Azure client.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use azure_core::cloud::{CloudConfiguration, CustomConfiguration};
+use azure_core::http::{ClientOptions, ExponentialRetryOptions, RetryOptions, Transport};
+use safehold_core::{Error, ErrorCode};
+
+use crate::cloud::Cloud;
+
+/// A reqwest client trusting the system roots plus the cloud's extra CA, if it has one.
+fn reqwest_client(cloud: &Cloud) -> Result<reqwest::Client, Error> {
+    let mut builder = reqwest::Client::builder()
+        .https_only(true)
+        .connect_timeout(Duration::from_secs(15))
+        .timeout(Duration::from_secs(120));
+    if let Some(pem) = &cloud.extra_trusted_ca_pem {
+        let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes()).map_err(|e| {
+            Error::new(
+                ErrorCode::Internal,
+                "The sandbox's CA certificate could not be read.",
+            )
+            .with_source(e)
+        })?;
+        builder = builder.tls_certs_merge(certs);
+    }
+    builder.build().map_err(|e| {
+        Error::new(ErrorCode::Internal, "The HTTPS client could not be set up.")
+            .with_suggestion("Restart Safehold; if it happens again, report it with the log file.")
+            .with_source(e)
+    })
+}
+
+/// Client options for any azure_core or azure_identity client talking to `cloud`.
+pub fn client_options(cloud: &Cloud) -> Result<ClientOptions, Error> {
+    let mut custom = CustomConfiguration::default();
+    custom.authority_host = cloud
+        .authority_host
+        .as_str()
+        .trim_end_matches('/')
+        .to_owned();
+    let cloud_config: CloudConfiguration = custom.into();
+    let retry = ExponentialRetryOptions {
+        max_retries: 4,
+        initial_delay: azure_core::time::Duration::milliseconds(500),
+        max_total_elapsed: azure_core::time::Duration::seconds(45),
+        ..ExponentialRetryOptions::default()
+    };
+    Ok(ClientOptions {
+        transport: Some(Transport::new(Arc::new(reqwest_client(cloud)?))),
+        cloud: Some(Arc::new(cloud_config)),
+        retry: RetryOptions::exponential(retry),
+        ..ClientOptions::default()
+    })
+}

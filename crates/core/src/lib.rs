@@ -1,0 +1,13 @@
+//! Safehold's domain: the nouns the product talks about, the error classification every layer
+//! shares, and the ports (traits) that services call.
+//!
+//! This crate does no I/O and depends on no HTTP, keyring or Tauri crate. The Azure adapter
+//! (`safehold-azure`) implements the ports; the desktop shell wires them together.
+#![deny(missing_docs)]
+
+pub mod cloud;
+pub mod error;
+pub mod inventory;
+pub mod ports;
+
+pub use error::{AppError, Error, ErrorCode, Result};

@@ -1,0 +1,123 @@
+//! The api-versions each API accepts. Like the real service, the sandbox accepts an API's
+//! whole published set (old and new) and rejects anything else.
+
+/// Where a version set belongs, which decides the error ARM gives for an unknown version.
+#[derive(Debug)]
+pub enum Kind {
+    /// ARM's own APIs (subscriptions, tenants): `InvalidApiVersionParameter`.
+    Platform,
+    /// A resource provider's type: `NoRegisteredProviderFound`.
+    ResourceProvider {
+        /// The resource type named in the error.
+        resource_type: &'static str,
+    },
+}
+
+/// The accepted versions of one API.
+#[derive(Debug)]
+pub struct Set {
+    /// Which error an unknown version gets.
+    pub kind: Kind,
+    /// Accepted versions.
+    pub versions: &'static [&'static str],
+}
+
+impl Set {
+    /// Whether `version` is accepted (case-insensitively, as `-Preview` is sometimes capitalised).
+    pub fn contains(&self, version: &str) -> bool {
+        self.versions
+            .iter()
+            .any(|v| v.eq_ignore_ascii_case(version))
+    }
+}
+
+/// `Microsoft.Resources` subscriptions.
+pub static SUBSCRIPTIONS: Set = Set {
+    kind: Kind::Platform,
+    versions: &[
+        "2014-04-01",
+        "2014-04-01-preview",
+        "2015-01-01",
+        "2015-11-01",
+        "2016-02-01",
+        "2016-06-01",
+        "2016-09-01",
+        "2017-05-10",
+        "2017-06-01",
+        "2017-08-01",
+        "2018-02-01",
+        "2018-05-01",
+        "2018-06-01",
+        "2018-08-01",
+        "2018-09-01",
+        "2019-03-01",
+        "2019-05-01",
+        "2019-06-01",
+        "2019-07-01",
+        "2019-08-01",
+        "2019-10-01",
+        "2019-11-01",
+        "2020-01-01",
+        "2020-06-01",
+        "2020-08-01",
+        "2020-10-01",
+        "2021-01-01",
+        "2021-04-01",
+        "2022-01-01",
+        "2022-09-01",
+        "2022-12-01",
+        "2023-07-01",
+        "2024-03-01",
+        "2024-07-01",
+        "2024-11-01",
+        "2025-01-01",
+        "2025-03-01",
+        "2025-04-01",
+    ],
+};
+
+/// `Microsoft.RecoveryServices/vaults`.
+pub static RECOVERY_SERVICES_VAULTS: Set = Set {
+    kind: Kind::ResourceProvider {
+        resource_type: "vaults",
+    },
+    versions: &[
+        "2016-06-01",
+        "2020-02-02",
+        "2020-10-01",
+        "2021-01-01",
+        "2021-02-10",
+        "2021-03-01",
+        "2021-04-01",
+        "2021-06-01",
+        "2021-07-01",
+        "2021-08-01",
+        "2021-11-01-preview",
+        "2022-01-01-preview",
+        "2022-01-31-preview",
+        "2022-02-01",
+        "2022-03-01",
+        "2022-04-01",
+        "2022-05-01",
+        "2022-08-01",
+        "2022-09-10",
+        "2022-10-01",
+        "2023-01-01",
+        "2023-02-01",
+        "2023-04-01",
+        "2023-06-01",
+        "2023-08-01",
+        "2024-01-01",
+        "2024-02-01",
+        "2024-04-01",
+        "2024-09-30-preview",
+        "2024-10-01",
+        "2025-01-01",
+        "2025-02-01",
+        "2025-08-01",
+        "2026-01-01",
+        "2026-02-01",
+        "2026-08-01",
+        "2026-11-01",
+    ],
+};

@@ -1,0 +1,374 @@
+//! Azure Resource Manager: authentication, api-version checks, routing and the error envelope.
+//!
+//! ARM matches paths case-insensitively (resource ids are case-insensitive), so requests are
+//! routed here by lower-cased segments rather than by axum's case-sensitive router. Every
+//! response carries ARM's request-tracking and rate-limit headers.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use crate::token::Rejection;
+use crate::{Shared, api_versions};
+
+/// An ARM error: a status plus the `{"error":{"code","message"}}` envelope.
+#[derive(Debug)]
+pub struct ArmError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    www_authenticate: Option<String>,
+}
+
+impl ArmError {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            www_authenticate: None,
+        }
+    }
+
+    fn unauthorized(state: &Shared, code: &'static str, message: String) -> Self {
+        let challenge = format!(
+            "Bearer authorization_uri=\"{}/{}\", error=\"invalid_token\", error_description=\"{}\"",
+            state.authority_host,
+            state.principal.tenant_id,
+            message.replace('"', "'")
+        );
+        Self {
+            www_authenticate: Some(challenge),
+            ..Self::new(StatusCode::UNAUTHORIZED, code, message)
+        }
+    }
+}
+
+impl IntoResponse for ArmError {
+    fn into_response(self) -> Response {
+        let mut response = (
+            self.status,
+            Json(json!({"error": {"code": self.code, "message": self.message}})),
+        )
+            .into_response();
+        response
+            .headers_mut()
+            .insert("x-ms-failure-cause", HeaderValue::from_static("gateway"));
+        if let Some(challenge) = self
+            .www_authenticate
+            .and_then(|c| HeaderValue::from_str(&c).ok())
+        {
+            response
+                .headers_mut()
+                .insert(axum::http::header::WWW_AUTHENTICATE, challenge);
+        }
+        response
+    }
+}
+
+type ArmResult = Result<Response, ArmError>;
+
+fn rfc3339(seconds: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(seconds)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| seconds.to_string())
+}
+
+fn authenticate(state: &Shared, headers: &HeaderMap) -> Result<(), ArmError> {
+    let header = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    state.tokens.check(header, &state.arm_audiences).map(drop).map_err(|rejection| match rejection {
+        Rejection::Missing => ArmError::unauthorized(
+            state,
+            "AuthenticationFailed",
+            "Authentication failed: the request has no 'Authorization' header. Send 'Authorization: Bearer <token>'.".into(),
+        ),
+        Rejection::NotBearer => ArmError::unauthorized(
+            state,
+            "AuthenticationFailed",
+            "Authentication failed: the 'Authorization' header does not hold a bearer token.".into(),
+        ),
+        Rejection::Invalid => ArmError::unauthorized(
+            state,
+            "InvalidAuthenticationToken",
+            "The access token is not valid: it is malformed, its signature does not verify, or another issuer signed it.".into(),
+        ),
+        Rejection::Expired { exp, now } => ArmError::unauthorized(
+            state,
+            "ExpiredAuthenticationToken",
+            format!(
+                "The access token expired at '{}', before the current time '{}'. Request a new token.",
+                rfc3339(exp),
+                rfc3339(now)
+            ),
+        ),
+        Rejection::WrongAudience(aud) => ArmError::unauthorized(
+            state,
+            "InvalidAuthenticationTokenAudience",
+            format!(
+                "The access token was issued for the audience '{aud}', which Resource Manager does not accept. Accepted audiences: '{}'.",
+                state.arm_audiences.join("', '")
+            ),
+        ),
+    })
+}
+
+/// The query string's parameters (decoded), in order.
+fn query_pairs(uri: &Uri) -> Vec<(String, String)> {
+    url_form::parse(uri.query().unwrap_or_default().as_bytes())
+        .into_owned()
+        .collect()
+}
+
+fn query_value<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(key))
+        .map(|(_, v)| v.as_str())
+}
+
+fn require_api_version<'a>(
+    pairs: &'a [(String, String)],
+    supported: &api_versions::Set,
+) -> Result<&'a str, ArmError> {
+    let Some(version) = query_value(pairs, "api-version") else {
+        return Err(ArmError::new(
+            StatusCode::BAD_REQUEST,
+            "MissingApiVersionParameter",
+            "The 'api-version' query parameter is required on every Resource Manager request.",
+        ));
+    };
+    if supported.contains(version) {
+        return Ok(version);
+    }
+    Err(match supported.kind {
+        api_versions::Kind::Platform => ArmError::new(
+            StatusCode::BAD_REQUEST,
+            "InvalidApiVersionParameter",
+            format!(
+                "The api-version '{version}' is not valid here. Supported versions: '{}'.",
+                supported.versions.join(", ")
+            ),
+        ),
+        api_versions::Kind::ResourceProvider { resource_type } => ArmError::new(
+            StatusCode::BAD_REQUEST,
+            "NoRegisteredProviderFound",
+            format!(
+                "No registered resource provider was found for API version '{version}' and type '{resource_type}'. Supported api-versions: '{}'.",
+                supported.versions.join(", ")
+            ),
+        ),
+    })
+}
+
+/// Every ARM request lands here.
+pub async fn dispatch(
+    State(state): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let correlation = headers
+        .get("x-ms-correlation-request-id")
+        .or_else(|| headers.get("x-ms-client-request-id"))
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| uuid::Uuid::parse_str(v).ok())
+        .unwrap_or_else(uuid::Uuid::new_v4);
+    let request_id = uuid::Uuid::new_v4();
+    let is_read = method == Method::GET || method == Method::HEAD;
+    let result = match authenticate(&state, &headers) {
+        Ok(()) => route(&state, &method, &uri),
+        Err(error) => Err(error),
+    };
+    let mut response = result.unwrap_or_else(IntoResponse::into_response);
+    let headers = response.headers_mut();
+    let id = HeaderValue::from_str(&request_id.to_string()).ok();
+    let corr = HeaderValue::from_str(&correlation.to_string()).ok();
+    if let Some(id) = id {
+        headers.insert("x-ms-request-id", id);
+    }
+    if let Some(corr) = corr {
+        headers.insert("x-ms-correlation-request-id", corr);
+    }
+    if let Ok(routing) =
+        HeaderValue::from_str(&format!("SANDBOX:{}:{request_id}", crate::token::now()))
+    {
+        headers.insert("x-ms-routing-request-id", routing);
+    }
+    let (name, remaining) = if is_read {
+        ("x-ms-ratelimit-remaining-subscription-reads", "11999")
+    } else {
+        ("x-ms-ratelimit-remaining-subscription-writes", "1199")
+    };
+    headers.insert(name, HeaderValue::from_static(remaining));
+    response
+}
+
+fn route(state: &Shared, method: &Method, uri: &Uri) -> ArmResult {
+    let path = uri.path();
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let lower: Vec<String> = segments.iter().map(|s| s.to_ascii_lowercase()).collect();
+    let lower: Vec<&str> = lower.iter().map(String::as_str).collect();
+    let pairs = query_pairs(uri);
+    let page = Page::from_query(&pairs, state.page_size)?;
+
+    match (method, lower.as_slice()) {
+        (&Method::GET, ["subscriptions"]) => {
+            let version = require_api_version(&pairs, &api_versions::SUBSCRIPTIONS)?;
+            crate::resources::list_subscriptions(state, &uri_base(state, path, version), page)
+        }
+        (&Method::GET, ["subscriptions", _]) => {
+            require_api_version(&pairs, &api_versions::SUBSCRIPTIONS)?;
+            crate::resources::get_subscription(state, segments[1])
+        }
+        (
+            &Method::GET,
+            [
+                "subscriptions",
+                _,
+                "providers",
+                "microsoft.recoveryservices",
+                "vaults",
+            ],
+        ) => {
+            let version = require_api_version(&pairs, &api_versions::RECOVERY_SERVICES_VAULTS)?;
+            crate::resources::list_recovery_vaults(
+                state,
+                segments[1],
+                None,
+                &uri_base(state, path, version),
+                page,
+            )
+        }
+        (
+            &Method::GET,
+            [
+                "subscriptions",
+                _,
+                "resourcegroups",
+                _,
+                "providers",
+                "microsoft.recoveryservices",
+                "vaults",
+            ],
+        ) => {
+            let version = require_api_version(&pairs, &api_versions::RECOVERY_SERVICES_VAULTS)?;
+            crate::resources::list_recovery_vaults(
+                state,
+                segments[1],
+                Some(segments[3]),
+                &uri_base(state, path, version),
+                page,
+            )
+        }
+        (
+            &Method::GET,
+            [
+                "subscriptions",
+                _,
+                "resourcegroups",
+                _,
+                "providers",
+                "microsoft.recoveryservices",
+                "vaults",
+                _,
+            ],
+        ) => {
+            require_api_version(&pairs, &api_versions::RECOVERY_SERVICES_VAULTS)?;
+            crate::resources::get_recovery_vault(state, segments[1], segments[3], segments[7])
+        }
+        _ => Err(not_served(method, path)),
+    }
+}
+
+fn not_served(method: &Method, path: &str) -> ArmError {
+    ArmError::new(
+        StatusCode::NOT_FOUND,
+        "InvalidResourceType",
+        format!("The sandbox does not serve {method} {path}. Check the path and resource type."),
+    )
+}
+
+/// The absolute URL of a list, for building `nextLink`s.
+fn uri_base(state: &Shared, path: &str, api_version: &str) -> String {
+    format!("{}{}?api-version={}", state.arm_endpoint, path, api_version)
+}
+
+/// A page request: where to start, and how many items per page.
+#[derive(Clone, Copy, Debug)]
+pub struct Page {
+    /// Index of the first item.
+    pub skip: usize,
+    /// Items per page.
+    pub size: usize,
+}
+
+impl Page {
+    fn from_query(pairs: &[(String, String)], size: usize) -> Result<Self, ArmError> {
+        let skip = match query_value(pairs, "$skiptoken") {
+            None => 0,
+            Some(token) => token.parse().map_err(|_| {
+                ArmError::new(
+                    StatusCode::BAD_REQUEST,
+                    "InvalidSkipToken",
+                    format!("The skip token '{token}' was not issued by this service."),
+                )
+            })?,
+        };
+        let size = match query_value(pairs, "$top") {
+            Some(top) => top
+                .parse::<usize>()
+                .ok()
+                .filter(|t| *t > 0)
+                .ok_or_else(|| {
+                    ArmError::new(
+                        StatusCode::BAD_REQUEST,
+                        "InvalidTopParameter",
+                        format!("'$top={top}' is not a positive number."),
+                    )
+                })?
+                .min(size),
+            None => size,
+        };
+        Ok(Self { skip, size })
+    }
+
+    /// One page of `items` as ARM's `{"value": [...], "nextLink": ...}`.
+    pub fn respond(self, items: Vec<Value>, base: &str) -> Response {
+        let total = items.len();
+        let end = (self.skip + self.size).min(total);
+        let value: Vec<Value> = items.into_iter().skip(self.skip).take(self.size).collect();
+        let mut body = json!({ "value": value });
+        if end < total {
+            body["nextLink"] = Value::String(format!("{base}&$skiptoken={end}"));
+        }
+        Json(body).into_response()
+    }
+}
+
+/// 404 for a subscription that does not exist in the tenant.
+pub fn subscription_not_found(id: &str) -> ArmError {
+    ArmError::new(
+        StatusCode::NOT_FOUND,
+        "SubscriptionNotFound",
+        format!("The subscription '{id}' could not be found."),
+    )
+}
+
+/// 404 for a resource that does not exist.
+pub fn resource_not_found(kind: &str, name: &str, group: &str) -> ArmError {
+    ArmError::new(
+        StatusCode::NOT_FOUND,
+        "ResourceNotFound",
+        format!("The resource '{kind}/{name}' under resource group '{group}' was not found."),
+    )
+}

@@ -1,0 +1,238 @@
+//! safehold-sandbox: a local HTTPS emulator of the Azure APIs Safehold calls.
+//!
+//! It speaks the real wire protocol — paths, api-versions, JSON shapes, OAuth token endpoint,
+//! ARM's error envelope — so Safehold, the official Azure SDKs and the Azure CLI can all be
+//! pointed at it by configuration alone. It runs inside the app (the default cloud on first
+//! start) and as its own binary for tests.
+//!
+//! It deliberately shares no types with `safehold-azure`: a serialization bug in one cannot hide
+//! in both. State (CA, service principal, signing key, tenant) lives in its data directory.
+#![deny(missing_docs)]
+
+mod api_versions;
+pub mod arm;
+mod entra;
+pub mod pki;
+mod resources;
+mod seed;
+mod store;
+pub mod tenant;
+pub mod token;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+
+use anyhow::Context as _;
+use axum::Router;
+use axum::routing::{get, post};
+use serde::Serialize;
+
+use crate::tenant::{ServicePrincipal, Tenant};
+use crate::token::TokenService;
+
+/// How to start a sandbox.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Where the CA, credentials and tenant state are kept.
+    pub data_dir: PathBuf,
+    /// Port on 127.0.0.1; 0 picks a free one.
+    pub port: u16,
+    /// Items per page of list responses.
+    pub page_size: usize,
+    /// Lifetime of issued access tokens, in seconds.
+    pub token_lifetime_secs: i64,
+}
+
+impl Config {
+    /// Defaults: a free port, ARM-like page sizes, hour-long tokens.
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            data_dir: data_dir.into(),
+            port: 0,
+            page_size: 100,
+            token_lifetime_secs: entra::TOKEN_LIFETIME_SECS,
+        }
+    }
+}
+
+/// What a client needs to find and trust a running sandbox; printed as one JSON line by the
+/// binary. Holds no secret: the secret is in `credentials_file`.
+#[derive(Clone, Debug, Serialize)]
+pub struct Endpoints {
+    /// Azure Resource Manager base URL.
+    pub arm_endpoint: String,
+    /// Entra ID authority host (token endpoint at `/{tenant}/oauth2/v2.0/token`).
+    pub authority_host: String,
+    /// The tenant's id.
+    pub tenant_id: String,
+    /// The service principal's client id.
+    pub client_id: String,
+    /// Path of the CA certificate (PEM) to trust.
+    pub ca_cert: PathBuf,
+    /// Path of the owner-only file with the service principal's client id and secret.
+    pub credentials_file: PathBuf,
+}
+
+/// State shared by every handler.
+pub struct Shared {
+    tenant: RwLock<Tenant>,
+    principal: ServicePrincipal,
+    tokens: TokenService,
+    authority_host: String,
+    arm_endpoint: String,
+    arm_audiences: Vec<String>,
+    page_size: usize,
+    token_lifetime_secs: i64,
+}
+
+/// The HTTP routes, without a socket: tests drive it with `tower::ServiceExt::oneshot`.
+pub fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/{tenant}/oauth2/v2.0/token", post(entra::token))
+        .route(
+            "/{tenant}/v2.0/.well-known/openid-configuration",
+            get(entra::openid_configuration),
+        )
+        .fallback(arm::dispatch)
+        .with_state(shared)
+}
+
+/// A running sandbox. Dropping it does not stop it; call [`Sandbox::shutdown`].
+pub struct Sandbox {
+    endpoints: Endpoints,
+    shared: Arc<Shared>,
+    ca_pem: String,
+    handle: axum_server::Handle<SocketAddr>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+/// Why a sandbox could not start.
+#[derive(Debug, thiserror::Error)]
+#[error("the sandbox could not start: {0:#}")]
+pub struct StartError(#[source] anyhow::Error);
+
+fn load_shared(data_dir: &Path, addr: SocketAddr, config: &Config) -> anyhow::Result<Shared> {
+    let tenant = Tenant::load_or_seed(data_dir)?;
+    let principal = ServicePrincipal::load_or_create(data_dir, &tenant.tenant_id)?;
+    let tokens = TokenService::load_or_create(data_dir, &tenant.tenant_id)?;
+    let base = format!("https://{addr}");
+    Ok(Shared {
+        arm_audiences: vec![
+            "https://management.azure.com/".to_owned(),
+            "https://management.core.windows.net/".to_owned(),
+            format!("{base}/"),
+        ],
+        tenant: RwLock::new(tenant),
+        principal,
+        tokens,
+        authority_host: base.clone(),
+        arm_endpoint: base,
+        page_size: config.page_size.max(1),
+        token_lifetime_secs: config.token_lifetime_secs,
+    })
+}
+
+impl Sandbox {
+    /// Creates or opens the data directory, binds 127.0.0.1 and starts serving HTTPS.
+    pub async fn start(config: Config) -> Result<Self, StartError> {
+        Self::start_inner(config).await.map_err(StartError)
+    }
+
+    async fn start_inner(config: Config) -> anyhow::Result<Self> {
+        let data_dir = config.data_dir.clone();
+        std::fs::create_dir_all(&data_dir)
+            .with_context(|| format!("creating the data directory {}", data_dir.display()))?;
+        let authority = pki::Authority::load_or_create(&data_dir)?;
+        let identity = authority.issue_server_identity()?;
+
+        let listener = std::net::TcpListener::bind(("127.0.0.1", config.port))
+            .with_context(|| format!("binding 127.0.0.1:{}", config.port))?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(load_shared(&data_dir, addr, &config)?);
+
+        let tls = tls_config(&identity)?;
+        let handle = axum_server::Handle::new();
+        let server = axum_server::from_tcp_rustls(listener, tls)?
+            .handle(handle.clone())
+            .serve(router(shared.clone()).into_make_service());
+        let task = tokio::spawn(server);
+
+        let endpoints = Endpoints {
+            arm_endpoint: shared.arm_endpoint.clone(),
+            authority_host: shared.authority_host.clone(),
+            tenant_id: shared.principal.tenant_id.clone(),
+            client_id: shared.principal.client_id.clone(),
+            ca_cert: authority.cert_path.clone(),
+            credentials_file: ServicePrincipal::file_path(&data_dir),
+        };
+        tracing::info!(arm = %endpoints.arm_endpoint, "sandbox listening");
+        Ok(Self {
+            endpoints,
+            shared,
+            ca_pem: authority.cert_pem().to_owned(),
+            handle,
+            task,
+        })
+    }
+
+    /// Where the sandbox listens and what to trust.
+    pub fn endpoints(&self) -> &Endpoints {
+        &self.endpoints
+    }
+
+    /// The CA certificate (PEM) that signs the sandbox's server certificate.
+    pub fn ca_pem(&self) -> &str {
+        &self.ca_pem
+    }
+
+    /// The service principal's client secret, for an in-process client signing in.
+    pub fn client_secret(&self) -> &str {
+        &self.shared.principal.client_secret
+    }
+
+    /// Mints a token as the sandbox's own principal, for tests of token checks (an expired one
+    /// with a negative lifetime, another audience). Not reachable over HTTP.
+    pub fn issue_token(&self, audience: &str, lifetime_secs: i64) -> anyhow::Result<String> {
+        let p = &self.shared.principal;
+        self.shared.tokens.issue(
+            &p.tenant_id,
+            &p.object_id,
+            &p.client_id,
+            audience,
+            lifetime_secs,
+        )
+    }
+
+    /// Stops accepting connections and waits for the server to finish.
+    pub async fn shutdown(self) {
+        self.handle
+            .graceful_shutdown(Some(std::time::Duration::from_secs(2)));
+        let _ = self.task.await;
+    }
+}
+
+fn tls_config(
+    identity: &pki::ServerIdentity,
+) -> anyhow::Result<axum_server::tls_rustls::RustlsConfig> {
+    use rustls::pki_types::pem::PemObject as _;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let certs = CertificateDer::pem_slice_iter(identity.chain_pem.as_bytes())
+        .collect::<Result<Vec<_>, _>>()
+        .context("reading the server certificate chain")?;
+    let key = PrivateKeyDer::from_pem_slice(identity.key_pem.as_bytes())
+        .context("reading the server key")?;
+    // An explicit provider: the process may link more than one rustls crypto backend.
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .context("choosing TLS versions")?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .context("configuring the server certificate")?;
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(axum_server::tls_rustls::RustlsConfig::from_config(
+        Arc::new(config),
+    ))
+}

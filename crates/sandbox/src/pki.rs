@@ -1,0 +1,137 @@
+//! The sandbox's certificate authority and its server certificate.
+//!
+//! The CA is generated on first run and kept in the data directory, so a client that trusted it
+//! once keeps working across restarts. The server certificate is issued anew at every start for
+//! the loopback names; it never leaves memory.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use rcgen::{
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
+    Issuer, KeyPair, KeyUsagePurpose, SanType,
+};
+
+use crate::store;
+
+const CA_CERT_FILE: &str = "ca.pem";
+const CA_KEY_FILE: &str = "ca.key";
+
+/// The CA that signs the sandbox's server certificates.
+pub struct Authority {
+    cert_pem: String,
+    issuer: Issuer<'static, KeyPair>,
+    /// Where the CA certificate is kept, for clients to trust.
+    pub cert_path: PathBuf,
+}
+
+/// A server certificate and its private key, both PEM.
+pub struct ServerIdentity {
+    /// Leaf certificate followed by the CA certificate.
+    pub chain_pem: String,
+    /// The leaf's private key.
+    pub key_pem: String,
+}
+
+impl Authority {
+    /// Loads the CA from `dir`, creating it on first run.
+    pub fn load_or_create(dir: &Path) -> anyhow::Result<Self> {
+        let cert_path = dir.join(CA_CERT_FILE);
+        let key_path = dir.join(CA_KEY_FILE);
+        if cert_path.exists() && key_path.exists() {
+            let cert_pem = std::fs::read_to_string(&cert_path)
+                .with_context(|| format!("reading {}", cert_path.display()))?;
+            let key_pem = std::fs::read_to_string(&key_path)
+                .with_context(|| format!("reading {}", key_path.display()))?;
+            let key = KeyPair::from_pem(&key_pem).context("parsing the sandbox CA key")?;
+            let issuer = Issuer::from_ca_cert_pem(&cert_pem, key)
+                .context("parsing the sandbox CA certificate")?;
+            return Ok(Self {
+                cert_pem,
+                issuer,
+                cert_path,
+            });
+        }
+
+        let mut params = CertificateParams::default();
+        let mut name = DistinguishedName::new();
+        name.push(DnType::OrganizationName, "Safehold Sandbox");
+        name.push(DnType::CommonName, "Safehold Sandbox Local CA");
+        params.distinguished_name = name;
+        params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+        params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        params.not_before = time::OffsetDateTime::now_utc() - time::Duration::days(1);
+        params.not_after = time::OffsetDateTime::now_utc() + time::Duration::days(3650);
+        let key = KeyPair::generate().context("generating the sandbox CA key")?;
+        let cert = params.self_signed(&key).context("signing the sandbox CA")?;
+        let cert_pem = cert.pem();
+        store::write_private(&key_path, key.serialize_pem().as_bytes())?;
+        store::write_public(&cert_path, cert_pem.as_bytes())?;
+        Ok(Self {
+            cert_pem,
+            issuer: Issuer::new(params, key),
+            cert_path,
+        })
+    }
+
+    /// The CA certificate, PEM.
+    pub fn cert_pem(&self) -> &str {
+        &self.cert_pem
+    }
+
+    /// Issues a certificate for the loopback names, valid for a week.
+    pub fn issue_server_identity(&self) -> anyhow::Result<ServerIdentity> {
+        let mut params = CertificateParams::new(vec!["localhost".to_owned()])
+            .context("building the server certificate")?;
+        params
+            .subject_alt_names
+            .push(SanType::IpAddress([127, 0, 0, 1].into()));
+        params
+            .subject_alt_names
+            .push(SanType::IpAddress(std::net::Ipv6Addr::LOCALHOST.into()));
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "Safehold Sandbox");
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        params.not_before = time::OffsetDateTime::now_utc() - time::Duration::hours(1);
+        params.not_after = time::OffsetDateTime::now_utc() + time::Duration::days(7);
+        let key = KeyPair::generate().context("generating the server key")?;
+        let cert = params
+            .signed_by(&key, &self.issuer)
+            .context("signing the server certificate")?;
+        Ok(ServerIdentity {
+            chain_pem: format!("{}{}", cert.pem(), self.cert_pem),
+            key_pem: key.serialize_pem(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_ca_survives_a_restart_and_keeps_signing() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = Authority::load_or_create(dir.path()).unwrap();
+        let second = Authority::load_or_create(dir.path()).unwrap();
+        assert_eq!(first.cert_pem(), second.cert_pem());
+        let identity = second.issue_server_identity().unwrap();
+        assert!(identity.chain_pem.ends_with(first.cert_pem()));
+        assert!(identity.key_pem.contains("PRIVATE KEY"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_ca_key_is_readable_by_the_owner_only() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        Authority::load_or_create(dir.path()).unwrap();
+        let mode = std::fs::metadata(dir.path().join(CA_KEY_FILE))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+}

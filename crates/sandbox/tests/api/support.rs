@@ -1,0 +1,105 @@
+use safehold_sandbox::{Config, Sandbox};
+use serde_json::Value;
+
+pub struct Running {
+    pub sandbox: Sandbox,
+    pub http: reqwest::Client,
+    _dir: tempfile::TempDir,
+}
+
+pub async fn start_with(configure: impl FnOnce(&mut Config)) -> Running {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::new(dir.path());
+    configure(&mut config);
+    let sandbox = Sandbox::start(config).await.unwrap();
+    let ca = reqwest::Certificate::from_pem(sandbox.ca_pem().as_bytes()).unwrap();
+    let http = reqwest::Client::builder()
+        .tls_certs_only([ca])
+        .build()
+        .unwrap();
+    Running {
+        sandbox,
+        http,
+        _dir: dir,
+    }
+}
+
+pub async fn start() -> Running {
+    start_with(|_| {}).await
+}
+
+impl Running {
+    pub fn arm(&self, path_and_query: &str) -> String {
+        format!(
+            "{}{}",
+            self.sandbox.endpoints().arm_endpoint,
+            path_and_query
+        )
+    }
+
+    pub fn token_url(&self) -> String {
+        let e = self.sandbox.endpoints();
+        format!("{}/{}/oauth2/v2.0/token", e.authority_host, e.tenant_id)
+    }
+
+    pub async fn request_token(&self, secret: &str, scope: &str) -> reqwest::Response {
+        let form = [
+            ("grant_type", "client_credentials"),
+            ("client_id", self.sandbox.endpoints().client_id.as_str()),
+            ("client_secret", secret),
+            ("scope", scope),
+        ];
+        self.http
+            .post(self.token_url())
+            .form(&form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn arm_token(&self) -> String {
+        let response = self
+            .request_token(
+                self.sandbox.client_secret(),
+                "https://management.azure.com/.default",
+            )
+            .await;
+        assert_eq!(response.status(), 200);
+        let body: Value = response.json().await.unwrap();
+        body["access_token"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn get(
+        &self,
+        path_and_query: &str,
+        token: Option<&str>,
+    ) -> (u16, reqwest::header::HeaderMap, Value) {
+        let mut request = self.http.get(self.arm(path_and_query));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response.json().await.unwrap_or(Value::Null);
+        (status, headers, body)
+    }
+
+    pub async fn first_subscription(&self, token: &str) -> String {
+        let (_, _, body) = self
+            .get("/subscriptions?api-version=2022-12-01", Some(token))
+            .await;
+        body["value"][0]["subscriptionId"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+}
+
+/// Asserts ARM's error envelope with `code`, and returns the message.
+pub fn arm_error(body: &Value, code: &str) -> String {
+    assert_eq!(body["error"]["code"], code, "unexpected body: {body}");
+    let message = body["error"]["message"].as_str().expect("an error message");
+    assert!(!message.is_empty());
+    message.to_owned()
+}

@@ -1,0 +1,12 @@
+//! Tauri commands, one module per feature. Each reads state, calls one function, maps the error.
+
+pub mod inventory;
+pub mod session;
+
+use safehold_core::{AppError, Error};
+
+/// Logs the full chain and hands the UI the safe projection.
+pub(crate) fn to_app_error(error: &Error) -> AppError {
+    tracing::warn!(code = %error.code, request_id = error.request_id.as_deref().unwrap_or("-"), error = %error.chain(), "command failed");
+    AppError::from(error)
+}

@@ -1,0 +1,2 @@
+export { appInfoQuery } from "./queries";
+export { SettingsScreen } from "./components/SettingsScreen";

@@ -1,0 +1,10 @@
+import { queryOptions } from "@tanstack/react-query";
+import { commands } from "../../bindings";
+import { unwrap } from "../../lib/ipc";
+
+export const appInfoQuery = () =>
+  queryOptions({
+    queryKey: ["appInfo"],
+    queryFn: () => unwrap(commands.getAppInfo()),
+    staleTime: Infinity,
+  });

@@ -1,0 +1,2 @@
+export { subscriptionsQuery, vaultsQuery } from "./queries";
+export { VaultsScreen } from "./components/VaultsScreen";

@@ -1,0 +1,103 @@
+// English is the reference: every other language must provide exactly these keys (checked by tsc).
+export const en = {
+  app: {
+    name: "Safehold",
+    signingIn: "Signing in…",
+    signInFailed: "Could not sign in",
+    retry: "Retry",
+    cloud: "Cloud",
+    tenant: "Tenant",
+    signedInAs: "Signed in as {{principal}}",
+    sandboxBanner: "Sandbox — simulated Azure; nothing leaves this machine",
+    navigation: "Main navigation",
+  },
+  nav: {
+    overview: "Overview",
+    vaults: "Vaults",
+    encryptedVms: "Encrypted VMs",
+    keyVaults: "Key Vaults",
+    jobs: "Jobs",
+    restore: "Restore",
+    troubleshoot: "Troubleshoot",
+    activity: "Activity",
+    settings: "Settings",
+  },
+  placeholder: {
+    comingLater: "Coming in a later release",
+    encryptedVms:
+      "A list of the virtual machines protected by Azure Disk Encryption, with their key vault, backup policy and whether a restore would have everything it needs.",
+    keyVaults:
+      "The key vaults that hold disk-encryption secrets and keys, and whether the backup service has the access policy or role it needs to read them.",
+    jobs: "Backup and restore jobs, their progress and their results, with a way to follow a running job.",
+    restore:
+      "A guided restore of an encrypted VM: pick a recovery point, check the keys and secrets it needs, then restore disks or a whole VM.",
+    troubleshoot:
+      "Checks that explain why a backup or restore of an encrypted VM fails, and what to change to fix it.",
+    activity: "A record of what Safehold did in this session and the Azure requests it made.",
+  },
+  language: {
+    label: "Language",
+    en: "English",
+    ja: "日本語",
+  },
+  errors: {
+    details: "Details",
+    hideDetails: "Hide details",
+    requestId: "Request ID",
+    titles: {
+      auth: "Sign-in needed",
+      forbidden: "Access denied",
+      notFound: "Not found",
+      throttled: "Azure is busy",
+      network: "Network problem",
+      invalidInput: "Invalid input",
+      conflict: "Conflict",
+      cancelled: "Cancelled",
+      unavailable: "Service unavailable",
+      internal: "Something went wrong",
+    },
+  },
+  overview: {
+    title: "Overview",
+    intro: "What Safehold can see in the signed-in tenant.",
+    subscriptions: "Subscriptions",
+    vaults: "Recovery Services vaults",
+    cloud: "Cloud",
+    counting: "Counting…",
+    partial: "{{count}} subscription could not be read",
+    partial_other: "{{count}} subscriptions could not be read",
+    unknown: "—",
+  },
+  vaults: {
+    title: "Recovery Services vaults",
+    intro: "Vaults hold the backups of your virtual machines. They are listed per subscription.",
+    loadingSubscriptions: "Loading subscriptions…",
+    loadingVaults: "Loading vaults…",
+    noSubscriptions: "This account cannot see any subscriptions.",
+    empty: "No Recovery Services vaults in this subscription.",
+    tableLabel: "Recovery Services vaults in {{name}}",
+    subscriptionId: "Subscription ID: {{id}}",
+    columns: {
+      name: "Name",
+      resourceGroup: "Resource group",
+      location: "Location",
+      redundancy: "Redundancy",
+      state: "State",
+    },
+    none: "—",
+  },
+  settings: {
+    title: "Settings",
+    languageHeading: "Language",
+    languageHint: "The language of the Safehold window. Azure error messages keep the language Azure sends.",
+    about: "About Safehold",
+    version: "Version",
+    logs: "Logs",
+    logsHint: "Attach these files when you report a problem. They never contain secrets or keys.",
+    logDirectory: "Log folder",
+    dataDirectory: "Data folder",
+    loading: "Loading app information…",
+  },
+};
+
+export type Messages = typeof en;

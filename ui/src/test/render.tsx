@@ -1,0 +1,119 @@
+// Renders UI the way main.tsx does, but with a fresh QueryClient (no retries) and i18n instance per test.
+import { QueryClient } from "@tanstack/react-query";
+import { mockIPC } from "@tauri-apps/api/mocks";
+import { render } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import type { ReactElement } from "react";
+import { AppProviders } from "../app/providers";
+import { createI18n, type Language } from "../i18n";
+import type { AppError, AppInfo, RecoveryVault, Session, Subscription } from "../bindings";
+
+export function renderWithProviders(ui: ReactElement, options: { language?: Language } = {}) {
+  const queryClient = new QueryClient({
+    defaultOptions: { queries: { retry: false, gcTime: Infinity }, mutations: { retry: false } },
+  });
+  const i18n = createI18n(options.language ?? "en");
+  const user = userEvent.setup();
+  const result = render(
+    <AppProviders queryClient={queryClient} i18n={i18n}>
+      {ui}
+    </AppProviders>,
+  );
+  return { ...result, user, queryClient, i18n };
+}
+
+/** What the fake backend answers; a function lets a test vary the answer per argument. */
+export type FakeBackend = {
+  connect?: () => Session | AppError;
+  getAppInfo?: () => AppInfo | AppError;
+  listSubscriptions?: () => Subscription[] | AppError;
+  listVaults?: (subscriptionId: string) => RecoveryVault[] | AppError;
+};
+
+function answer<T>(value: T | AppError): T {
+  // The Rust commands reject with the AppError as a plain object; the mocked IPC does the same when
+  // the handler throws it, which exercises the real bindings' error path.
+  if (typeof value === "object" && value !== null && "code" in value && "suggestion" in value) {
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- mimics the IPC rejection payload.
+    throw value;
+  }
+  return value;
+}
+
+/** Answers IPC calls through @tauri-apps/api/mocks, so the real bindings and argument names are used. */
+export function mockBackend(backend: FakeBackend = {}) {
+  const calls: { cmd: string; args: unknown }[] = [];
+  const full: Required<FakeBackend> = {
+    connect: () => sandboxSession,
+    getAppInfo: () => appInfo,
+    listSubscriptions: () => subscriptions,
+    listVaults: (id) => vaultsBySubscription[id] ?? [],
+    ...backend,
+  };
+  mockIPC((cmd, args) => {
+    calls.push({ cmd, args });
+    switch (cmd) {
+      case "connect":
+        return answer(full.connect());
+      case "get_app_info":
+        return answer(full.getAppInfo());
+      case "list_subscriptions":
+        return answer(full.listSubscriptions());
+      case "list_vaults": {
+        const { subscriptionId } = args as { subscriptionId: string };
+        return answer(full.listVaults(subscriptionId));
+      }
+      default:
+        throw new Error(`unexpected IPC command ${cmd}`);
+    }
+  });
+  return calls;
+}
+
+export const sandboxSession: Session = {
+  cloud: { kind: "sandbox", name: "Sandbox", armEndpoint: "https://127.0.0.1:8443", simulated: true },
+  tenantId: "00000000-0000-0000-0000-00000000a11c",
+  principal: "demo@contoso.example",
+};
+
+export const appInfo: AppInfo = {
+  version: "0.1.0",
+  logDirectory: "/home/demo/.local/share/dev.safehold/logs",
+  dataDirectory: "/home/demo/.local/share/dev.safehold",
+};
+
+export const subscriptions: Subscription[] = [
+  {
+    subscriptionId: "11111111-1111-1111-1111-111111111111",
+    displayName: "Production",
+    state: "Enabled",
+    tenantId: sandboxSession.tenantId,
+  },
+  {
+    subscriptionId: "22222222-2222-2222-2222-222222222222",
+    displayName: "Disaster recovery",
+    state: "Enabled",
+    tenantId: sandboxSession.tenantId,
+  },
+];
+
+function vault(subscriptionId: string, name: string, resourceGroup: string, extra: Partial<RecoveryVault> = {}): RecoveryVault {
+  return {
+    id: `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.RecoveryServices/vaults/${name}`,
+    name,
+    location: "japaneast",
+    resourceGroup,
+    subscriptionId,
+    sku: "Standard",
+    provisioningState: "Succeeded",
+    storageRedundancy: "GeoRedundant",
+    ...extra,
+  };
+}
+
+const [prod, dr] = subscriptions.map((s) => s.subscriptionId) as [string, string];
+
+export const vaultsBySubscription: Record<string, RecoveryVault[]> = {
+  [prod]: [vault(prod, "rsv-prod-east", "rg-backup"), vault(prod, "rsv-prod-west", "rg-backup", { location: "japanwest" })],
+  [dr]: [vault(dr, "rsv-dr", "rg-dr", { storageRedundancy: null, provisioningState: null })],
+};
