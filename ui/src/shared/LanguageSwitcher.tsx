@@ -1,4 +1,4 @@
-import { Dropdown, Option, makeStyles, useId } from "@fluentui/react-components";
+import { Dropdown, Option, makeStyles } from "@fluentui/react-components";
 import { useTranslation } from "react-i18next";
 import { LANGUAGES, isLanguage } from "../i18n";
 
@@ -7,32 +7,27 @@ const useStyles = makeStyles({
 });
 
 /** Language picker. Each language is named in itself so it can be found whatever the current one is. */
-export function LanguageSwitcher(props: { appearance?: "outline" | "underline" | "filled-darker"; showLabel?: boolean }) {
+export function LanguageSwitcher(props: { appearance?: "outline" | "underline" | "filled-darker" }) {
   const { t, i18n } = useTranslation();
-  const labelId = useId("language-label");
   const styles = useStyles();
   const current = isLanguage(i18n.resolvedLanguage) ? i18n.resolvedLanguage : "en";
 
   return (
-    <>
-      {props.showLabel ? <label id={labelId}>{t("language.label")}</label> : null}
-      <Dropdown
-        aria-labelledby={props.showLabel ? labelId : undefined}
-        aria-label={props.showLabel ? undefined : t("language.label")}
-        className={styles.dropdown}
-        appearance={props.appearance ?? "outline"}
-        value={t(`language.${current}`)}
-        selectedOptions={[current]}
-        onOptionSelect={(_, data) => {
-          if (isLanguage(data.optionValue)) void i18n.changeLanguage(data.optionValue);
-        }}
-      >
-        {LANGUAGES.map((lng) => (
-          <Option key={lng} value={lng} lang={lng}>
-            {t(`language.${lng}`)}
-          </Option>
-        ))}
-      </Dropdown>
-    </>
+    <Dropdown
+      aria-label={t("language.label")}
+      className={styles.dropdown}
+      appearance={props.appearance ?? "outline"}
+      value={t(`language.${current}`)}
+      selectedOptions={[current]}
+      onOptionSelect={(_, data) => {
+        if (isLanguage(data.optionValue)) void i18n.changeLanguage(data.optionValue);
+      }}
+    >
+      {LANGUAGES.map((lng) => (
+        <Option key={lng} value={lng} lang={lng}>
+          {t(`language.${lng}`)}
+        </Option>
+      ))}
+    </Dropdown>
   );
 }

@@ -19,11 +19,13 @@ describe("SettingsScreen", () => {
     mockBackend();
     const { user, i18n } = renderWithProviders(<SettingsScreen />);
 
-    await user.click(screen.getByRole("combobox", { name: "Language" }));
-    await user.click(screen.getByRole("option", { name: "日本語" }));
+    const choice = screen.getByRole("radiogroup", { name: "Language" });
+    expect(within(choice).getByRole("radio", { name: "English" })).toBeChecked();
+    await user.click(within(choice).getByRole("radio", { name: "日本語" }));
 
     expect(await screen.findByRole("heading", { level: 1, name: "設定" })).toBeInTheDocument();
     expect(await screen.findByRole("region", { name: "ログ" })).toBeInTheDocument();
     expect(i18n.language).toBe("ja");
+    expect(screen.getByRole("radio", { name: "日本語" })).toBeChecked();
   });
 });

@@ -3,7 +3,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useId } from "react";
 import { useTranslation } from "react-i18next";
 import { ErrorMessage } from "../../../shared/ErrorMessage";
-import { LanguageSwitcher } from "../../../shared/LanguageSwitcher";
+import { LanguageChoice } from "../../../shared/LanguageChoice";
 import { Loading } from "../../../shared/Loading";
 import { ScreenHeader } from "../../../shared/ScreenHeader";
 import { appInfoQuery } from "../queries";
@@ -43,7 +43,7 @@ export function SettingsScreen() {
           </Subtitle1>
           <Body1 className={styles.hint}>{t("settings.languageHint")}</Body1>
           <div className={styles.field}>
-            <LanguageSwitcher showLabel />
+            <LanguageChoice />
           </div>
         </Card>
 
