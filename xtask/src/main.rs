@@ -61,14 +61,15 @@ pub fn target_dir() -> PathBuf {
         .unwrap_or_else(|| root().join("target"))
 }
 
-/// Runs a command in `dir`, echoing it, and fails if it fails.
+/// Runs a command in `dir`, echoing it on stderr (stdout stays the command's own), and fails if
+/// it fails.
 pub fn step(dir: &Path, program: &str, args: &[&str]) -> Result<()> {
     step_with(dir, program, args, &[])
 }
 
 /// Like [`step`], with extra environment variables.
 pub fn step_with(dir: &Path, program: &str, args: &[&str], env: &[(&str, &str)]) -> Result<()> {
-    println!("\n▶ {program} {}", args.join(" "));
+    eprintln!("\n▶ {program} {}", args.join(" "));
     let started = Instant::now();
     let status = Command::new(program)
         .args(args)
@@ -79,7 +80,7 @@ pub fn step_with(dir: &Path, program: &str, args: &[&str], env: &[(&str, &str)])
     if !status.success() {
         bail!("`{program} {}` failed ({status})", args.join(" "));
     }
-    println!("  ✓ {:.1}s", started.elapsed().as_secs_f64());
+    eprintln!("  ✓ {:.1}s", started.elapsed().as_secs_f64());
     Ok(())
 }
 
@@ -203,6 +204,8 @@ fn bindings() -> Result<()> {
 
 fn sandbox(args: &[String]) -> Result<()> {
     let mut all = vec!["run", "--locked", "-q", "-p", "safehold-sandbox", "--"];
+    // `cargo xtask sandbox -- --port 8443` hands xtask a literal `--`; clap must not see it.
+    let args = args.strip_prefix(&["--".to_owned()]).unwrap_or(args);
     all.extend(args.iter().map(String::as_str));
     step(&root(), &cargo(), &all)
 }

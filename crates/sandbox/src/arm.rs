@@ -238,20 +238,8 @@ fn route(state: &Shared, method: &Method, uri: &Uri) -> ArmResult {
                 "providers",
                 "microsoft.recoveryservices",
                 "vaults",
-            ],
-        ) => {
-            let version = require_api_version(&pairs, &api_versions::RECOVERY_SERVICES_VAULTS)?;
-            crate::resources::list_recovery_vaults(
-                state,
-                segments[1],
-                None,
-                &uri_base(state, path, version),
-                page,
-            )
-        }
-        (
-            &Method::GET,
-            [
+            ]
+            | [
                 "subscriptions",
                 _,
                 "resourcegroups",
@@ -262,10 +250,11 @@ fn route(state: &Shared, method: &Method, uri: &Uri) -> ArmResult {
             ],
         ) => {
             let version = require_api_version(&pairs, &api_versions::RECOVERY_SERVICES_VAULTS)?;
+            let resource_group = (segments.len() == 7).then(|| segments[3]);
             crate::resources::list_recovery_vaults(
                 state,
                 segments[1],
-                Some(segments[3]),
+                resource_group,
                 &uri_base(state, path, version),
                 page,
             )

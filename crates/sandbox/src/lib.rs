@@ -98,13 +98,20 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .with_state(shared)
 }
 
-/// A running sandbox. Dropping it does not stop it; call [`Sandbox::shutdown`].
+/// A running sandbox. Dropping it stops it at once; [`Sandbox::shutdown`] lets requests in flight
+/// finish first.
 pub struct Sandbox {
     endpoints: Endpoints,
     shared: Arc<Shared>,
     ca_pem: String,
     handle: axum_server::Handle<SocketAddr>,
-    task: tokio::task::JoinHandle<std::io::Result<()>>,
+    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        self.handle.shutdown();
+    }
 }
 
 /// Why a sandbox could not start.
@@ -173,7 +180,7 @@ impl Sandbox {
             shared,
             ca_pem: authority.cert_pem().to_owned(),
             handle,
-            task,
+            task: Some(task),
         })
     }
 
@@ -206,10 +213,12 @@ impl Sandbox {
     }
 
     /// Stops accepting connections and waits for the server to finish.
-    pub async fn shutdown(self) {
+    pub async fn shutdown(mut self) {
         self.handle
             .graceful_shutdown(Some(std::time::Duration::from_secs(2)));
-        let _ = self.task.await;
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
     }
 }
 

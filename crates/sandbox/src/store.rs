@@ -5,6 +5,26 @@ use std::path::Path;
 
 use anyhow::Context as _;
 
+/// Reads the JSON file at `path`, or creates it from `create` (owner-only) when it does not exist.
+/// A file that exists but does not parse is an error, never silently replaced: it is user state.
+pub fn load_or_create_json<T>(
+    path: &Path,
+    what: &str,
+    create: impl FnOnce() -> T,
+) -> anyhow::Result<T>
+where
+    T: serde::Serialize + serde::de::DeserializeOwned,
+{
+    if path.exists() {
+        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        return serde_json::from_slice(&bytes)
+            .with_context(|| format!("{} is not a sandbox {what} file", path.display()));
+    }
+    let value = create();
+    write_private(path, &serde_json::to_vec_pretty(&value)?)?;
+    Ok(value)
+}
+
 /// Writes a file readable by the owner only (keys, the service principal's secret).
 pub fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     write_atomically(path, bytes, 0o600)

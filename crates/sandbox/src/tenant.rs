@@ -5,7 +5,6 @@
 
 use std::path::Path;
 
-use anyhow::Context as _;
 use serde::{Deserialize, Serialize};
 
 use crate::store;
@@ -82,16 +81,7 @@ impl std::fmt::Debug for ServicePrincipal {
 impl Tenant {
     /// Loads the tenant from `dir`, seeding the demo tenant on first run.
     pub fn load_or_seed(dir: &Path) -> anyhow::Result<Self> {
-        let path = dir.join(TENANT_FILE);
-        if path.exists() {
-            let bytes =
-                std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
-            return serde_json::from_slice(&bytes)
-                .with_context(|| format!("{} is not a sandbox tenant file", path.display()));
-        }
-        let tenant = crate::seed::contoso();
-        store::write_private(&path, &serde_json::to_vec_pretty(&tenant)?)?;
-        Ok(tenant)
+        store::load_or_create_json(&dir.join(TENANT_FILE), "tenant", crate::seed::contoso)
     }
 
     /// The subscription with this id, compared case-insensitively.
@@ -105,22 +95,13 @@ impl Tenant {
 impl ServicePrincipal {
     /// Loads the principal from `dir`, creating it (with a fresh secret) on first run.
     pub fn load_or_create(dir: &Path, tenant_id: &str) -> anyhow::Result<Self> {
-        let path = dir.join(CREDENTIALS_FILE);
-        if path.exists() {
-            let bytes =
-                std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
-            return serde_json::from_slice(&bytes)
-                .with_context(|| format!("{} is not a sandbox credentials file", path.display()));
-        }
-        let principal = Self {
+        store::load_or_create_json(&Self::file_path(dir), "credentials", || Self {
             tenant_id: tenant_id.to_owned(),
             client_id: uuid::Uuid::new_v4().to_string(),
             client_secret: crate::token::random_secret(),
             object_id: uuid::Uuid::new_v4().to_string(),
             display_name: "Safehold sandbox operator".to_owned(),
-        };
-        store::write_private(&path, &serde_json::to_vec_pretty(&principal)?)?;
-        Ok(principal)
+        })
     }
 
     /// Where the credentials file lives in `dir`.

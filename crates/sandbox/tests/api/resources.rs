@@ -158,3 +158,20 @@ async fn state_and_trust_survive_a_restart() {
     assert_eq!(second.ca_pem(), ca);
     second.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_dropped_sandbox_stops_serving() {
+    let s = start().await;
+    let url = s.arm("/subscriptions?api-version=2022-12-01");
+    let http = s.http.clone();
+    drop(s.sandbox);
+    let mut refused = false;
+    for _ in 0..50 {
+        if http.get(&url).send().await.is_err() {
+            refused = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(refused, "the sandbox still answers after being dropped");
+}
