@@ -121,3 +121,136 @@ pub static RECOVERY_SERVICES_VAULTS: Set = Set {
         "2026-11-01",
     ],
 };
+
+/// `Microsoft.Resources` resource groups (the platform's own API).
+pub static RESOURCE_GROUPS: Set = Set {
+    kind: Kind::Platform,
+    versions: SUBSCRIPTIONS.versions,
+};
+
+/// `Microsoft.Compute/virtualMachines` (and their extensions and instance views).
+pub static VIRTUAL_MACHINES: Set = Set {
+    kind: Kind::ResourceProvider {
+        resource_type: "virtualMachines",
+    },
+    versions: &[
+        "2015-05-01-preview",
+        "2015-06-15",
+        "2016-03-30",
+        "2016-04-30-preview",
+        "2017-03-30",
+        "2017-12-01",
+        "2018-04-01",
+        "2018-06-01",
+        "2018-10-01",
+        "2019-03-01",
+        "2019-07-01",
+        "2019-12-01",
+        "2020-06-01",
+        "2020-12-01",
+        "2021-03-01",
+        "2021-04-01",
+        "2021-07-01",
+        "2021-11-01",
+        "2022-03-01",
+        "2022-08-01",
+        "2022-11-01",
+        "2023-03-01",
+        "2023-07-01",
+        "2023-09-01",
+        "2024-03-01",
+        "2024-07-01",
+        "2024-11-01",
+        "2025-04-01",
+        "2025-11-01",
+        "2026-04-01",
+    ],
+};
+
+/// `Microsoft.Compute/disks`.
+pub static DISKS: Set = Set {
+    kind: Kind::ResourceProvider {
+        resource_type: "disks",
+    },
+    versions: &[
+        "2016-04-30-preview",
+        "2017-03-30",
+        "2018-04-01",
+        "2018-06-01",
+        "2018-09-30",
+        "2019-03-01",
+        "2019-07-01",
+        "2019-11-01",
+        "2020-05-01",
+        "2020-06-30",
+        "2020-09-30",
+        "2020-12-01",
+        "2021-04-01",
+        "2021-08-01",
+        "2021-12-01",
+        "2022-03-02",
+        "2022-07-02",
+        "2023-01-02",
+        "2023-04-02",
+        "2023-10-02",
+        "2024-03-02",
+        "2025-01-02",
+        "2026-03-02",
+    ],
+};
+
+/// `Microsoft.KeyVault/vaults` and `deletedVaults`.
+pub static KEY_VAULTS: Set = Set {
+    kind: Kind::ResourceProvider {
+        resource_type: "vaults",
+    },
+    versions: &[
+        "2015-06-01",
+        "2016-10-01",
+        "2018-02-14",
+        "2019-09-01",
+        "2021-04-01-preview",
+        "2021-06-01-preview",
+        "2021-10-01",
+        "2021-11-01-preview",
+        "2022-02-01-preview",
+        "2022-07-01",
+        "2022-11-01",
+        "2023-02-01",
+        "2023-07-01",
+        "2023-08-01-preview",
+        "2024-04-01-preview",
+        "2024-11-01",
+        "2024-12-01-preview",
+        "2025-05-01",
+        "2026-02-01",
+        "2026-05-15",
+    ],
+};
+
+/// `Microsoft.ClassicCompute/virtualMachines`.
+pub static CLASSIC_VIRTUAL_MACHINES: Set = Set {
+    kind: Kind::ResourceProvider {
+        resource_type: "virtualMachines",
+    },
+    versions: &[
+        "2014-06-01",
+        "2015-06-01",
+        "2015-10-01",
+        "2016-04-01",
+        "2016-11-01",
+        "2017-04-01",
+    ],
+};
+
+/// The cloud metadata endpoint.
+pub static METADATA: Set = Set {
+    kind: Kind::Platform,
+    versions: &[
+        "2015-01-01",
+        "2018-01-01",
+        "2019-05-01",
+        "2020-06-01",
+        "2022-09-01",
+    ],
+};

@@ -25,13 +25,22 @@ pub struct ArmError {
 }
 
 impl ArmError {
-    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         Self {
             status,
             code,
             message: message.into(),
             www_authenticate: None,
         }
+    }
+
+    /// 500 for a failure inside the sandbox.
+    pub(crate) fn internal(message: &str) -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "InternalServerError",
+            message,
+        )
     }
 
     fn unauthorized(state: &Shared, code: &'static str, message: String) -> Self {
@@ -176,7 +185,21 @@ pub async fn dispatch(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
+    body: axum::body::Bytes,
 ) -> Response {
+    // Served from the same origin, with their own rules: the cloud metadata document needs no
+    // token, and Graph has its own audience and error envelope.
+    let lower_path = uri.path().to_ascii_lowercase();
+    if lower_path.starts_with("/v1.0/") {
+        return crate::graph::dispatch(&state, &uri, &headers);
+    }
+    if lower_path.trim_end_matches('/') == "/metadata/endpoints" && method == Method::GET {
+        let pairs = query_pairs(&uri);
+        return match require_api_version(&pairs, &api_versions::METADATA) {
+            Ok(_) => crate::metadata::endpoints(&state),
+            Err(error) => error.into_response(),
+        };
+    }
     let correlation = headers
         .get("x-ms-correlation-request-id")
         .or_else(|| headers.get("x-ms-client-request-id"))
@@ -186,7 +209,7 @@ pub async fn dispatch(
     let request_id = uuid::Uuid::new_v4();
     let is_read = method == Method::GET || method == Method::HEAD;
     let result = match authenticate(&state, &headers) {
-        Ok(()) => route(&state, &method, &uri),
+        Ok(()) => route(&state, &method, &uri, &body),
         Err(error) => Err(error),
     };
     let mut response = result.unwrap_or_else(IntoResponse::into_response);
@@ -213,7 +236,7 @@ pub async fn dispatch(
     response
 }
 
-fn route(state: &Shared, method: &Method, uri: &Uri) -> ArmResult {
+fn route(state: &Shared, method: &Method, uri: &Uri, body: &[u8]) -> ArmResult {
     let path = uri.path();
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     let lower: Vec<String> = segments.iter().map(|s| s.to_ascii_lowercase()).collect();
@@ -231,52 +254,190 @@ fn route(state: &Shared, method: &Method, uri: &Uri) -> ArmResult {
             crate::resources::get_subscription(state, segments[1])
         }
         (
-            &Method::GET,
+            &Method::PUT,
             [
-                "subscriptions",
-                _,
-                "providers",
-                "microsoft.recoveryservices",
-                "vaults",
-            ]
-            | [
                 "subscriptions",
                 _,
                 "resourcegroups",
                 _,
                 "providers",
-                "microsoft.recoveryservices",
+                "microsoft.keyvault",
                 "vaults",
+                _,
+                "accesspolicies",
+                kind,
             ],
         ) => {
-            let version = require_api_version(&pairs, &api_versions::RECOVERY_SERVICES_VAULTS)?;
-            let resource_group = (segments.len() == 7).then(|| segments[3]);
-            crate::resources::list_recovery_vaults(
+            require_api_version(&pairs, &api_versions::KEY_VAULTS)?;
+            let operation = crate::keyvault::PolicyOperation::parse(kind).ok_or_else(|| {
+                ArmError::new(
+                    StatusCode::BAD_REQUEST,
+                    "BadRequest",
+                    format!(
+                        "'{}' is not an access policy operation: use add, replace or remove.",
+                        segments[9]
+                    ),
+                )
+            })?;
+            crate::keyvault::update_access_policy(
                 state,
                 segments[1],
-                resource_group,
-                &uri_base(state, path, version),
-                page,
+                segments[3],
+                segments[7],
+                operation,
+                body,
             )
         }
-        (
-            &Method::GET,
-            [
-                "subscriptions",
-                _,
-                "resourcegroups",
-                _,
-                "providers",
-                "microsoft.recoveryservices",
-                "vaults",
-                _,
-            ],
-        ) => {
-            require_api_version(&pairs, &api_versions::RECOVERY_SERVICES_VAULTS)?;
-            crate::resources::get_recovery_vault(state, segments[1], segments[3], segments[7])
+        (&Method::GET, ["subscriptions", _, ..]) => {
+            let tenant = state.tenant();
+            let sub = tenant
+                .subscription(segments[1])
+                .ok_or_else(|| subscription_not_found(segments[1]))?;
+            let scope = Scope::parse(&segments[2..], &lower[2..]);
+            let request = ReadRequest {
+                state,
+                tenant: &tenant,
+                sub,
+                pairs: &pairs,
+                page,
+                path,
+            };
+            read_in_subscription(&request, &scope).unwrap_or_else(|| Err(not_served(method, path)))
         }
         _ => Err(not_served(method, path)),
     }
+}
+
+/// Where a subscription-scoped path points: an optional resource group, then the provider part.
+struct Scope<'a> {
+    resource_group: Option<&'a str>,
+    /// The segments after the resource group (original casing).
+    rest: &'a [&'a str],
+    /// The same, lower-cased, for matching.
+    lower: &'a [&'a str],
+}
+
+impl<'a> Scope<'a> {
+    fn parse(segments: &'a [&'a str], lower: &'a [&'a str]) -> Self {
+        match lower {
+            ["resourcegroups", _, ..] => Self {
+                resource_group: Some(segments[1]),
+                rest: &segments[2..],
+                lower: &lower[2..],
+            },
+            _ => Self {
+                resource_group: None,
+                rest: segments,
+                lower,
+            },
+        }
+    }
+}
+
+struct ReadRequest<'a> {
+    state: &'a Shared,
+    tenant: &'a crate::tenant::Tenant,
+    sub: &'a crate::tenant::SubscriptionRecord,
+    pairs: &'a [(String, String)],
+    page: Page,
+    path: &'a str,
+}
+
+impl ReadRequest<'_> {
+    fn version(&self, set: &api_versions::Set) -> Result<String, ArmError> {
+        require_api_version(self.pairs, set).map(str::to_owned)
+    }
+
+    fn base(&self, set: &api_versions::Set) -> Result<String, ArmError> {
+        Ok(uri_base(self.state, self.path, &self.version(set)?))
+    }
+
+    fn expands_instance_view(&self) -> bool {
+        query_value(self.pairs, "$expand").is_some_and(|e| e.eq_ignore_ascii_case("instanceView"))
+    }
+}
+
+/// GETs inside a subscription. `None` when no route matches.
+fn read_in_subscription(r: &ReadRequest<'_>, scope: &Scope<'_>) -> Option<ArmResult> {
+    use crate::{compute, keyvault, resources};
+    let (state, sub, rg, rest) = (r.state, r.sub, scope.resource_group, scope.rest);
+    let result = match (rg, scope.lower) {
+        (None, ["resourcegroups"]) => r
+            .base(&api_versions::RESOURCE_GROUPS)
+            .map(|base| resources::list_resource_groups(sub, &base, r.page)),
+        (Some(rg), []) => r
+            .version(&api_versions::RESOURCE_GROUPS)
+            .and_then(|_| resources::get_resource_group(sub, rg)),
+        (_, ["providers", "microsoft.recoveryservices", "vaults"]) => r
+            .base(&api_versions::RECOVERY_SERVICES_VAULTS)
+            .map(|base| resources::list_recovery_vaults(sub, rg, &base, r.page)),
+        (Some(rg), ["providers", "microsoft.recoveryservices", "vaults", _]) => r
+            .version(&api_versions::RECOVERY_SERVICES_VAULTS)
+            .and_then(|_| resources::get_recovery_vault(sub, rg, rest[3])),
+        (_, ["providers", "microsoft.compute", "virtualmachines"]) => r
+            .base(&api_versions::VIRTUAL_MACHINES)
+            .map(|base| compute::list_vms(state, sub, rg, &base, r.page)),
+        (Some(rg), ["providers", "microsoft.compute", "virtualmachines", _]) => r
+            .version(&api_versions::VIRTUAL_MACHINES)
+            .and_then(|_| compute::get_vm(state, sub, rg, rest[3], r.expands_instance_view())),
+        (
+            Some(rg),
+            [
+                "providers",
+                "microsoft.compute",
+                "virtualmachines",
+                _,
+                "instanceview",
+            ],
+        ) => r
+            .version(&api_versions::VIRTUAL_MACHINES)
+            .and_then(|_| compute::get_instance_view(state, sub, rg, rest[3])),
+        (
+            Some(rg),
+            [
+                "providers",
+                "microsoft.compute",
+                "virtualmachines",
+                _,
+                "extensions",
+            ],
+        ) => r
+            .version(&api_versions::VIRTUAL_MACHINES)
+            .and_then(|_| compute::list_extensions(state, sub, rg, rest[3])),
+        (
+            Some(rg),
+            [
+                "providers",
+                "microsoft.compute",
+                "virtualmachines",
+                _,
+                "extensions",
+                _,
+            ],
+        ) => r
+            .version(&api_versions::VIRTUAL_MACHINES)
+            .and_then(|_| compute::get_extension(state, sub, rg, rest[3], rest[5])),
+        (_, ["providers", "microsoft.compute", "disks"]) => r
+            .base(&api_versions::DISKS)
+            .map(|base| compute::list_disks(state, sub, rg, &base, r.page)),
+        (Some(rg), ["providers", "microsoft.compute", "disks", _]) => r
+            .version(&api_versions::DISKS)
+            .and_then(|_| compute::get_disk(state, sub, rg, rest[3])),
+        (None, ["providers", "microsoft.classiccompute", "virtualmachines"]) => r
+            .version(&api_versions::CLASSIC_VIRTUAL_MACHINES)
+            .map(|_| compute::list_classic_vms(sub)),
+        (_, ["providers", "microsoft.keyvault", "vaults"]) => r
+            .base(&api_versions::KEY_VAULTS)
+            .map(|base| keyvault::list(state, r.tenant, sub, rg, &base, r.page)),
+        (Some(rg), ["providers", "microsoft.keyvault", "vaults", _]) => r
+            .version(&api_versions::KEY_VAULTS)
+            .and_then(|_| keyvault::get(state, r.tenant, sub, rg, rest[3])),
+        (None, ["providers", "microsoft.keyvault", "deletedvaults"]) => r
+            .version(&api_versions::KEY_VAULTS)
+            .map(|_| keyvault::list_deleted(sub)),
+        _ => return None,
+    };
+    Some(result)
 }
 
 fn not_served(method: &Method, path: &str) -> ArmError {

@@ -11,7 +11,11 @@
 
 mod api_versions;
 pub mod arm;
+mod compute;
 mod entra;
+mod graph;
+mod keyvault;
+mod metadata;
 pub mod pki;
 mod resources;
 mod seed;
@@ -42,6 +46,8 @@ pub struct Config {
     pub page_size: usize,
     /// Lifetime of issued access tokens, in seconds.
     pub token_lifetime_secs: i64,
+    /// How long an access-policy write keeps its vault busy; an overlapping write gets 409.
+    pub key_vault_write_window: std::time::Duration,
 }
 
 impl Config {
@@ -52,6 +58,7 @@ impl Config {
             port: 0,
             page_size: 100,
             token_lifetime_secs: entra::TOKEN_LIFETIME_SECS,
+            key_vault_write_window: std::time::Duration::from_millis(50),
         }
     }
 }
@@ -84,6 +91,44 @@ pub struct Shared {
     arm_audiences: Vec<String>,
     page_size: usize,
     token_lifetime_secs: i64,
+    data_dir: PathBuf,
+    key_vault_writes: keyvault::WriteWindows,
+    key_vault_write_window: std::time::Duration,
+}
+
+impl Shared {
+    /// The tenant, for reading. Never held across an `.await`.
+    fn tenant(&self) -> std::sync::RwLockReadGuard<'_, Tenant> {
+        self.tenant
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The tenant, for a change; call [`Shared::persist`] before releasing it.
+    fn tenant_mut(&self) -> std::sync::RwLockWriteGuard<'_, Tenant> {
+        self.tenant
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Saves the tenant. Called with the write guard held, so saves happen in change order.
+    fn persist(&self, tenant: &Tenant) -> Result<(), arm::ArmError> {
+        tenant.save(&self.data_dir).map_err(|error| {
+            tracing::error!(error = %format!("{error:#}"), "could not save the sandbox tenant");
+            arm::ArmError::internal("The sandbox could not save its state.")
+        })
+    }
+
+    /// A key vault's data-plane URI (with the trailing slash, as the service returns it).
+    fn vault_uri(&self, name: &str) -> String {
+        format!("https://{}.vault.azure.net/", name.to_ascii_lowercase())
+    }
+
+    /// Claims a vault for an access-policy write, or answers 409 if another write holds it.
+    fn claim_vault_write(&self, vault: &str) -> Result<(), arm::ArmError> {
+        self.key_vault_writes
+            .claim(vault, self.key_vault_write_window)
+    }
 }
 
 /// The HTTP routes, without a socket: tests drive it with `tower::ServiceExt::oneshot`.
@@ -137,6 +182,9 @@ fn load_shared(data_dir: &Path, addr: SocketAddr, config: &Config) -> anyhow::Re
         arm_endpoint: base,
         page_size: config.page_size.max(1),
         token_lifetime_secs: config.token_lifetime_secs,
+        data_dir: data_dir.to_path_buf(),
+        key_vault_writes: keyvault::WriteWindows::default(),
+        key_vault_write_window: config.key_vault_write_window,
     })
 }
 

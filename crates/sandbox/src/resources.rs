@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::Shared;
 use crate::arm::{ArmError, Page, resource_not_found, subscription_not_found};
-use crate::tenant::{RecoveryVaultRecord, SubscriptionRecord};
+use crate::tenant::{RecoveryVaultRecord, ResourceGroupRecord, SubscriptionRecord};
 
 fn subscription_json(tenant_id: &str, s: &SubscriptionRecord) -> Value {
     json!({
@@ -59,27 +59,9 @@ fn vault_json(subscription_id: &str, v: &RecoveryVaultRecord) -> Value {
     })
 }
 
-fn with_subscription<T>(
-    state: &Shared,
-    id: &str,
-    f: impl FnOnce(&str, &SubscriptionRecord) -> Result<T, ArmError>,
-) -> Result<T, ArmError> {
-    let tenant = state
-        .tenant
-        .read()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let subscription = tenant
-        .subscription(id)
-        .ok_or_else(|| subscription_not_found(id))?;
-    f(&tenant.tenant_id, subscription)
-}
-
 /// `GET /subscriptions`
 pub fn list_subscriptions(state: &Shared, base: &str, page: Page) -> Result<Response, ArmError> {
-    let tenant = state
-        .tenant
-        .read()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let tenant = state.tenant();
     let items = tenant
         .subscriptions
         .iter()
@@ -90,47 +72,79 @@ pub fn list_subscriptions(state: &Shared, base: &str, page: Page) -> Result<Resp
 
 /// `GET /subscriptions/{id}`
 pub fn get_subscription(state: &Shared, id: &str) -> Result<Response, ArmError> {
-    with_subscription(state, id, |tenant_id, s| {
-        Ok(Json(subscription_json(tenant_id, s)).into_response())
+    let tenant = state.tenant();
+    let s = tenant
+        .subscription(id)
+        .ok_or_else(|| subscription_not_found(id))?;
+    Ok(Json(subscription_json(&tenant.tenant_id, s)).into_response())
+}
+
+fn group_json(sub: &SubscriptionRecord, g: &ResourceGroupRecord) -> Value {
+    json!({
+        "id": format!("/subscriptions/{}/resourceGroups/{}", sub.subscription_id, g.name),
+        "name": g.name,
+        "type": "Microsoft.Resources/resourceGroups",
+        "location": g.location,
+        "properties": { "provisioningState": "Succeeded" }
     })
+}
+
+/// `GET {sub}/resourcegroups`
+pub fn list_resource_groups(sub: &SubscriptionRecord, base: &str, page: Page) -> Response {
+    page.respond(
+        sub.resource_groups
+            .iter()
+            .map(|g| group_json(sub, g))
+            .collect(),
+        base,
+    )
+}
+
+/// `GET {sub}/resourcegroups/{rg}`
+pub fn get_resource_group(sub: &SubscriptionRecord, name: &str) -> Result<Response, ArmError> {
+    sub.resource_groups
+        .iter()
+        .find(|g| g.name.eq_ignore_ascii_case(name))
+        .map(|g| Json(group_json(sub, g)).into_response())
+        .ok_or_else(|| {
+            ArmError::new(
+                axum::http::StatusCode::NOT_FOUND,
+                "ResourceGroupNotFound",
+                format!("Resource group '{name}' could not be found."),
+            )
+        })
 }
 
 /// `GET {sub}[/resourceGroups/{rg}]/providers/Microsoft.RecoveryServices/vaults`
 pub fn list_recovery_vaults(
-    state: &Shared,
-    subscription_id: &str,
+    sub: &SubscriptionRecord,
     resource_group: Option<&str>,
     base: &str,
     page: Page,
-) -> Result<Response, ArmError> {
-    with_subscription(state, subscription_id, |_, s| {
-        let items = s
-            .recovery_vaults
-            .iter()
-            .filter(|v| resource_group.is_none_or(|rg| v.resource_group.eq_ignore_ascii_case(rg)))
-            .map(|v| vault_json(&s.subscription_id, v))
-            .collect();
-        Ok(page.respond(items, base))
-    })
+) -> Response {
+    let items = sub
+        .recovery_vaults
+        .iter()
+        .filter(|v| resource_group.is_none_or(|rg| v.resource_group.eq_ignore_ascii_case(rg)))
+        .map(|v| vault_json(&sub.subscription_id, v))
+        .collect();
+    page.respond(items, base)
 }
 
 /// `GET {sub}/resourceGroups/{rg}/providers/Microsoft.RecoveryServices/vaults/{name}`
 pub fn get_recovery_vault(
-    state: &Shared,
-    subscription_id: &str,
+    sub: &SubscriptionRecord,
     resource_group: &str,
     name: &str,
 ) -> Result<Response, ArmError> {
-    with_subscription(state, subscription_id, |_, s| {
-        s.recovery_vaults
-            .iter()
-            .find(|v| {
-                v.resource_group.eq_ignore_ascii_case(resource_group)
-                    && v.name.eq_ignore_ascii_case(name)
-            })
-            .map(|v| Json(vault_json(&s.subscription_id, v)).into_response())
-            .ok_or_else(|| {
-                resource_not_found("Microsoft.RecoveryServices/vaults", name, resource_group)
-            })
-    })
+    sub.recovery_vaults
+        .iter()
+        .find(|v| {
+            v.resource_group.eq_ignore_ascii_case(resource_group)
+                && v.name.eq_ignore_ascii_case(name)
+        })
+        .map(|v| Json(vault_json(&sub.subscription_id, v)).into_response())
+        .ok_or_else(|| {
+            resource_not_found("Microsoft.RecoveryServices/vaults", name, resource_group)
+        })
 }

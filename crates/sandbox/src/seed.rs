@@ -1,11 +1,48 @@
-//! The demo tenant: Contoso, with two subscriptions and a few Recovery Services vaults.
+//! The demo tenant: Contoso, with the scenarios Safehold must show and diagnose.
 //!
-//! Ids are generated per installation, like a real tenant's; names, regions and dates are fixed
-//! so screenshots and documentation read the same everywhere.
+//! Ids and secrets are generated per installation, like a real tenant's; names, regions and
+//! dates are fixed so screenshots and documentation read the same everywhere.
+//!
+//! Scenarios, by VM (subscription "Contoso Production" unless noted):
+//! - `vm-sql-01`: healthy BEK+KEK, single-pass, managed disks, Windows; vault `kv-prod-jpe-ade`
+//!   grants Backup what it needs.
+//! - `vm-legacy-web01`: BEK-only on unmanaged disks, dual-pass (Entra app), Windows.
+//! - `vm-app-lnx01`: Linux (DM-Crypt), BEK+KEK, single-pass.
+//! - `vm-web01`, `vm-web02`: share `kv-shared-jpe`, which holds three other principals' entries
+//!   and none for Backup (the grant must keep the others intact).
+//! - `vm-fin-db01`: its vault `kv-finance-ade` lacks access for Backup (the seed's first row).
+//! - `vm-hr-rbac01`: its vault `kv-hr-rbac` uses Azure RBAC.
+//! - `vm-batch02`: the VM agent is not ready.
+//! - `vm-reports01`: not encrypted (protected before it was encrypted, in a later scenario).
+//! - `classic-web01`: a classic VM.
+//! - "Contoso Development" follows the 2017 support matrix: `vm-dev-bekonly` (BEK-only on
+//!   managed disks) fails validation there.
 
 use std::collections::BTreeMap;
 
-use crate::tenant::{RecoveryVaultRecord, SubscriptionRecord, Tenant};
+use crate::tenant::{
+    AccessPolicyRecord, AdePass, AdeRecord, ClassicVmRecord, DiskRecord, KeyRecord, KeyVaultRecord,
+    OsKind, RecoveryVaultRecord, ResourceGroupRecord, SecretRecord, ServicePrincipalRecord,
+    SubscriptionRecord, Tenant, VaultObjectRef, VirtualMachineRecord,
+};
+
+/// The Backup Management Service's application id in the public cloud.
+pub const BACKUP_MANAGEMENT_SERVICE_APP_ID: &str = "262044b1-e2ce-469f-a196-69ab7ada62d3";
+
+fn id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+fn version() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+fn tags(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
 
 fn vault(
     rg: &str,
@@ -14,33 +51,497 @@ fn vault(
     redundancy: &str,
     created: &str,
 ) -> RecoveryVaultRecord {
-    let mut tags = BTreeMap::new();
-    tags.insert("owner".to_owned(), "it-operations".to_owned());
     RecoveryVaultRecord {
         resource_group: rg.to_owned(),
         name: name.to_owned(),
         location: location.to_owned(),
         storage_redundancy: redundancy.to_owned(),
         created: created.to_owned(),
-        tags,
+        tags: tags(&[("owner", "it-operations")]),
+    }
+}
+
+fn group(name: &str, location: &str) -> ResourceGroupRecord {
+    ResourceGroupRecord {
+        name: name.to_owned(),
+        location: location.to_owned(),
+    }
+}
+
+/// Permissions the portal's "Azure Backup" template grants.
+fn backup_policy(tenant_id: &str, object_id: &str) -> AccessPolicyRecord {
+    AccessPolicyRecord {
+        tenant_id: tenant_id.to_owned(),
+        object_id: object_id.to_owned(),
+        application_id: None,
+        keys: vec!["get".into(), "list".into(), "backup".into()],
+        secrets: vec!["get".into(), "list".into(), "backup".into()],
+        certificates: vec![],
+        storage: vec![],
+    }
+}
+
+fn policy(tenant_id: &str, object_id: &str, keys: &[&str], secrets: &[&str]) -> AccessPolicyRecord {
+    AccessPolicyRecord {
+        tenant_id: tenant_id.to_owned(),
+        object_id: object_id.to_owned(),
+        application_id: None,
+        keys: keys.iter().map(|s| (*s).to_owned()).collect(),
+        secrets: secrets.iter().map(|s| (*s).to_owned()).collect(),
+        certificates: vec![],
+        storage: vec![],
+    }
+}
+
+fn key_vault(
+    rg: &str,
+    name: &str,
+    location: &str,
+    policies: Vec<AccessPolicyRecord>,
+) -> KeyVaultRecord {
+    KeyVaultRecord {
+        resource_group: rg.to_owned(),
+        name: name.to_owned(),
+        location: location.to_owned(),
+        sku: "standard".to_owned(),
+        rbac_authorization: false,
+        enabled_for_disk_encryption: true,
+        enabled_for_template_deployment: false,
+        soft_delete_retention_days: 90,
+        purge_protection: true,
+        access_policies: policies,
+        secrets: vec![],
+        keys: vec![],
+        deleted: false,
+        created: "2023-05-08T01:12:40Z".to_owned(),
+    }
+}
+
+/// Adds the BEK secret (and KEK key) ADE would have written for `vm`, and returns its ADE record.
+fn encrypt(
+    kv: &mut KeyVaultRecord,
+    vm: &str,
+    os: OsKind,
+    pass: AdePass,
+    with_kek: bool,
+) -> AdeRecord {
+    let kek = with_kek.then(|| {
+        let key = KeyRecord {
+            name: format!("kek-{vm}"),
+            version: version(),
+            kty: "RSA".into(),
+            deleted: false,
+        };
+        kv.keys.push(key.clone());
+        VaultObjectRef {
+            vault: kv.name.clone(),
+            name: key.name,
+            version: key.version,
+        }
+    });
+    let secret_name = id().to_uppercase();
+    let mut secret_tags = tags(&[("MachineName", vm)]);
+    match os {
+        OsKind::Windows => {
+            secret_tags.insert(
+                "DiskEncryptionKeyFileName".into(),
+                format!("{secret_name}.BEK"),
+            );
+            secret_tags.insert("VolumeLetter".into(), "C:\\".into());
+        }
+        OsKind::Linux => {
+            secret_tags.insert(
+                "DiskEncryptionKeyFileName".into(),
+                "LinuxPassPhraseFileName".into(),
+            );
+        }
+    }
+    if let Some(kek) = &kek {
+        secret_tags.insert(
+            "DiskEncryptionKeyEncryptionAlgorithm".into(),
+            "RSA-OAEP".into(),
+        );
+        secret_tags.insert(
+            "DiskEncryptionKeyEncryptionKeyURL".into(),
+            format!(
+                "https://{}.vault.azure.net/keys/{}/{}",
+                kek.vault, kek.name, kek.version
+            ),
+        );
+    }
+    let secret = SecretRecord {
+        name: secret_name,
+        version: version(),
+        content_type: Some(if kek.is_some() { "Wrapped BEK" } else { "BEK" }.to_owned()),
+        tags: secret_tags,
+        value: crate::token::random_secret(),
+        deleted: false,
+    };
+    let bek = VaultObjectRef {
+        vault: kv.name.clone(),
+        name: secret.name.clone(),
+        version: secret.version.clone(),
+    };
+    kv.secrets.push(secret);
+    AdeRecord {
+        pass,
+        volume_type: "All".to_owned(),
+        bek,
+        kek,
+        aad_client_id: (pass == AdePass::DualPass).then(id),
+    }
+}
+
+struct VmSpec<'a> {
+    rg: &'a str,
+    name: &'a str,
+    location: &'a str,
+    os: OsKind,
+    managed: bool,
+    data_disks: u32,
+    agent_ready: bool,
+    created: &'a str,
+}
+
+fn vm(spec: &VmSpec<'_>, encryption: Option<AdeRecord>) -> VirtualMachineRecord {
+    let disk = |suffix: &str, lun: Option<u32>, size_gb: u32| DiskRecord {
+        name: format!("{}_{suffix}", spec.name),
+        size_gb,
+        vhd_uri: (!spec.managed).then(|| {
+            format!(
+                "https://stcontosovhds.blob.core.windows.net/vhds/{}_{suffix}.vhd",
+                spec.name
+            )
+        }),
+        lun,
+    };
+    let (os_name, size) = match spec.os {
+        OsKind::Windows => ("Windows Server 2022 Datacenter", "Standard_D4s_v5"),
+        OsKind::Linux => ("Ubuntu 22.04 LTS", "Standard_D2s_v5"),
+    };
+    VirtualMachineRecord {
+        resource_group: spec.rg.to_owned(),
+        name: spec.name.to_owned(),
+        location: spec.location.to_owned(),
+        vm_id: id(),
+        size: size.to_owned(),
+        os: spec.os,
+        os_name: os_name.to_owned(),
+        os_disk: disk("OsDisk_1", None, 128),
+        data_disks: (0..spec.data_disks)
+            .map(|lun| disk(&format!("DataDisk_{lun}"), Some(lun), 256))
+            .collect(),
+        agent_ready: spec.agent_ready,
+        power_state: "running".to_owned(),
+        encryption,
+        created: spec.created.to_owned(),
+        tags: tags(&[("environment", "production")]),
     }
 }
 
 /// A fresh Contoso tenant.
 pub fn contoso() -> Tenant {
+    let tenant_id = id();
+    let backup_sp = id();
+    // Other principals with access to key vaults: an operations group, a deployment pipeline and
+    // a security auditor. A grant for Backup must leave their entries exactly as they are.
+    let ops_group = id();
+    let pipeline = id();
+    let auditor = id();
+    let t = tenant_id.as_str();
+
+    let jpe = "japaneast";
+    let mut kv_ade = key_vault(
+        "rg-security-prod",
+        "kv-prod-jpe-ade",
+        jpe,
+        vec![
+            policy(
+                t,
+                &ops_group,
+                &["get", "list", "create", "update", "wrapKey", "unwrapKey"],
+                &["get", "list", "set"],
+            ),
+            backup_policy(t, &backup_sp),
+        ],
+    );
+    let mut kv_shared = key_vault(
+        "rg-security-prod",
+        "kv-shared-jpe",
+        jpe,
+        vec![
+            policy(
+                t,
+                &ops_group,
+                &["get", "list", "create", "wrapKey", "unwrapKey"],
+                &["get", "list", "set", "delete"],
+            ),
+            policy(t, &pipeline, &[], &["get", "list"]),
+            policy(t, &auditor, &["list"], &["list"]),
+        ],
+    );
+    let mut kv_finance = key_vault(
+        "rg-finance",
+        "kv-finance-ade",
+        "eastus2",
+        vec![policy(
+            t,
+            &ops_group,
+            &["get", "list", "wrapKey", "unwrapKey"],
+            &["get", "list", "set"],
+        )],
+    );
+    let mut kv_rbac = key_vault("rg-hr", "kv-hr-rbac", jpe, vec![]);
+    kv_rbac.rbac_authorization = true;
+
+    let spec = |rg, name, location, os, managed, data_disks, agent_ready, created| VmSpec {
+        rg,
+        name,
+        location,
+        os,
+        managed,
+        data_disks,
+        agent_ready,
+        created,
+    };
+    let vms = vec![
+        vm(
+            &spec(
+                "rg-sql-prod",
+                "vm-sql-01",
+                jpe,
+                OsKind::Windows,
+                true,
+                2,
+                true,
+                "2024-02-14T03:20:00Z",
+            ),
+            Some(encrypt(
+                &mut kv_ade,
+                "vm-sql-01",
+                OsKind::Windows,
+                AdePass::SinglePass,
+                true,
+            )),
+        ),
+        vm(
+            &spec(
+                "rg-web-legacy",
+                "vm-legacy-web01",
+                jpe,
+                OsKind::Windows,
+                false,
+                1,
+                true,
+                "2017-03-02T09:41:00Z",
+            ),
+            Some(encrypt(
+                &mut kv_ade,
+                "vm-legacy-web01",
+                OsKind::Windows,
+                AdePass::DualPass,
+                false,
+            )),
+        ),
+        vm(
+            &spec(
+                "rg-app-prod",
+                "vm-app-lnx01",
+                jpe,
+                OsKind::Linux,
+                true,
+                1,
+                true,
+                "2024-06-30T22:05:00Z",
+            ),
+            Some(encrypt(
+                &mut kv_ade,
+                "vm-app-lnx01",
+                OsKind::Linux,
+                AdePass::SinglePass,
+                true,
+            )),
+        ),
+        vm(
+            &spec(
+                "rg-web-prod",
+                "vm-web01",
+                jpe,
+                OsKind::Windows,
+                true,
+                0,
+                true,
+                "2025-01-10T05:00:00Z",
+            ),
+            Some(encrypt(
+                &mut kv_shared,
+                "vm-web01",
+                OsKind::Windows,
+                AdePass::SinglePass,
+                true,
+            )),
+        ),
+        vm(
+            &spec(
+                "rg-web-prod",
+                "vm-web02",
+                jpe,
+                OsKind::Windows,
+                true,
+                0,
+                true,
+                "2025-01-10T05:04:00Z",
+            ),
+            Some(encrypt(
+                &mut kv_shared,
+                "vm-web02",
+                OsKind::Windows,
+                AdePass::SinglePass,
+                true,
+            )),
+        ),
+        vm(
+            &spec(
+                "rg-finance",
+                "vm-fin-db01",
+                "eastus2",
+                OsKind::Windows,
+                true,
+                2,
+                true,
+                "2024-09-03T11:30:00Z",
+            ),
+            Some(encrypt(
+                &mut kv_finance,
+                "vm-fin-db01",
+                OsKind::Windows,
+                AdePass::SinglePass,
+                true,
+            )),
+        ),
+        vm(
+            &spec(
+                "rg-hr",
+                "vm-hr-rbac01",
+                jpe,
+                OsKind::Windows,
+                true,
+                0,
+                true,
+                "2025-04-21T00:15:00Z",
+            ),
+            Some(encrypt(
+                &mut kv_rbac,
+                "vm-hr-rbac01",
+                OsKind::Windows,
+                AdePass::SinglePass,
+                true,
+            )),
+        ),
+        vm(
+            &spec(
+                "rg-batch",
+                "vm-batch02",
+                jpe,
+                OsKind::Linux,
+                true,
+                0,
+                false,
+                "2025-07-07T07:07:00Z",
+            ),
+            Some(encrypt(
+                &mut kv_ade,
+                "vm-batch02",
+                OsKind::Linux,
+                AdePass::SinglePass,
+                true,
+            )),
+        ),
+        vm(
+            &spec(
+                "rg-reports",
+                "vm-reports01",
+                jpe,
+                OsKind::Windows,
+                true,
+                1,
+                true,
+                "2023-11-12T02:00:00Z",
+            ),
+            None,
+        ),
+    ];
+
+    let mut kv_dev = key_vault(
+        "rg-dev",
+        "kv-dev-jpe-ade",
+        jpe,
+        vec![backup_policy(t, &backup_sp)],
+    );
+    let dev_vm = vm(
+        &spec(
+            "rg-dev",
+            "vm-dev-bekonly",
+            jpe,
+            OsKind::Windows,
+            true,
+            0,
+            true,
+            "2025-03-03T03:03:00Z",
+        ),
+        Some(encrypt(
+            &mut kv_dev,
+            "vm-dev-bekonly",
+            OsKind::Windows,
+            AdePass::SinglePass,
+            false,
+        )),
+    );
+
+    let production_groups = [
+        ("rg-backup-prod", jpe),
+        ("rg-backup-finance", "eastus2"),
+        ("rg-security-prod", jpe),
+        ("rg-sql-prod", jpe),
+        ("rg-web-legacy", jpe),
+        ("rg-app-prod", jpe),
+        ("rg-web-prod", jpe),
+        ("rg-finance", "eastus2"),
+        ("rg-hr", jpe),
+        ("rg-batch", jpe),
+        ("rg-reports", jpe),
+        ("rg-classic", jpe),
+    ];
     Tenant {
-        tenant_id: uuid::Uuid::new_v4().to_string(),
+        tenant_id: tenant_id.clone(),
         display_name: "Contoso".to_owned(),
+        service_principals: vec![
+            ServicePrincipalRecord {
+                object_id: backup_sp,
+                app_id: BACKUP_MANAGEMENT_SERVICE_APP_ID.to_owned(),
+                display_name: "Backup Management Service".to_owned(),
+            },
+            ServicePrincipalRecord {
+                object_id: pipeline,
+                app_id: id(),
+                display_name: "contoso-deploy-pipeline".to_owned(),
+            },
+            ServicePrincipalRecord {
+                object_id: auditor,
+                app_id: id(),
+                display_name: "contoso-security-audit".to_owned(),
+            },
+        ],
         subscriptions: vec![
             SubscriptionRecord {
-                subscription_id: uuid::Uuid::new_v4().to_string(),
+                subscription_id: id(),
                 display_name: "Contoso Production".to_owned(),
                 state: "Enabled".to_owned(),
                 recovery_vaults: vec![
                     vault(
                         "rg-backup-prod",
                         "rsv-prod-japaneast",
-                        "japaneast",
+                        jpe,
                         "GeoRedundant",
                         "2023-04-11T02:14:09Z",
                     ),
@@ -59,18 +560,32 @@ pub fn contoso() -> Tenant {
                         "2024-09-02T18:05:51Z",
                     ),
                 ],
+                resource_groups: production_groups.iter().map(|(n, l)| group(n, l)).collect(),
+                virtual_machines: vms,
+                classic_virtual_machines: vec![ClassicVmRecord {
+                    resource_group: "rg-classic".to_owned(),
+                    name: "classic-web01".to_owned(),
+                    location: jpe.to_owned(),
+                }],
+                key_vaults: vec![kv_ade, kv_shared, kv_finance, kv_rbac],
+                bek_only_managed_unsupported: false,
             },
             SubscriptionRecord {
-                subscription_id: uuid::Uuid::new_v4().to_string(),
+                subscription_id: id(),
                 display_name: "Contoso Development".to_owned(),
                 state: "Enabled".to_owned(),
                 recovery_vaults: vec![vault(
                     "rg-backup-dev",
                     "rsv-dev-japaneast",
-                    "japaneast",
+                    jpe,
                     "LocallyRedundant",
                     "2025-01-20T07:45:00Z",
                 )],
+                resource_groups: vec![group("rg-backup-dev", jpe), group("rg-dev", jpe)],
+                virtual_machines: vec![dev_vm],
+                classic_virtual_machines: vec![],
+                key_vaults: vec![kv_dev],
+                bek_only_managed_unsupported: true,
             },
         ],
     }

@@ -21,6 +21,20 @@ pub struct Tenant {
     pub display_name: String,
     /// Subscriptions, in creation order.
     pub subscriptions: Vec<SubscriptionRecord>,
+    /// Service principals in the directory (Microsoft Graph).
+    #[serde(default)]
+    pub service_principals: Vec<ServicePrincipalRecord>,
+}
+
+/// A service principal as Microsoft Graph lists it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ServicePrincipalRecord {
+    /// Object id in this tenant.
+    pub object_id: String,
+    /// Application id, the same in every tenant.
+    pub app_id: String,
+    /// Display name.
+    pub display_name: String,
 }
 
 /// A subscription and the resources in it.
@@ -34,6 +48,233 @@ pub struct SubscriptionRecord {
     pub state: String,
     /// Recovery Services vaults.
     pub recovery_vaults: Vec<RecoveryVaultRecord>,
+    /// Resource groups.
+    #[serde(default)]
+    pub resource_groups: Vec<ResourceGroupRecord>,
+    /// Resource Manager virtual machines.
+    #[serde(default)]
+    pub virtual_machines: Vec<VirtualMachineRecord>,
+    /// Classic (Service Manager) virtual machines, which Backup cannot protect when encrypted.
+    #[serde(default)]
+    pub classic_virtual_machines: Vec<ClassicVmRecord>,
+    /// Key vaults.
+    #[serde(default)]
+    pub key_vaults: Vec<KeyVaultRecord>,
+    /// Whether enabling protection of BEK-only VMs on managed disks fails validation, as the
+    /// support matrix of 2017 said.
+    #[serde(default)]
+    pub bek_only_managed_unsupported: bool,
+}
+
+/// A resource group.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ResourceGroupRecord {
+    /// Name.
+    pub name: String,
+    /// Region.
+    pub location: String,
+}
+
+/// Windows or Linux.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OsKind {
+    /// Windows (ADE uses BitLocker).
+    Windows,
+    /// Linux (ADE uses DM-Crypt).
+    Linux,
+}
+
+/// A disk attached to a VM: a managed disk resource, or a VHD blob in a storage account.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct DiskRecord {
+    /// Disk name (the managed disk resource's name, or the VHD's).
+    pub name: String,
+    /// Size in GiB.
+    pub size_gb: u32,
+    /// The VHD's URL for unmanaged disks; `None` for a managed disk.
+    #[serde(default)]
+    pub vhd_uri: Option<String>,
+    /// Data disk LUN; `None` for the OS disk.
+    #[serde(default)]
+    pub lun: Option<u32>,
+}
+
+/// Which ADE generation encrypted the VM.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AdePass {
+    /// Current ADE (no Entra app); references live on the disks.
+    SinglePass,
+    /// Legacy ADE with an Entra app; references live on the VM model.
+    DualPass,
+}
+
+/// A versioned object in a key vault, referenced by name.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct VaultObjectRef {
+    /// Key vault name.
+    pub vault: String,
+    /// Object (secret or key) name.
+    pub name: String,
+    /// 32-hex version.
+    pub version: String,
+}
+
+/// How Azure Disk Encryption is applied to a VM.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct AdeRecord {
+    /// Generation.
+    pub pass: AdePass,
+    /// `All`, `OS` or `Data`.
+    pub volume_type: String,
+    /// The BEK secret.
+    pub bek: VaultObjectRef,
+    /// The KEK key, for BEK+KEK VMs.
+    #[serde(default)]
+    pub kek: Option<VaultObjectRef>,
+    /// The Entra application ADE used (dual-pass only).
+    #[serde(default)]
+    pub aad_client_id: Option<String>,
+}
+
+/// A Resource Manager virtual machine.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct VirtualMachineRecord {
+    /// Resource group.
+    pub resource_group: String,
+    /// Name.
+    pub name: String,
+    /// Region.
+    pub location: String,
+    /// The VM's unique id.
+    pub vm_id: String,
+    /// Size, e.g. `Standard_D2s_v5`.
+    pub size: String,
+    /// Operating system.
+    pub os: OsKind,
+    /// Display name of the OS image.
+    pub os_name: String,
+    /// OS disk.
+    pub os_disk: DiskRecord,
+    /// Data disks.
+    #[serde(default)]
+    pub data_disks: Vec<DiskRecord>,
+    /// Whether the VM agent reports Ready.
+    pub agent_ready: bool,
+    /// `running`, `stopped` or `deallocated`.
+    pub power_state: String,
+    /// Azure Disk Encryption, when applied.
+    #[serde(default)]
+    pub encryption: Option<AdeRecord>,
+    /// Creation time (RFC 3339).
+    pub created: String,
+    /// Tags.
+    #[serde(default)]
+    pub tags: std::collections::BTreeMap<String, String>,
+}
+
+/// A classic VM (Microsoft.ClassicCompute).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ClassicVmRecord {
+    /// Resource group.
+    pub resource_group: String,
+    /// Name.
+    pub name: String,
+    /// Region.
+    pub location: String,
+}
+
+/// One entry of a key vault's access policy.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessPolicyRecord {
+    /// Tenant of the principal.
+    pub tenant_id: String,
+    /// Object id of the principal.
+    pub object_id: String,
+    /// Compound identity application id, rarely set.
+    #[serde(default)]
+    pub application_id: Option<String>,
+    /// Key permissions.
+    #[serde(default)]
+    pub keys: Vec<String>,
+    /// Secret permissions.
+    #[serde(default)]
+    pub secrets: Vec<String>,
+    /// Certificate permissions.
+    #[serde(default)]
+    pub certificates: Vec<String>,
+    /// Storage permissions.
+    #[serde(default)]
+    pub storage: Vec<String>,
+}
+
+/// A secret version in a key vault (its value stays in the data plane).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SecretRecord {
+    /// Name.
+    pub name: String,
+    /// Version.
+    pub version: String,
+    /// `BEK`, `Wrapped BEK`, …
+    #[serde(default)]
+    pub content_type: Option<String>,
+    /// Tags (ADE writes MachineName, VolumeLetter, DiskEncryptionKeyFileName, …).
+    #[serde(default)]
+    pub tags: std::collections::BTreeMap<String, String>,
+    /// The value.
+    pub value: String,
+    /// Deleted (soft-deleted, recoverable).
+    #[serde(default)]
+    pub deleted: bool,
+}
+
+/// A key version in a key vault.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct KeyRecord {
+    /// Name.
+    pub name: String,
+    /// Version.
+    pub version: String,
+    /// `RSA` or `RSA-HSM`.
+    pub kty: String,
+    /// Deleted (soft-deleted, recoverable).
+    #[serde(default)]
+    pub deleted: bool,
+}
+
+/// A key vault.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct KeyVaultRecord {
+    /// Resource group.
+    pub resource_group: String,
+    /// Name (globally unique, it is the vault's host name).
+    pub name: String,
+    /// Region.
+    pub location: String,
+    /// `standard` or `premium`.
+    pub sku: String,
+    /// Azure RBAC instead of access policies.
+    pub rbac_authorization: bool,
+    /// ADE may read secrets and wrap keys (required for ADE).
+    pub enabled_for_disk_encryption: bool,
+    /// Templates may read secrets.
+    pub enabled_for_template_deployment: bool,
+    /// Soft-delete retention in days.
+    pub soft_delete_retention_days: u32,
+    /// Purge protection.
+    pub purge_protection: bool,
+    /// Access policy entries (ignored when `rbac_authorization`).
+    pub access_policies: Vec<AccessPolicyRecord>,
+    /// Secrets.
+    #[serde(default)]
+    pub secrets: Vec<SecretRecord>,
+    /// Keys.
+    #[serde(default)]
+    pub keys: Vec<KeyRecord>,
+    /// Soft-deleted: gone from lists and gets, listed as a deleted vault.
+    #[serde(default)]
+    pub deleted: bool,
+    /// Creation time (RFC 3339).
+    pub created: String,
 }
 
 /// A Recovery Services vault.
@@ -84,11 +325,33 @@ impl Tenant {
         store::load_or_create_json(&dir.join(TENANT_FILE), "tenant", crate::seed::contoso)
     }
 
+    /// Writes the tenant to `dir`.
+    pub fn save(&self, dir: &Path) -> anyhow::Result<()> {
+        store::write_private(&dir.join(TENANT_FILE), &serde_json::to_vec_pretty(self)?)
+    }
+
     /// The subscription with this id, compared case-insensitively.
     pub fn subscription(&self, id: &str) -> Option<&SubscriptionRecord> {
         self.subscriptions
             .iter()
             .find(|s| s.subscription_id.eq_ignore_ascii_case(id))
+    }
+
+    /// The subscription with this id, for a change.
+    pub fn subscription_mut(&mut self, id: &str) -> Option<&mut SubscriptionRecord> {
+        self.subscriptions
+            .iter_mut()
+            .find(|s| s.subscription_id.eq_ignore_ascii_case(id))
+    }
+
+    /// The key vault with this name anywhere in the tenant (names are global).
+    pub fn key_vault(&self, name: &str) -> Option<(&SubscriptionRecord, &KeyVaultRecord)> {
+        self.subscriptions.iter().find_map(|s| {
+            s.key_vaults
+                .iter()
+                .find(|v| v.name.eq_ignore_ascii_case(name))
+                .map(|v| (s, v))
+        })
     }
 }
 

@@ -3,5 +3,8 @@
 mod support;
 
 mod auth;
+mod compute;
 mod entra;
+mod graph;
+mod keyvault;
 mod resources;

@@ -103,3 +103,41 @@ pub fn arm_error(body: &Value, code: &str) -> String {
     assert!(!message.is_empty());
     message.to_owned()
 }
+
+impl Running {
+    /// Path of a resource in the named subscription ("Contoso Production" or "… Development").
+    pub async fn sub_path(&self, token: &str, display_name: &str) -> String {
+        let (_, _, body) = self
+            .get("/subscriptions?api-version=2022-12-01", Some(token))
+            .await;
+        let id = body["value"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["displayName"] == display_name)
+            .unwrap()["subscriptionId"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        format!("/subscriptions/{id}")
+    }
+
+    pub async fn ok(&self, path_and_query: &str, token: &str) -> Value {
+        let (status, _, body) = self.get(path_and_query, Some(token)).await;
+        assert_eq!(status, 200, "{path_and_query}: {body}");
+        body
+    }
+
+    pub async fn put(&self, path_and_query: &str, token: &str, body: &Value) -> (u16, Value) {
+        let response = self
+            .http
+            .put(self.arm(path_and_query))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+}

@@ -1,0 +1,521 @@
+//! Compute: virtual machines (with instance view), their extensions, managed disks, and classic
+//! VMs. Wire shapes are built from the VM records: where ADE put its references depends on the
+//! generation (single-pass: on the disks; dual-pass: on the VM model).
+
+use axum::Json;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use crate::Shared;
+use crate::arm::{ArmError, Page, resource_not_found};
+use crate::tenant::{
+    AdePass, AdeRecord, DiskRecord, OsKind, SubscriptionRecord, VaultObjectRef,
+    VirtualMachineRecord,
+};
+
+fn vault_id(sub: &SubscriptionRecord, name: &str) -> String {
+    let rg = sub
+        .key_vaults
+        .iter()
+        .find(|k| k.name.eq_ignore_ascii_case(name))
+        .map_or("rg-unknown", |k| k.resource_group.as_str());
+    format!(
+        "/subscriptions/{}/resourceGroups/{rg}/providers/Microsoft.KeyVault/vaults/{name}",
+        sub.subscription_id
+    )
+}
+
+fn secret_url(state: &Shared, r: &VaultObjectRef) -> String {
+    format!(
+        "{}secrets/{}/{}",
+        state.vault_uri(&r.vault),
+        r.name,
+        r.version
+    )
+}
+
+fn key_url(state: &Shared, r: &VaultObjectRef) -> String {
+    format!("{}keys/{}/{}", state.vault_uri(&r.vault), r.name, r.version)
+}
+
+/// The `encryptionSettings` element for a disk (the shape is shared by disks and the VM model).
+fn encryption_settings(state: &Shared, sub: &SubscriptionRecord, ade: &AdeRecord) -> Value {
+    let mut settings = json!({
+        "diskEncryptionKey": {
+            "secretUrl": secret_url(state, &ade.bek),
+            "sourceVault": { "id": vault_id(sub, &ade.bek.vault) }
+        }
+    });
+    if let Some(kek) = &ade.kek {
+        settings["keyEncryptionKey"] = json!({
+            "keyUrl": key_url(state, kek),
+            "sourceVault": { "id": vault_id(sub, &kek.vault) }
+        });
+    }
+    settings
+}
+
+fn vm_id(sub: &SubscriptionRecord, vm: &VirtualMachineRecord) -> String {
+    format!(
+        "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Compute/virtualMachines/{}",
+        sub.subscription_id, vm.resource_group, vm.name
+    )
+}
+
+fn disk_id(sub: &SubscriptionRecord, vm: &VirtualMachineRecord, disk: &DiskRecord) -> String {
+    format!(
+        "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Compute/disks/{}",
+        sub.subscription_id, vm.resource_group, disk.name
+    )
+}
+
+fn disk_reference(sub: &SubscriptionRecord, vm: &VirtualMachineRecord, disk: &DiskRecord) -> Value {
+    let mut value = json!({
+        "name": disk.name,
+        "caching": if disk.lun.is_none() { "ReadWrite" } else { "None" },
+        "diskSizeGB": disk.size_gb,
+    });
+    match &disk.vhd_uri {
+        Some(uri) => value["vhd"] = json!({ "uri": uri }),
+        None => {
+            value["managedDisk"] =
+                json!({ "id": disk_id(sub, vm, disk), "storageAccountType": "Premium_LRS" });
+        }
+    }
+    match disk.lun {
+        Some(lun) => {
+            value["lun"] = json!(lun);
+            value["createOption"] = json!("Empty");
+        }
+        None => {
+            value["createOption"] = json!("FromImage");
+            value["osType"] = json!(match vm.os {
+                OsKind::Windows => "Windows",
+                OsKind::Linux => "Linux",
+            });
+        }
+    }
+    value
+}
+
+const ADE_EXTENSION_PUBLISHER: &str = "Microsoft.Azure.Security";
+
+/// The ADE extension's type, handler version and name for this VM.
+fn ade_extension_identity(
+    vm: &VirtualMachineRecord,
+    ade: &AdeRecord,
+) -> (&'static str, &'static str) {
+    match (vm.os, ade.pass) {
+        (OsKind::Windows, AdePass::SinglePass) => ("AzureDiskEncryption", "2.2"),
+        (OsKind::Windows, AdePass::DualPass) => ("AzureDiskEncryption", "1.1"),
+        (OsKind::Linux, AdePass::SinglePass) => ("AzureDiskEncryptionForLinux", "1.1"),
+        (OsKind::Linux, AdePass::DualPass) => ("AzureDiskEncryptionForLinux", "0.1"),
+    }
+}
+
+fn ade_extension(
+    state: &Shared,
+    sub: &SubscriptionRecord,
+    vm: &VirtualMachineRecord,
+    ade: &AdeRecord,
+) -> Value {
+    let (kind, version) = ade_extension_identity(vm, ade);
+    let mut settings = json!({
+        "EncryptionOperation": "EnableEncryption",
+        "KeyVaultURL": state.vault_uri(&ade.bek.vault),
+        "KeyEncryptionKeyURL": ade.kek.as_ref().map(|k| key_url(state, k)).unwrap_or_default(),
+        "KeyEncryptionAlgorithm": "RSA-OAEP",
+        "VolumeType": ade.volume_type,
+        "SequenceVersion": vm.vm_id,
+    });
+    match ade.pass {
+        AdePass::SinglePass => {
+            settings["KeyVaultResourceId"] = json!(vault_id(sub, &ade.bek.vault));
+            settings["KekVaultResourceId"] = json!(
+                ade.kek
+                    .as_ref()
+                    .map(|k| vault_id(sub, &k.vault))
+                    .unwrap_or_default()
+            );
+        }
+        AdePass::DualPass => {
+            settings["AADClientID"] = json!(ade.aad_client_id.clone().unwrap_or_default());
+        }
+    }
+    json!({
+        "id": format!("{}/extensions/{kind}", vm_id(sub, vm)),
+        "name": kind,
+        "type": "Microsoft.Compute/virtualMachines/extensions",
+        "location": vm.location,
+        "properties": {
+            "publisher": ADE_EXTENSION_PUBLISHER,
+            "type": kind,
+            "typeHandlerVersion": version,
+            "autoUpgradeMinorVersion": true,
+            "settings": settings,
+            "provisioningState": "Succeeded"
+        }
+    })
+}
+
+fn status(code: &str, level: &str, display: &str) -> Value {
+    json!({ "code": code, "level": level, "displayStatus": display })
+}
+
+fn instance_view(state: &Shared, sub: &SubscriptionRecord, vm: &VirtualMachineRecord) -> Value {
+    let agent = if vm.agent_ready {
+        json!({
+            "vmAgentVersion": "2.7.41491.1102",
+            "statuses": [{
+                "code": "ProvisioningState/succeeded", "level": "Info", "displayStatus": "Ready",
+                "message": "The guest agent is running and accepts new configurations."
+            }]
+        })
+    } else {
+        json!({
+            "vmAgentVersion": "Unknown",
+            "statuses": [{
+                "code": "ProvisioningState/Unavailable", "level": "Warning", "displayStatus": "Not Ready",
+                "message": "The guest agent has not reported for more than 15 minutes."
+            }]
+        })
+    };
+    let disks: Vec<Value> = std::iter::once(&vm.os_disk)
+        .chain(&vm.data_disks)
+        .map(|disk| {
+            let mut statuses = vec![status(
+                "ProvisioningState/succeeded",
+                "Info",
+                "Provisioning succeeded",
+            )];
+            let mut value = json!({ "name": disk.name });
+            match &vm.encryption {
+                Some(ade) if ade.volume_type == "All" || disk.lun.is_none() => {
+                    statuses.push(status(
+                        "EncryptionState/encrypted",
+                        "Info",
+                        "Encryption is enabled on disk",
+                    ));
+                    if ade.pass == AdePass::SinglePass {
+                        value["encryptionSettings"] = json!([encryption_settings(state, sub, ade)]);
+                    }
+                }
+                _ => statuses.push(status(
+                    "EncryptionState/notEncrypted",
+                    "Info",
+                    "Encryption is disabled on disk",
+                )),
+            }
+            value["statuses"] = json!(statuses);
+            value
+        })
+        .collect();
+    let extensions: Vec<Value> = vm
+        .encryption
+        .iter()
+        .map(|ade| {
+            let (kind, version) = ade_extension_identity(vm, ade);
+            json!({
+                "name": kind,
+                "type": format!("{ADE_EXTENSION_PUBLISHER}.{kind}"),
+                "typeHandlerVersion": version,
+                "statuses": [{
+                    "code": "ProvisioningState/succeeded", "level": "Info",
+                    "displayStatus": "Provisioning succeeded",
+                    "message": "Encryption succeeded for all volumes"
+                }],
+                "substatuses": match vm.os {
+                    OsKind::Linux => json!([{
+                        "code": "ComponentStatus/EncryptionStatus/succeeded", "level": "Info",
+                        "displayStatus": "Provisioning succeeded",
+                        "message": "{\"os\": \"Encrypted\", \"data\": \"Encrypted\"}"
+                    }]),
+                    OsKind::Windows => json!([]),
+                }
+            })
+        })
+        .collect();
+    json!({
+        "computerName": vm.name,
+        "osName": vm.os_name,
+        "vmAgent": agent,
+        "disks": disks,
+        "extensions": extensions,
+        "hyperVGeneration": "V2",
+        "statuses": [
+            status("ProvisioningState/succeeded", "Info", "Provisioning succeeded"),
+            status(&format!("PowerState/{}", vm.power_state), "Info", &format!("VM {}", vm.power_state)),
+        ]
+    })
+}
+
+fn vm_json(
+    state: &Shared,
+    sub: &SubscriptionRecord,
+    vm: &VirtualMachineRecord,
+    expand: bool,
+) -> Value {
+    let mut os_disk = disk_reference(sub, vm, &vm.os_disk);
+    if let Some(ade) = vm
+        .encryption
+        .as_ref()
+        .filter(|a| a.pass == AdePass::DualPass)
+    {
+        let mut settings = encryption_settings(state, sub, ade);
+        settings["enabled"] = json!(true);
+        os_disk["encryptionSettings"] = settings;
+    }
+    let os_profile = match vm.os {
+        OsKind::Windows => json!({
+            "computerName": vm.name, "adminUsername": "contosoadmin",
+            "windowsConfiguration": { "provisionVMAgent": true, "enableAutomaticUpdates": true },
+            "secrets": [], "allowExtensionOperations": true
+        }),
+        OsKind::Linux => json!({
+            "computerName": vm.name, "adminUsername": "contosoadmin",
+            "linuxConfiguration": { "disablePasswordAuthentication": true, "provisionVMAgent": true },
+            "secrets": [], "allowExtensionOperations": true
+        }),
+    };
+    let id = vm_id(sub, vm);
+    let mut value = json!({
+        "id": id,
+        "name": vm.name,
+        "type": "Microsoft.Compute/virtualMachines",
+        "location": vm.location,
+        "tags": vm.tags,
+        "properties": {
+            "vmId": vm.vm_id,
+            "hardwareProfile": { "vmSize": vm.size },
+            "storageProfile": {
+                "osDisk": os_disk,
+                "dataDisks": vm.data_disks.iter().map(|d| disk_reference(sub, vm, d)).collect::<Vec<_>>()
+            },
+            "osProfile": os_profile,
+            "networkProfile": {
+                "networkInterfaces": [{
+                    "id": format!(
+                        "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Network/networkInterfaces/{}-nic",
+                        sub.subscription_id, vm.resource_group, vm.name
+                    )
+                }]
+            },
+            "provisioningState": "Succeeded",
+            "timeCreated": vm.created
+        }
+    });
+    if let Some(ade) = &vm.encryption {
+        let (kind, _) = ade_extension_identity(vm, ade);
+        value["resources"] = json!([{ "id": format!("{id}/extensions/{kind}") }]);
+    }
+    if expand {
+        value["properties"]["instanceView"] = instance_view(state, sub, vm);
+    }
+    value
+}
+
+fn find_vm<'a>(
+    sub: &'a SubscriptionRecord,
+    rg: &str,
+    name: &str,
+) -> Result<&'a VirtualMachineRecord, ArmError> {
+    sub.virtual_machines
+        .iter()
+        .find(|v| v.resource_group.eq_ignore_ascii_case(rg) && v.name.eq_ignore_ascii_case(name))
+        .ok_or_else(|| resource_not_found("Microsoft.Compute/virtualMachines", name, rg))
+}
+
+/// `GET {sub}[/resourceGroups/{rg}]/providers/Microsoft.Compute/virtualMachines`
+pub fn list_vms(
+    state: &Shared,
+    sub: &SubscriptionRecord,
+    rg: Option<&str>,
+    base: &str,
+    page: Page,
+) -> Response {
+    let items = sub
+        .virtual_machines
+        .iter()
+        .filter(|v| rg.is_none_or(|rg| v.resource_group.eq_ignore_ascii_case(rg)))
+        .map(|v| vm_json(state, sub, v, false))
+        .collect();
+    page.respond(items, base)
+}
+
+/// `GET .../virtualMachines/{name}[?$expand=instanceView]`
+pub fn get_vm(
+    state: &Shared,
+    sub: &SubscriptionRecord,
+    rg: &str,
+    name: &str,
+    expand: bool,
+) -> Result<Response, ArmError> {
+    find_vm(sub, rg, name).map(|vm| Json(vm_json(state, sub, vm, expand)).into_response())
+}
+
+/// `GET .../virtualMachines/{name}/instanceView`
+pub fn get_instance_view(
+    state: &Shared,
+    sub: &SubscriptionRecord,
+    rg: &str,
+    name: &str,
+) -> Result<Response, ArmError> {
+    find_vm(sub, rg, name).map(|vm| Json(instance_view(state, sub, vm)).into_response())
+}
+
+fn extensions(state: &Shared, sub: &SubscriptionRecord, vm: &VirtualMachineRecord) -> Vec<Value> {
+    vm.encryption
+        .iter()
+        .map(|ade| ade_extension(state, sub, vm, ade))
+        .collect()
+}
+
+/// `GET .../virtualMachines/{name}/extensions`
+pub fn list_extensions(
+    state: &Shared,
+    sub: &SubscriptionRecord,
+    rg: &str,
+    name: &str,
+) -> Result<Response, ArmError> {
+    find_vm(sub, rg, name)
+        .map(|vm| Json(json!({ "value": extensions(state, sub, vm) })).into_response())
+}
+
+/// `GET .../virtualMachines/{name}/extensions/{extension}`
+pub fn get_extension(
+    state: &Shared,
+    sub: &SubscriptionRecord,
+    rg: &str,
+    name: &str,
+    extension: &str,
+) -> Result<Response, ArmError> {
+    let vm = find_vm(sub, rg, name)?;
+    extensions(state, sub, vm)
+        .into_iter()
+        .find(|e| {
+            e["name"]
+                .as_str()
+                .is_some_and(|n| n.eq_ignore_ascii_case(extension))
+        })
+        .map(|e| Json(e).into_response())
+        .ok_or_else(|| {
+            resource_not_found(
+                "Microsoft.Compute/virtualMachines/extensions",
+                extension,
+                rg,
+            )
+        })
+}
+
+fn managed_disks(
+    sub: &SubscriptionRecord,
+) -> impl Iterator<Item = (&VirtualMachineRecord, &DiskRecord)> {
+    sub.virtual_machines.iter().flat_map(|vm| {
+        std::iter::once(&vm.os_disk)
+            .chain(&vm.data_disks)
+            .filter(|d| d.vhd_uri.is_none())
+            .map(move |d| (vm, d))
+    })
+}
+
+fn disk_json(
+    state: &Shared,
+    sub: &SubscriptionRecord,
+    vm: &VirtualMachineRecord,
+    disk: &DiskRecord,
+) -> Value {
+    let mut properties = json!({
+        "creationData": { "createOption": if disk.lun.is_none() { "FromImage" } else { "Empty" } },
+        "diskSizeGB": disk.size_gb,
+        "diskState": "Attached",
+        "encryption": { "type": "EncryptionAtRestWithPlatformKey" },
+        "provisioningState": "Succeeded",
+        "timeCreated": vm.created,
+    });
+    if disk.lun.is_none() {
+        properties["osType"] = json!(match vm.os {
+            OsKind::Windows => "Windows",
+            OsKind::Linux => "Linux",
+        });
+    }
+    if let Some(ade) = vm
+        .encryption
+        .as_ref()
+        .filter(|a| a.volume_type == "All" || disk.lun.is_none())
+    {
+        // Single-pass ADE stamps the references on the disk (settings version 1.1); dual-pass
+        // keeps them on the VM model and marks the disk with version 1.0.
+        properties["encryptionSettingsCollection"] = match ade.pass {
+            AdePass::SinglePass => json!({
+                "enabled": true,
+                "encryptionSettings": [encryption_settings(state, sub, ade)],
+                "encryptionSettingsVersion": "1.1"
+            }),
+            AdePass::DualPass => json!({ "enabled": true, "encryptionSettingsVersion": "1.0" }),
+        };
+    }
+    json!({
+        "id": disk_id(sub, vm, disk),
+        "name": disk.name,
+        "type": "Microsoft.Compute/disks",
+        "location": vm.location,
+        "managedBy": vm_id(sub, vm),
+        "sku": { "name": "Premium_LRS", "tier": "Premium" },
+        "properties": properties
+    })
+}
+
+/// `GET {sub}[/resourceGroups/{rg}]/providers/Microsoft.Compute/disks`
+pub fn list_disks(
+    state: &Shared,
+    sub: &SubscriptionRecord,
+    rg: Option<&str>,
+    base: &str,
+    page: Page,
+) -> Response {
+    let items = managed_disks(sub)
+        .filter(|(vm, _)| rg.is_none_or(|rg| vm.resource_group.eq_ignore_ascii_case(rg)))
+        .map(|(vm, d)| disk_json(state, sub, vm, d))
+        .collect();
+    page.respond(items, base)
+}
+
+/// `GET .../disks/{name}`
+pub fn get_disk(
+    state: &Shared,
+    sub: &SubscriptionRecord,
+    rg: &str,
+    name: &str,
+) -> Result<Response, ArmError> {
+    managed_disks(sub)
+        .find(|(vm, d)| {
+            vm.resource_group.eq_ignore_ascii_case(rg) && d.name.eq_ignore_ascii_case(name)
+        })
+        .map(|(vm, d)| Json(disk_json(state, sub, vm, d)).into_response())
+        .ok_or_else(|| resource_not_found("Microsoft.Compute/disks", name, rg))
+}
+
+/// `GET {sub}/providers/Microsoft.ClassicCompute/virtualMachines`
+pub fn list_classic_vms(sub: &SubscriptionRecord) -> Response {
+    let value: Vec<Value> = sub
+        .classic_virtual_machines
+        .iter()
+        .map(|vm| {
+            json!({
+                "id": format!(
+                    "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.ClassicCompute/virtualMachines/{}",
+                    sub.subscription_id, vm.resource_group, vm.name
+                ),
+                "name": vm.name,
+                "type": "Microsoft.ClassicCompute/virtualMachines",
+                "location": vm.location,
+                "properties": {
+                    "provisioningState": "Succeeded",
+                    "instanceView": { "status": "ReadyRole", "powerState": "Started" },
+                    "hardwareProfile": { "size": "Small", "deploymentName": vm.name, "deploymentId": vm.name }
+                }
+            })
+        })
+        .collect();
+    Json(json!({ "value": value })).into_response()
+}

@@ -1,0 +1,103 @@
+//! Microsoft Graph (v1.0): service principals by `appId`, enough to resolve the Backup
+//! Management Service's object id in the tenant.
+//!
+//! Graph has its own error envelope (`error.innerError` with `request-id` and `date`) and
+//! its own token audience, `https://graph.microsoft.com/`.
+
+use axum::Json;
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::Shared;
+use crate::token::Rejection;
+
+fn graph_error(status: StatusCode, code: &str, message: &str) -> Response {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let date = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+    (
+        status,
+        Json(json!({
+            "error": {
+                "code": code,
+                "message": message,
+                "innerError": { "date": date, "request-id": request_id, "client-request-id": request_id }
+            }
+        })),
+    )
+        .into_response()
+}
+
+/// Every Graph request lands here.
+pub fn dispatch(state: &Shared, uri: &Uri, headers: &HeaderMap) -> Response {
+    let header = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    if let Err(rejection) = state
+        .tokens
+        .check(header, &["https://graph.microsoft.com/".to_owned()])
+    {
+        let message = match rejection {
+            Rejection::Missing | Rejection::NotBearer => "Access token is empty.",
+            Rejection::Expired { .. } => "Lifetime validation failed, the token is expired.",
+            Rejection::WrongAudience(_) => {
+                "Invalid audience: the token is not for Microsoft Graph."
+            }
+            Rejection::Invalid => "Access token validation failure. Invalid signature or issuer.",
+        };
+        return graph_error(
+            StatusCode::UNAUTHORIZED,
+            "InvalidAuthenticationToken",
+            message,
+        );
+    }
+    let path = uri.path().trim_end_matches('/').to_ascii_lowercase();
+    if path != "/v1.0/serviceprincipals" {
+        return graph_error(
+            StatusCode::NOT_FOUND,
+            "Request_ResourceNotFound",
+            "The sandbox serves only /v1.0/servicePrincipals.",
+        );
+    }
+    let pairs: Vec<(String, String)> = url_form::parse(uri.query().unwrap_or_default().as_bytes())
+        .into_owned()
+        .collect();
+    let filter = pairs
+        .iter()
+        .find(|(k, _)| k == "$filter")
+        .map(|(_, v)| v.trim());
+    let app_id = match filter {
+        None => None,
+        Some(f) => match f
+            .strip_prefix("appId eq '")
+            .and_then(|r| r.strip_suffix('\''))
+        {
+            Some(id) => Some(id.to_owned()),
+            None => {
+                return graph_error(
+                    StatusCode::BAD_REQUEST,
+                    "Request_UnsupportedQuery",
+                    "The sandbox supports only $filter=appId eq '<guid>'.",
+                );
+            }
+        },
+    };
+    let tenant = state.tenant();
+    let value: Vec<_> = tenant
+        .service_principals
+        .iter()
+        .filter(|sp| {
+            app_id
+                .as_deref()
+                .is_none_or(|id| sp.app_id.eq_ignore_ascii_case(id))
+        })
+        .map(|sp| json!({ "id": sp.object_id, "appId": sp.app_id, "displayName": sp.display_name }))
+        .collect();
+    Json(json!({
+        "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#servicePrincipals",
+        "value": value
+    }))
+    .into_response()
+}

@@ -1,0 +1,441 @@
+//! Key Vault management: vaults, deleted vaults, and access-policy updates.
+//!
+//! `PUT .../accessPolicies/{add|replace|remove}` follows the service's semantics: `add` merges
+//! permissions into the principal's entry (creating it if needed), `remove` takes the listed
+//! permissions away (dropping an entry left empty), `replace` sets the entry's permissions.
+//! Other principals' entries are never touched. A write that overlaps another write to the same
+//! vault gets 409 `ConflictError`, as the service answers concurrent updates.
+
+use std::time::{Duration, Instant};
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::Shared;
+use crate::arm::{ArmError, Page, resource_not_found};
+use crate::tenant::{AccessPolicyRecord, KeyVaultRecord, SubscriptionRecord, Tenant};
+
+const KEY_PERMISSIONS: &[&str] = &[
+    "all",
+    "encrypt",
+    "decrypt",
+    "wrapkey",
+    "unwrapkey",
+    "sign",
+    "verify",
+    "get",
+    "list",
+    "create",
+    "update",
+    "import",
+    "delete",
+    "backup",
+    "restore",
+    "recover",
+    "purge",
+    "release",
+    "rotate",
+    "getrotationpolicy",
+    "setrotationpolicy",
+];
+const SECRET_PERMISSIONS: &[&str] = &[
+    "all", "get", "list", "set", "delete", "backup", "restore", "recover", "purge",
+];
+const CERTIFICATE_PERMISSIONS: &[&str] = &[
+    "all",
+    "get",
+    "list",
+    "delete",
+    "create",
+    "import",
+    "update",
+    "managecontacts",
+    "getissuers",
+    "listissuers",
+    "setissuers",
+    "deleteissuers",
+    "manageissuers",
+    "recover",
+    "purge",
+    "backup",
+    "restore",
+];
+const STORAGE_PERMISSIONS: &[&str] = &[
+    "all",
+    "get",
+    "list",
+    "delete",
+    "set",
+    "update",
+    "regeneratekey",
+    "recover",
+    "purge",
+    "backup",
+    "restore",
+    "setsas",
+    "listsas",
+    "getsas",
+    "deletesas",
+];
+
+fn vault_resource_id(sub: &SubscriptionRecord, kv: &KeyVaultRecord) -> String {
+    format!(
+        "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.KeyVault/vaults/{}",
+        sub.subscription_id, kv.resource_group, kv.name
+    )
+}
+
+fn policy_json(p: &AccessPolicyRecord) -> Value {
+    let mut value = json!({
+        "tenantId": p.tenant_id,
+        "objectId": p.object_id,
+        "permissions": {
+            "keys": p.keys, "secrets": p.secrets, "certificates": p.certificates, "storage": p.storage
+        }
+    });
+    if let Some(app) = &p.application_id {
+        value["applicationId"] = json!(app);
+    }
+    value
+}
+
+fn vault_json(
+    state: &Shared,
+    tenant_id: &str,
+    sub: &SubscriptionRecord,
+    kv: &KeyVaultRecord,
+) -> Value {
+    json!({
+        "id": vault_resource_id(sub, kv),
+        "name": kv.name,
+        "type": "Microsoft.KeyVault/vaults",
+        "location": kv.location,
+        "tags": {},
+        "systemData": {
+            "createdBy": "contosoadmin@contoso.com", "createdByType": "User", "createdAt": kv.created,
+            "lastModifiedBy": "contosoadmin@contoso.com", "lastModifiedByType": "User", "lastModifiedAt": kv.created
+        },
+        "properties": {
+            "sku": { "family": "A", "name": kv.sku },
+            "tenantId": tenant_id,
+            "accessPolicies": kv.access_policies.iter().map(policy_json).collect::<Vec<_>>(),
+            "enabledForDeployment": false,
+            "enabledForDiskEncryption": kv.enabled_for_disk_encryption,
+            "enabledForTemplateDeployment": kv.enabled_for_template_deployment,
+            "enableSoftDelete": true,
+            "softDeleteRetentionInDays": kv.soft_delete_retention_days,
+            "enableRbacAuthorization": kv.rbac_authorization,
+            "enablePurgeProtection": kv.purge_protection,
+            "vaultUri": state.vault_uri(&kv.name),
+            "provisioningState": "Succeeded",
+            "publicNetworkAccess": "Enabled"
+        }
+    })
+}
+
+/// `GET {sub}[/resourceGroups/{rg}]/providers/Microsoft.KeyVault/vaults`
+pub fn list(
+    state: &Shared,
+    tenant: &Tenant,
+    sub: &SubscriptionRecord,
+    rg: Option<&str>,
+    base: &str,
+    page: Page,
+) -> Response {
+    let items = sub
+        .key_vaults
+        .iter()
+        .filter(|kv| !kv.deleted && rg.is_none_or(|rg| kv.resource_group.eq_ignore_ascii_case(rg)))
+        .map(|kv| vault_json(state, &tenant.tenant_id, sub, kv))
+        .collect();
+    page.respond(items, base)
+}
+
+fn find<'a>(
+    sub: &'a SubscriptionRecord,
+    rg: &str,
+    name: &str,
+) -> Result<&'a KeyVaultRecord, ArmError> {
+    sub.key_vaults
+        .iter()
+        .find(|kv| {
+            !kv.deleted
+                && kv.resource_group.eq_ignore_ascii_case(rg)
+                && kv.name.eq_ignore_ascii_case(name)
+        })
+        .ok_or_else(|| resource_not_found("Microsoft.KeyVault/vaults", name, rg))
+}
+
+/// `GET .../vaults/{name}`
+pub fn get(
+    state: &Shared,
+    tenant: &Tenant,
+    sub: &SubscriptionRecord,
+    rg: &str,
+    name: &str,
+) -> Result<Response, ArmError> {
+    find(sub, rg, name)
+        .map(|kv| Json(vault_json(state, &tenant.tenant_id, sub, kv)).into_response())
+}
+
+/// `GET {sub}/providers/Microsoft.KeyVault/deletedVaults`
+pub fn list_deleted(sub: &SubscriptionRecord) -> Response {
+    let value: Vec<Value> = sub
+        .key_vaults
+        .iter()
+        .filter(|kv| kv.deleted)
+        .map(|kv| {
+            json!({
+                "id": format!(
+                    "/subscriptions/{}/providers/Microsoft.KeyVault/locations/{}/deletedVaults/{}",
+                    sub.subscription_id, kv.location, kv.name
+                ),
+                "name": kv.name,
+                "type": "Microsoft.KeyVault/deletedVaults",
+                "properties": {
+                    "vaultId": vault_resource_id(sub, kv),
+                    "location": kv.location,
+                    "deletionDate": kv.created,
+                    "scheduledPurgeDate": kv.created,
+                    "purgeProtectionEnabled": kv.purge_protection
+                }
+            })
+        })
+        .collect();
+    Json(json!({ "value": value })).into_response()
+}
+
+#[derive(Deserialize)]
+struct PolicyUpdate {
+    properties: PolicyUpdateProperties,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PolicyUpdateProperties {
+    access_policies: Vec<PolicyEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PolicyEntry {
+    tenant_id: String,
+    object_id: String,
+    application_id: Option<String>,
+    permissions: Permissions,
+}
+
+#[derive(Deserialize, Default)]
+struct Permissions {
+    #[serde(default)]
+    keys: Vec<String>,
+    #[serde(default)]
+    secrets: Vec<String>,
+    #[serde(default)]
+    certificates: Vec<String>,
+    #[serde(default)]
+    storage: Vec<String>,
+}
+
+fn bad_request(message: String) -> ArmError {
+    ArmError::new(StatusCode::BAD_REQUEST, "BadRequest", message)
+}
+
+fn check_permissions(kind: &str, given: &[String], allowed: &[&str]) -> Result<(), ArmError> {
+    match given
+        .iter()
+        .find(|p| !allowed.contains(&p.to_ascii_lowercase().as_str()))
+    {
+        Some(unknown) => Err(bad_request(format!(
+            "'{unknown}' is not a {kind} permission. Valid {kind} permissions: {}.",
+            allowed.join(", ")
+        ))),
+        None => Ok(()),
+    }
+}
+
+fn merge(into: &mut Vec<String>, add: &[String]) {
+    for p in add {
+        if !into.iter().any(|q| q.eq_ignore_ascii_case(p)) {
+            into.push(p.clone());
+        }
+    }
+}
+
+fn subtract(from: &mut Vec<String>, remove: &[String]) {
+    from.retain(|p| !remove.iter().any(|q| q.eq_ignore_ascii_case(p)));
+}
+
+/// The kinds of access-policy update.
+#[derive(Clone, Copy)]
+pub enum PolicyOperation {
+    /// Merge permissions in.
+    Add,
+    /// Set permissions.
+    Replace,
+    /// Take permissions away.
+    Remove,
+}
+
+impl PolicyOperation {
+    /// Parses the `{operationKind}` path segment.
+    pub fn parse(kind: &str) -> Option<Self> {
+        match kind.to_ascii_lowercase().as_str() {
+            "add" => Some(Self::Add),
+            "replace" => Some(Self::Replace),
+            "remove" => Some(Self::Remove),
+            _ => None,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Add => "add",
+            Self::Replace => "replace",
+            Self::Remove => "remove",
+        }
+    }
+}
+
+/// `PUT .../vaults/{name}/accessPolicies/{add|replace|remove}`
+pub fn update_access_policy(
+    state: &Shared,
+    subscription_id: &str,
+    rg: &str,
+    name: &str,
+    operation: PolicyOperation,
+    body: &[u8],
+) -> Result<Response, ArmError> {
+    let update: PolicyUpdate = serde_json::from_slice(body).map_err(|e| {
+        bad_request(format!(
+            "The request body is not a valid access policy update: {e}."
+        ))
+    })?;
+    for entry in &update.properties.access_policies {
+        check_permissions("key", &entry.permissions.keys, KEY_PERMISSIONS)?;
+        check_permissions("secret", &entry.permissions.secrets, SECRET_PERMISSIONS)?;
+        check_permissions(
+            "certificate",
+            &entry.permissions.certificates,
+            CERTIFICATE_PERMISSIONS,
+        )?;
+        check_permissions("storage", &entry.permissions.storage, STORAGE_PERMISSIONS)?;
+        if uuid::Uuid::parse_str(&entry.object_id).is_err()
+            || uuid::Uuid::parse_str(&entry.tenant_id).is_err()
+        {
+            return Err(bad_request(format!(
+                "Access policy entries need GUIDs for tenantId and objectId; got '{}' and '{}'.",
+                entry.tenant_id, entry.object_id
+            )));
+        }
+    }
+
+    let mut tenant = state.tenant_mut();
+    let sub = tenant
+        .subscription_mut(subscription_id)
+        .ok_or_else(|| crate::arm::subscription_not_found(subscription_id))?;
+    let sub_id = sub.subscription_id.clone();
+    let kv = sub
+        .key_vaults
+        .iter_mut()
+        .find(|kv| {
+            !kv.deleted
+                && kv.resource_group.eq_ignore_ascii_case(rg)
+                && kv.name.eq_ignore_ascii_case(name)
+        })
+        .ok_or_else(|| resource_not_found("Microsoft.KeyVault/vaults", name, rg))?;
+
+    let vault_key = format!("{sub_id}/{}", kv.name).to_ascii_lowercase();
+    state.claim_vault_write(&vault_key)?;
+
+    for entry in update.properties.access_policies {
+        let position = kv.access_policies.iter().position(|p| {
+            p.object_id.eq_ignore_ascii_case(&entry.object_id)
+                && p.tenant_id.eq_ignore_ascii_case(&entry.tenant_id)
+                && p.application_id.as_deref().map(str::to_ascii_lowercase)
+                    == entry.application_id.as_deref().map(str::to_ascii_lowercase)
+        });
+        let perms = &entry.permissions;
+        match (operation, position) {
+            (PolicyOperation::Add, Some(i)) => {
+                let p = &mut kv.access_policies[i];
+                merge(&mut p.keys, &perms.keys);
+                merge(&mut p.secrets, &perms.secrets);
+                merge(&mut p.certificates, &perms.certificates);
+                merge(&mut p.storage, &perms.storage);
+            }
+            (PolicyOperation::Add | PolicyOperation::Replace, None) => {
+                kv.access_policies.push(AccessPolicyRecord {
+                    tenant_id: entry.tenant_id,
+                    object_id: entry.object_id,
+                    application_id: entry.application_id,
+                    keys: perms.keys.clone(),
+                    secrets: perms.secrets.clone(),
+                    certificates: perms.certificates.clone(),
+                    storage: perms.storage.clone(),
+                });
+            }
+            (PolicyOperation::Replace, Some(i)) => {
+                let p = &mut kv.access_policies[i];
+                p.keys.clone_from(&perms.keys);
+                p.secrets.clone_from(&perms.secrets);
+                p.certificates.clone_from(&perms.certificates);
+                p.storage.clone_from(&perms.storage);
+            }
+            (PolicyOperation::Remove, Some(i)) => {
+                let p = &mut kv.access_policies[i];
+                subtract(&mut p.keys, &perms.keys);
+                subtract(&mut p.secrets, &perms.secrets);
+                subtract(&mut p.certificates, &perms.certificates);
+                subtract(&mut p.storage, &perms.storage);
+                if p.keys.is_empty()
+                    && p.secrets.is_empty()
+                    && p.certificates.is_empty()
+                    && p.storage.is_empty()
+                {
+                    kv.access_policies.remove(i);
+                }
+            }
+            (PolicyOperation::Remove, None) => {}
+        }
+    }
+    let body = json!({
+        "id": format!(
+            "/subscriptions/{sub_id}/resourceGroups/{}/providers/Microsoft.KeyVault/vaults/{}/accessPolicies/{}",
+            kv.resource_group, kv.name, operation.name()
+        ),
+        "type": "Microsoft.KeyVault/vaults/accessPolicies",
+        "properties": { "accessPolicies": kv.access_policies.iter().map(policy_json).collect::<Vec<_>>() }
+    });
+    state.persist(&tenant)?;
+    Ok(Json(body).into_response())
+}
+
+/// Tracks vaults with a write in progress, so an overlapping write gets 409 like the service's.
+#[derive(Default)]
+pub struct WriteWindows {
+    busy_until: std::sync::Mutex<std::collections::HashMap<String, Instant>>,
+}
+
+impl WriteWindows {
+    /// Claims `vault` for `window`, or fails with 409 when another write holds it.
+    pub fn claim(&self, vault: &str, window: Duration) -> Result<(), ArmError> {
+        let mut busy = self
+            .busy_until
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let now = Instant::now();
+        if busy.get(vault).is_some_and(|until| *until > now) {
+            return Err(ArmError::new(
+                StatusCode::CONFLICT,
+                "ConflictError",
+                "Another update to this vault's access policies is in progress. Retry after it completes.",
+            ));
+        }
+        busy.insert(vault.to_owned(), now + window);
+        Ok(())
+    }
+}

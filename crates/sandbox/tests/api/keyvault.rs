@@ -1,0 +1,202 @@
+use serde_json::{Value, json};
+
+use crate::support::{arm_error, start, start_with};
+
+const KV_API: &str = "api-version=2023-07-01";
+
+async fn shared_vault_path(s: &crate::support::Running, token: &str) -> String {
+    let sub = s.sub_path(token, "Contoso Production").await;
+    format!(
+        "{sub}/resourceGroups/rg-security-prod/providers/Microsoft.KeyVault/vaults/kv-shared-jpe"
+    )
+}
+
+fn entry(tenant: &str, object: &str, keys: &[&str], secrets: &[&str]) -> Value {
+    json!({"properties": {"accessPolicies": [{
+        "tenantId": tenant, "objectId": object,
+        "permissions": {"keys": keys, "secrets": secrets}
+    }]}})
+}
+
+fn policies(vault: &Value) -> Vec<Value> {
+    vault["properties"]["accessPolicies"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+#[tokio::test]
+async fn key_vaults_show_their_permission_model_and_disk_encryption_flag() {
+    let s = start().await;
+    let token = s.arm_token().await;
+    let sub = s.sub_path(&token, "Contoso Production").await;
+    let list = s
+        .ok(
+            &format!("{sub}/providers/Microsoft.KeyVault/vaults?{KV_API}"),
+            &token,
+        )
+        .await;
+    let names: Vec<_> = list["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "kv-prod-jpe-ade",
+            "kv-shared-jpe",
+            "kv-finance-ade",
+            "kv-hr-rbac"
+        ]
+    );
+    let rbac = list["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == "kv-hr-rbac")
+        .unwrap();
+    assert_eq!(rbac["properties"]["enableRbacAuthorization"], true);
+    let shared = s
+        .ok(
+            &format!("{}?{KV_API}", shared_vault_path(&s, &token).await),
+            &token,
+        )
+        .await;
+    assert_eq!(shared["properties"]["enabledForDiskEncryption"], true);
+    assert_eq!(
+        shared["properties"]["vaultUri"],
+        "https://kv-shared-jpe.vault.azure.net/"
+    );
+    assert_eq!(policies(&shared).len(), 3);
+}
+
+#[tokio::test]
+async fn add_appends_an_entry_and_leaves_every_other_entry_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_path_buf();
+    let s = start_with(|c| c.data_dir = data.clone()).await;
+    let token = s.arm_token().await;
+    let vault = shared_vault_path(&s, &token).await;
+    let before = policies(&s.ok(&format!("{vault}?{KV_API}"), &token).await);
+    let tenant = s.sandbox.endpoints().tenant_id.clone();
+    let backup = "0b6c2e7a-1111-4222-8333-944455556666";
+    let (status, body) = s
+        .put(
+            &format!("{vault}/accessPolicies/add?{KV_API}"),
+            &token,
+            &entry(
+                &tenant,
+                backup,
+                &["get", "list", "backup"],
+                &["get", "list", "backup"],
+            ),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["type"], "Microsoft.KeyVault/vaults/accessPolicies");
+    let after = policies(&s.ok(&format!("{vault}?{KV_API}"), &token).await);
+    assert_eq!(after.len(), before.len() + 1);
+    assert_eq!(
+        &after[..before.len()],
+        &before[..],
+        "other principals' entries changed"
+    );
+    assert_eq!(after.last().unwrap()["objectId"], backup);
+
+    // The change survives a restart.
+    s.sandbox.shutdown().await;
+    let again = start_with(|c| c.data_dir = data.clone()).await;
+    let token = again.arm_token().await;
+    let vault = shared_vault_path(&again, &token).await;
+    assert_eq!(
+        policies(&again.ok(&format!("{vault}?{KV_API}"), &token).await),
+        after
+    );
+}
+
+#[tokio::test]
+async fn add_merges_remove_subtracts_and_replace_sets_one_principals_permissions() {
+    let s = start().await;
+    let token = s.arm_token().await;
+    let vault = shared_vault_path(&s, &token).await;
+    let before = policies(&s.ok(&format!("{vault}?{KV_API}"), &token).await);
+    let auditor = before[2].clone();
+    let (tenant, object) = (
+        auditor["tenantId"].as_str().unwrap(),
+        auditor["objectId"].as_str().unwrap(),
+    );
+    let url = |op: &str| format!("{vault}/accessPolicies/{op}?{KV_API}");
+
+    let (status, _) = s
+        .put(
+            &url("add"),
+            &token,
+            &entry(tenant, object, &["get"], &["get", "list"]),
+        )
+        .await;
+    assert_eq!(status, 200);
+    tokio::time::sleep(std::time::Duration::from_millis(80)).await;
+    let merged = policies(&s.ok(&format!("{vault}?{KV_API}"), &token).await);
+    assert_eq!(merged[2]["permissions"]["keys"], json!(["list", "get"]));
+    assert_eq!(merged[2]["permissions"]["secrets"], json!(["list", "get"]));
+
+    let (status, _) = s
+        .put(
+            &url("remove"),
+            &token,
+            &entry(tenant, object, &["list"], &[]),
+        )
+        .await;
+    assert_eq!(status, 200);
+    tokio::time::sleep(std::time::Duration::from_millis(80)).await;
+    let removed = policies(&s.ok(&format!("{vault}?{KV_API}"), &token).await);
+    assert_eq!(removed[2]["permissions"]["keys"], json!(["get"]));
+
+    let (status, _) = s
+        .put(
+            &url("replace"),
+            &token,
+            &entry(tenant, object, &[], &["get"]),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let replaced = policies(&s.ok(&format!("{vault}?{KV_API}"), &token).await);
+    assert_eq!(replaced[2]["permissions"]["keys"], json!([]));
+    assert_eq!(replaced[2]["permissions"]["secrets"], json!(["get"]));
+    assert_eq!(
+        &replaced[..2],
+        &before[..2],
+        "other principals' entries changed"
+    );
+}
+
+#[tokio::test]
+async fn overlapping_writes_to_one_vault_get_409_and_bad_permissions_get_400() {
+    let s = start_with(|c| c.key_vault_write_window = std::time::Duration::from_secs(5)).await;
+    let token = s.arm_token().await;
+    let vault = shared_vault_path(&s, &token).await;
+    let tenant = s.sandbox.endpoints().tenant_id.clone();
+    let url = format!("{vault}/accessPolicies/add?{KV_API}");
+    let body = entry(
+        &tenant,
+        "0b6c2e7a-1111-4222-8333-944455556666",
+        &["get"],
+        &[],
+    );
+    assert_eq!(s.put(&url, &token, &body).await.0, 200);
+    let (status, error) = s.put(&url, &token, &body).await;
+    assert_eq!(status, 409);
+    arm_error(&error, "ConflictError");
+
+    let bad = entry(
+        &tenant,
+        "0b6c2e7a-1111-4222-8333-944455556666",
+        &["fly"],
+        &[],
+    );
+    let (status, error) = s.put(&url, &token, &bad).await;
+    assert_eq!(status, 400);
+    assert!(arm_error(&error, "BadRequest").contains("'fly'"));
+}
