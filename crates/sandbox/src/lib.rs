@@ -9,10 +9,12 @@
 //! in both. State (CA, service principal, signing key, tenant) lives in its data directory.
 #![deny(missing_docs)]
 
+mod admin;
 mod api_versions;
 pub mod arm;
 mod compute;
 mod entra;
+pub mod faults;
 mod graph;
 mod keyvault;
 mod metadata;
@@ -48,6 +50,8 @@ pub struct Config {
     pub token_lifetime_secs: i64,
     /// How long an access-policy write keeps its vault busy; an overlapping write gets 409.
     pub key_vault_write_window: std::time::Duration,
+    /// Faults to inject from the start (changeable later through the admin endpoint).
+    pub faults: faults::FaultConfig,
 }
 
 impl Config {
@@ -59,6 +63,7 @@ impl Config {
             page_size: 100,
             token_lifetime_secs: entra::TOKEN_LIFETIME_SECS,
             key_vault_write_window: std::time::Duration::from_millis(50),
+            faults: faults::FaultConfig::default(),
         }
     }
 }
@@ -79,6 +84,8 @@ pub struct Endpoints {
     pub ca_cert: PathBuf,
     /// Path of the owner-only file with the service principal's client id and secret.
     pub credentials_file: PathBuf,
+    /// The admin endpoint (fault injection, reset); needs a token from this sandbox.
+    pub admin_endpoint: String,
 }
 
 /// State shared by every handler.
@@ -94,6 +101,7 @@ pub struct Shared {
     data_dir: PathBuf,
     key_vault_writes: keyvault::WriteWindows,
     key_vault_write_window: std::time::Duration,
+    faults: Arc<faults::Faults>,
 }
 
 impl Shared {
@@ -139,6 +147,15 @@ pub fn router(shared: Arc<Shared>) -> Router {
             "/{tenant}/v2.0/.well-known/openid-configuration",
             get(entra::openid_configuration),
         )
+        .route(
+            "/sandbox-admin/faults",
+            get(admin::get_faults).put(admin::put_faults),
+        )
+        .route(
+            "/sandbox-admin/faults/counts",
+            axum::routing::delete(admin::reset_counts),
+        )
+        .route("/sandbox-admin/reset", post(admin::reset_tenant))
         .fallback(arm::dispatch)
         .with_state(shared)
 }
@@ -185,6 +202,7 @@ fn load_shared(data_dir: &Path, addr: SocketAddr, config: &Config) -> anyhow::Re
         data_dir: data_dir.to_path_buf(),
         key_vault_writes: keyvault::WriteWindows::default(),
         key_vault_write_window: config.key_vault_write_window,
+        faults: Arc::new(faults::Faults::new(config.faults.clone()).map_err(anyhow::Error::msg)?),
     })
 }
 
@@ -211,7 +229,10 @@ impl Sandbox {
         let handle = axum_server::Handle::new();
         let server = axum_server::from_tcp_rustls(listener, tls)?
             .handle(handle.clone())
-            .serve(router(shared.clone()).into_make_service());
+            .serve(tower::make::Shared::new(faults::FaultInjecting::new(
+                router(shared.clone()),
+                shared.faults.clone(),
+            )));
         let task = tokio::spawn(server);
 
         let endpoints = Endpoints {
@@ -221,6 +242,7 @@ impl Sandbox {
             client_id: shared.principal.client_id.clone(),
             ca_cert: authority.cert_path.clone(),
             credentials_file: ServicePrincipal::file_path(&data_dir),
+            admin_endpoint: format!("{}{}", shared.arm_endpoint, admin::PREFIX),
         };
         tracing::info!(arm = %endpoints.arm_endpoint, "sandbox listening");
         Ok(Self {
@@ -258,6 +280,11 @@ impl Sandbox {
             audience,
             lifetime_secs,
         )
+    }
+
+    /// Fault injection: change it and read its counters in-process.
+    pub fn faults(&self) -> &faults::Faults {
+        &self.shared.faults
     }
 
     /// Stops accepting connections and waits for the server to finish.

@@ -21,6 +21,33 @@ struct Args {
     /// Items per page in list responses.
     #[arg(long, default_value_t = 100)]
     page_size: usize,
+    /// Fault injection: fixed delay before every answer, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    latency_ms: u64,
+    /// Fault injection: extra random delay, up to this many milliseconds.
+    #[arg(long, default_value_t = 0)]
+    jitter_ms: u64,
+    /// Fault injection: share of requests answered 429 (0 to 1).
+    #[arg(long, default_value_t = 0.0)]
+    throttle_rate: f64,
+    /// Fault injection: Retry-After seconds on those 429s.
+    #[arg(long, default_value_t = 1)]
+    retry_after_secs: u64,
+    /// Fault injection: throttle like ARM's token bucket (per subscription and caller).
+    #[arg(long)]
+    token_bucket: bool,
+    /// Fault injection: share of requests answered 500/503 (0 to 1).
+    #[arg(long, default_value_t = 0.0)]
+    server_error_rate: f64,
+    /// Fault injection: share of connections dropped before the request is processed.
+    #[arg(long, default_value_t = 0.0)]
+    reset_before_rate: f64,
+    /// Fault injection: share of requests processed whose answer is then lost.
+    #[arg(long, default_value_t = 0.0)]
+    reset_after_rate: f64,
+    /// Fault injection: seed for reproducible faults.
+    #[arg(long)]
+    fault_seed: Option<u64>,
 }
 
 #[tokio::main]
@@ -36,6 +63,17 @@ async fn main() -> anyhow::Result<()> {
     let mut config = safehold_sandbox::Config::new(args.data_dir);
     config.port = args.port;
     config.page_size = args.page_size;
+    config.faults = safehold_sandbox::faults::FaultConfig {
+        latency_ms: args.latency_ms,
+        jitter_ms: args.jitter_ms,
+        throttle_rate: args.throttle_rate,
+        retry_after_secs: args.retry_after_secs,
+        token_bucket: args.token_bucket,
+        server_error_rate: args.server_error_rate,
+        reset_before_rate: args.reset_before_rate,
+        reset_after_rate: args.reset_after_rate,
+        seed: args.fault_seed,
+    };
     let sandbox = safehold_sandbox::Sandbox::start(config).await?;
     let mut stdout = std::io::stdout().lock();
     serde_json::to_writer(&mut stdout, sandbox.endpoints())?;

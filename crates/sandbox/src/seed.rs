@@ -241,7 +241,12 @@ fn vm(spec: &VmSpec<'_>, encryption: Option<AdeRecord>) -> VirtualMachineRecord 
 
 /// A fresh Contoso tenant.
 pub fn contoso() -> Tenant {
-    let tenant_id = id();
+    contoso_in(&id())
+}
+
+/// A fresh Contoso demo in the tenant `tenant_id` (a reset keeps the tenant and its principal).
+pub fn contoso_in(tenant_id: &str) -> Tenant {
+    let tenant_id = tenant_id.to_owned();
     let backup_sp = id();
     // Other principals with access to key vaults: an operations group, a deployment pipeline and
     // a security auditor. A grant for Backup must leave their entries exactly as they are.

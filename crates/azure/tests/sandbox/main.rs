@@ -155,3 +155,41 @@ async fn an_unreachable_cloud_is_a_network_error() {
         error.chain()
     );
 }
+
+#[tokio::test]
+async fn lists_come_back_whole_through_injected_5xx_throttling_and_resets() {
+    let r = start(1).await;
+    let arm = client(&r, r.sandbox.client_secret());
+    let clean: Vec<_> = arm.list_subscriptions().await.unwrap();
+    let clean_vaults = arm
+        .list_recovery_vaults(&clean[0].subscription_id)
+        .await
+        .unwrap();
+
+    // A fixed seed makes the faults the same on every run.
+    r.sandbox
+        .faults()
+        .set(safehold_sandbox::faults::FaultConfig {
+            server_error_rate: 0.2,
+            throttle_rate: 0.1,
+            retry_after_secs: 1,
+            reset_before_rate: 0.1,
+            seed: Some(7),
+            ..Default::default()
+        })
+        .unwrap();
+    for _ in 0..3 {
+        assert_eq!(arm.list_subscriptions().await.unwrap(), clean);
+        assert_eq!(
+            arm.list_recovery_vaults(&clean[0].subscription_id)
+                .await
+                .unwrap(),
+            clean_vaults
+        );
+    }
+    let counts = r.sandbox.faults().counts();
+    assert!(
+        counts.server_errors + counts.throttled + counts.resets_before > 0,
+        "{counts:?}"
+    );
+}

@@ -5,6 +5,7 @@ mod support;
 mod auth;
 mod compute;
 mod entra;
+mod faults;
 mod graph;
 mod keyvault;
 mod resources;
