@@ -19,7 +19,7 @@ use crate::{Shared, api_versions};
 #[derive(Debug)]
 pub struct ArmError {
     status: StatusCode,
-    code: &'static str,
+    code: std::borrow::Cow<'static, str>,
     message: String,
     www_authenticate: Option<String>,
 }
@@ -28,8 +28,18 @@ impl ArmError {
     pub(crate) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         Self {
             status,
-            code,
+            code: code.into(),
             message: message.into(),
+            www_authenticate: None,
+        }
+    }
+
+    /// An error whose code is only known at run time.
+    pub(crate) fn owned(status: StatusCode, code: String, message: String) -> Self {
+        Self {
+            status,
+            code: code.into(),
+            message,
             www_authenticate: None,
         }
     }
@@ -129,6 +139,17 @@ fn authenticate(state: &Shared, headers: &HeaderMap) -> Result<(), ArmError> {
             ),
         ),
     })
+}
+
+/// The segment after `key` in a resource id, matched case-insensitively.
+pub fn segment_after<'a>(id: &'a str, key: &str) -> Option<&'a str> {
+    let mut parts = id.split('/').filter(|p| !p.is_empty());
+    while let Some(part) = parts.next() {
+        if part.eq_ignore_ascii_case(key) {
+            return parts.next();
+        }
+    }
+    None
 }
 
 /// The query string's parameters (decoded), in order.
@@ -287,6 +308,50 @@ fn route(state: &Shared, method: &Method, uri: &Uri, body: &[u8]) -> ArmResult {
                 operation,
                 body,
             )
+        }
+        (
+            _,
+            [
+                "subscriptions",
+                _,
+                "resourcegroups",
+                _,
+                "providers",
+                "microsoft.recoveryservices",
+                "vaults",
+                _,
+                _,
+                ..,
+            ],
+        ) => {
+            require_api_version(&pairs, &api_versions::RECOVERY_SERVICES_BACKUP)?;
+            let request = crate::backup::VaultRequest {
+                method,
+                subscription: segments[1],
+                resource_group: segments[3],
+                vault: segments[7],
+                rest: &segments[8..],
+                lower: &lower[8..],
+                pairs: &pairs,
+                body,
+            };
+            crate::backup::dispatch(state, &request)
+                .unwrap_or_else(|| Err(not_served(method, path)))
+        }
+        (
+            &Method::POST,
+            [
+                "subscriptions",
+                _,
+                "providers",
+                "microsoft.recoveryservices",
+                "locations",
+                _,
+                "backupstatus",
+            ],
+        ) => {
+            require_api_version(&pairs, &api_versions::RECOVERY_SERVICES_BACKUP)?;
+            crate::backup::backup_status(state, segments[1], body)
         }
         (&Method::GET, ["subscriptions", _, ..]) => {
             let tenant = state.tenant();

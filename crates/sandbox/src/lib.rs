@@ -12,6 +12,7 @@
 mod admin;
 mod api_versions;
 pub mod arm;
+mod backup;
 mod compute;
 mod entra;
 pub mod faults;
@@ -52,6 +53,10 @@ pub struct Config {
     pub key_vault_write_window: std::time::Duration,
     /// Faults to inject from the start (changeable later through the admin endpoint).
     pub faults: faults::FaultConfig,
+    /// How long a backup or restore job runs, in seconds of real time.
+    pub job_duration_secs: i64,
+    /// The `Retry-After` sent with 202s. The service sends 60; a demo wants less.
+    pub lro_retry_after_secs: u64,
 }
 
 impl Config {
@@ -64,6 +69,8 @@ impl Config {
             token_lifetime_secs: entra::TOKEN_LIFETIME_SECS,
             key_vault_write_window: std::time::Duration::from_millis(50),
             faults: faults::FaultConfig::default(),
+            job_duration_secs: 20,
+            lro_retry_after_secs: 2,
         }
     }
 }
@@ -102,6 +109,9 @@ pub struct Shared {
     key_vault_writes: keyvault::WriteWindows,
     key_vault_write_window: std::time::Duration,
     faults: Arc<faults::Faults>,
+    operations: std::sync::Mutex<std::collections::HashMap<String, backup::Operation>>,
+    job_duration_secs: i64,
+    lro_retry_after_secs: u64,
 }
 
 impl Shared {
@@ -203,6 +213,9 @@ fn load_shared(data_dir: &Path, addr: SocketAddr, config: &Config) -> anyhow::Re
         key_vault_writes: keyvault::WriteWindows::default(),
         key_vault_write_window: config.key_vault_write_window,
         faults: Arc::new(faults::Faults::new(config.faults.clone()).map_err(anyhow::Error::msg)?),
+        operations: std::sync::Mutex::default(),
+        job_duration_secs: config.job_duration_secs.max(0),
+        lro_retry_after_secs: config.lro_retry_after_secs,
     })
 }
 

@@ -13,7 +13,11 @@
 //! - `vm-fin-db01`: its vault `kv-finance-ade` lacks access for Backup (the seed's first row).
 //! - `vm-hr-rbac01`: its vault `kv-hr-rbac` uses Azure RBAC.
 //! - `vm-batch02`: the VM agent is not ready.
-//! - `vm-reports01`: not encrypted (protected before it was encrypted, in a later scenario).
+//! - `vm-reports01`: protected before it was encrypted (older points unencrypted); its vault is
+//!   `kv-shared-jpe`, so backups fail until Backup is granted access ("continue backups").
+//! - `vm-new-app01`: encrypted, its vault ready for Backup, not yet protected.
+//! - Job history: a failed job for each troubleshooting row of the seed article (key vault
+//!   access, BEK-only validation, key vault gone, key and secret gone, not authorised).
 //! - `classic-web01`: a classic VM.
 //! - "Contoso Development" follows the 2017 support matrix: `vm-dev-bekonly` (BEK-only on
 //!   managed disks) fails validation there.
@@ -21,8 +25,9 @@
 use std::collections::BTreeMap;
 
 use crate::tenant::{
-    AccessPolicyRecord, AdePass, AdeRecord, ClassicVmRecord, DiskRecord, KeyRecord, KeyVaultRecord,
-    OsKind, RecoveryVaultRecord, ResourceGroupRecord, SecretRecord, ServicePrincipalRecord,
+    AccessPolicyRecord, AdePass, AdeRecord, BackupPolicyRecord, ClassicVmRecord, DiskRecord,
+    JobFailure, JobRecord, KeyRecord, KeyVaultRecord, OsKind, ProtectedItemRecord,
+    RecoveryVaultRecord, ResourceGroupRecord, SecretRecord, ServicePrincipalRecord,
     SubscriptionRecord, Tenant, VaultObjectRef, VirtualMachineRecord,
 };
 
@@ -58,6 +63,20 @@ fn vault(
         storage_redundancy: redundancy.to_owned(),
         created: created.to_owned(),
         tags: tags(&[("owner", "it-operations")]),
+        policies: vec![BackupPolicyRecord {
+            name: "DefaultPolicy".to_owned(),
+            schedule_time: "17:30".to_owned(),
+            retention_days: 30,
+            instant_rp_days: 2,
+            time_zone: if location.starts_with("japan") {
+                "Tokyo Standard Time"
+            } else {
+                "Eastern Standard Time"
+            }
+            .to_owned(),
+        }],
+        protected_items: vec![],
+        jobs: vec![],
     }
 }
 
@@ -113,6 +132,7 @@ fn key_vault(
         secrets: vec![],
         keys: vec![],
         deleted: false,
+        role_assignments: vec![],
         created: "2023-05-08T01:12:40Z".to_owned(),
     }
 }
@@ -462,6 +482,7 @@ pub fn contoso_in(tenant_id: &str) -> Tenant {
                 true,
             )),
         ),
+        // Protected since 2023, encrypted in November 2026: its older points are not encrypted.
         vm(
             &spec(
                 "rg-reports",
@@ -473,7 +494,33 @@ pub fn contoso_in(tenant_id: &str) -> Tenant {
                 true,
                 "2023-11-12T02:00:00Z",
             ),
-            None,
+            Some(encrypt(
+                &mut kv_shared,
+                "vm-reports01",
+                OsKind::Windows,
+                AdePass::SinglePass,
+                true,
+            )),
+        ),
+        // Encrypted, its vault grants Backup what it needs, not yet protected: ready to enable.
+        vm(
+            &spec(
+                "rg-app-prod",
+                "vm-new-app01",
+                jpe,
+                OsKind::Windows,
+                true,
+                1,
+                true,
+                "2026-11-20T08:00:00Z",
+            ),
+            Some(encrypt(
+                &mut kv_ade,
+                "vm-new-app01",
+                OsKind::Windows,
+                AdePass::SinglePass,
+                true,
+            )),
         ),
     ];
 
@@ -517,6 +564,167 @@ pub fn contoso_in(tenant_id: &str) -> Tenant {
         ("rg-reports", jpe),
         ("rg-classic", jpe),
     ];
+    let mut prod_vaults = vec![
+        vault(
+            "rg-backup-prod",
+            "rsv-prod-japaneast",
+            jpe,
+            "GeoRedundant",
+            "2023-04-11T02:14:09Z",
+        ),
+        vault(
+            "rg-backup-prod",
+            "rsv-prod-japanwest",
+            "japanwest",
+            "LocallyRedundant",
+            "2023-04-11T02:31:44Z",
+        ),
+        vault(
+            "rg-backup-finance",
+            "rsv-finance-eastus2",
+            "eastus2",
+            "ZoneRedundant",
+            "2024-09-02T18:05:51Z",
+        ),
+    ];
+    prod_vaults[0].policies.push(BackupPolicyRecord {
+        name: "prod-daily-90d".to_owned(),
+        schedule_time: "02:00".to_owned(),
+        retention_days: 90,
+        instant_rp_days: 5,
+        time_zone: "Tokyo Standard Time".to_owned(),
+    });
+    let find = |name: &str| vms.iter().find(|v| v.name == name).expect("seeded VM");
+    let main = &mut prod_vaults[0];
+    // Healthy: points from the last three nights.
+    for (name, policy) in [
+        ("vm-sql-01", "prod-daily-90d"),
+        ("vm-app-lnx01", "DefaultPolicy"),
+    ] {
+        History::protect(
+            main,
+            find(name),
+            policy,
+            &[
+                ("2026-11-26T17:30:00Z", true),
+                ("2026-11-27T17:30:00Z", true),
+                ("2026-11-28T17:30:00Z", true),
+            ],
+        );
+    }
+    // BEK-only on unmanaged disks since 2017: one point older than 26 April 2017 (no template).
+    History::protect(
+        main,
+        find("vm-legacy-web01"),
+        "DefaultPolicy",
+        &[
+            ("2017-03-20T14:00:00Z", true),
+            ("2026-11-28T17:30:00Z", true),
+        ],
+    );
+    // Protected before it was encrypted; since encryption its backups fail on key vault access.
+    History::protect(
+        main,
+        find("vm-reports01"),
+        "DefaultPolicy",
+        &[
+            ("2026-10-01T17:30:00Z", false),
+            ("2026-10-02T17:30:00Z", false),
+        ],
+    );
+    History::fail(
+        main,
+        find("vm-reports01"),
+        "Backup",
+        "2026-11-28T17:30:00Z",
+        &KEY_VAULT_ACCESS,
+    );
+    // The shared vault grants Backup nothing: the first backups of both web VMs failed.
+    for name in ["vm-web01", "vm-web02"] {
+        History::protect(main, find(name), "DefaultPolicy", &[]);
+        History::fail(
+            main,
+            find(name),
+            "Backup",
+            "2026-11-28T17:30:00Z",
+            &KEY_VAULT_ACCESS,
+        );
+    }
+    History::protect(main, find("vm-hr-rbac01"), "DefaultPolicy", &[]);
+    History::fail(
+        main,
+        find("vm-hr-rbac01"),
+        "Backup",
+        "2026-11-28T17:30:00Z",
+        &KEY_VAULT_ACCESS,
+    );
+    History::protect(
+        main,
+        find("vm-batch02"),
+        "DefaultPolicy",
+        &[("2026-11-20T17:30:00Z", true)],
+    );
+    History::fail(
+        main,
+        find("vm-batch02"),
+        "Backup",
+        "2026-11-28T17:30:00Z",
+        &AGENT_NOT_READY,
+    );
+    // The seed's restore rows, as they were met by support: key vault gone, key and secret gone,
+    // Backup not allowed into the target subscription.
+    History::fail(
+        main,
+        find("vm-sql-01"),
+        "Restore",
+        "2026-11-12T04:10:00Z",
+        &RESTORE_VAULT_GONE,
+    );
+    History::fail(
+        main,
+        find("vm-app-lnx01"),
+        "Restore",
+        "2026-11-18T06:45:00Z",
+        &RESTORE_KEYS_GONE,
+    );
+    History::fail(
+        main,
+        find("vm-legacy-web01"),
+        "Restore",
+        "2026-11-21T09:20:00Z",
+        &RESTORE_NOT_AUTHORISED,
+    );
+    // The seed's first row: the finance vault lacks Backup's access.
+    History::protect(
+        &mut prod_vaults[2],
+        find("vm-fin-db01"),
+        "DefaultPolicy",
+        &[],
+    );
+    History::fail(
+        &mut prod_vaults[2],
+        find("vm-fin-db01"),
+        "Backup",
+        "2026-11-28T22:30:00Z",
+        &KEY_VAULT_ACCESS,
+    );
+
+    let mut dev_vault = vault(
+        "rg-backup-dev",
+        "rsv-dev-japaneast",
+        jpe,
+        "LocallyRedundant",
+        "2025-01-20T07:45:00Z",
+    );
+    // The seed's second row: enabling protection of a BEK-only managed VM failed validation.
+    History::fail(
+        &mut dev_vault,
+        &dev_vm,
+        "ConfigureBackup",
+        "2025-03-04T01:00:00Z",
+        &BEK_ONLY_VALIDATION,
+    );
+
     Tenant {
         tenant_id: tenant_id.clone(),
         display_name: "Contoso".to_owned(),
@@ -542,29 +750,7 @@ pub fn contoso_in(tenant_id: &str) -> Tenant {
                 subscription_id: id(),
                 display_name: "Contoso Production".to_owned(),
                 state: "Enabled".to_owned(),
-                recovery_vaults: vec![
-                    vault(
-                        "rg-backup-prod",
-                        "rsv-prod-japaneast",
-                        jpe,
-                        "GeoRedundant",
-                        "2023-04-11T02:14:09Z",
-                    ),
-                    vault(
-                        "rg-backup-prod",
-                        "rsv-prod-japanwest",
-                        "japanwest",
-                        "LocallyRedundant",
-                        "2023-04-11T02:31:44Z",
-                    ),
-                    vault(
-                        "rg-backup-finance",
-                        "rsv-finance-eastus2",
-                        "eastus2",
-                        "ZoneRedundant",
-                        "2024-09-02T18:05:51Z",
-                    ),
-                ],
+                recovery_vaults: prod_vaults,
                 resource_groups: production_groups.iter().map(|(n, l)| group(n, l)).collect(),
                 virtual_machines: vms,
                 classic_virtual_machines: vec![ClassicVmRecord {
@@ -579,13 +765,7 @@ pub fn contoso_in(tenant_id: &str) -> Tenant {
                 subscription_id: id(),
                 display_name: "Contoso Development".to_owned(),
                 state: "Enabled".to_owned(),
-                recovery_vaults: vec![vault(
-                    "rg-backup-dev",
-                    "rsv-dev-japaneast",
-                    jpe,
-                    "LocallyRedundant",
-                    "2025-01-20T07:45:00Z",
-                )],
+                recovery_vaults: vec![dev_vault],
                 resource_groups: vec![group("rg-backup-dev", jpe), group("rg-dev", jpe)],
                 virtual_machines: vec![dev_vm],
                 classic_virtual_machines: vec![],
@@ -593,5 +773,111 @@ pub fn contoso_in(tenant_id: &str) -> Tenant {
                 bek_only_managed_unsupported: true,
             },
         ],
+    }
+}
+
+/// A failure as the seed's history records it: symbolic code, number, message, what to do.
+struct SeedFailure(&'static str, i64, &'static str, &'static str);
+
+const KEY_VAULT_ACCESS: SeedFailure = SeedFailure(
+    "UserErrorKeyvaultPermissionsNotConfigured",
+    400_110,
+    "Backup lacks the permissions on the key vault that it needs to back up this encrypted VM.",
+    "Give the Backup Management Service get, list and backup on the vault's keys and secrets (secrets only for BEK-only VMs), or the Key Vault Administrator role on an RBAC vault, then retry.",
+);
+const AGENT_NOT_READY: SeedFailure = SeedFailure(
+    "UserErrorGuestAgentStatusUnavailable",
+    400_112,
+    "The VM agent does not answer, so Backup cannot take a snapshot.",
+    "Make sure the VM is running and its agent is installed, up to date and reporting Ready, then retry.",
+);
+const BEK_ONLY_VALIDATION: SeedFailure = SeedFailure(
+    "UserErrorBekOnlyEncryptedVmNotSupported",
+    400_115,
+    "Validation failed because the virtual machine is encrypted with a BEK only. Backup can be enabled only for VMs encrypted with both a BEK and a KEK.",
+    "Decrypt the VM, encrypt it again with a BEK and a KEK, then enable backup.",
+);
+const RESTORE_VAULT_GONE: SeedFailure = SeedFailure(
+    "UserErrorKeyVaultNotFound",
+    400_120,
+    "This encrypted VM cannot be restored: the key vault that held its keys no longer exists.",
+    "Create a key vault, restore the key and secret into it from the backup, then restore the disks.",
+);
+const RESTORE_KEYS_GONE: SeedFailure = SeedFailure(
+    "UserErrorKeyAndSecretNotFound",
+    400_121,
+    "This encrypted VM cannot be restored: its key and secret no longer exist in the key vault.",
+    "Restore the key and secret from the backup into the key vault, then restore the disks.",
+);
+const RESTORE_NOT_AUTHORISED: SeedFailure = SeedFailure(
+    "UserErrorBackupNotAuthorizedInSubscription",
+    400_122,
+    "Backup is not authorised to access resources in the target subscription.",
+    "Restore the disks, then create the VM from them yourself.",
+);
+
+/// Builds protection state and job history for the seed.
+struct History;
+
+impl History {
+    fn seconds(time: &str) -> i64 {
+        time::OffsetDateTime::parse(time, &time::format_description::well_known::Rfc3339)
+            .map_or(0, time::OffsetDateTime::unix_timestamp)
+    }
+
+    /// Protects `vm` with `policy`, with one completed backup per point.
+    fn protect(
+        vault: &mut RecoveryVaultRecord,
+        vm: &VirtualMachineRecord,
+        policy: &str,
+        points: &[(&str, bool)],
+    ) {
+        let mut item = ProtectedItemRecord {
+            vm_resource_group: vm.resource_group.clone(),
+            vm_name: vm.name.clone(),
+            policy: policy.to_owned(),
+            recovery_points: vec![],
+        };
+        for (i, (time, encrypted)) in points.iter().enumerate() {
+            let mut point = crate::backup::point(i, time, vm, *encrypted);
+            point.available_at += 1_800;
+            item.recovery_points.push(point);
+            vault.jobs.push(JobRecord {
+                id: id(),
+                operation: "Backup".to_owned(),
+                vm_resource_group: vm.resource_group.clone(),
+                vm_name: vm.name.clone(),
+                start: Self::seconds(time),
+                duration_secs: 1_800,
+                failure: None,
+                user_triggered: false,
+            });
+        }
+        vault.protected_items.push(item);
+    }
+
+    /// Records a failed job.
+    fn fail(
+        vault: &mut RecoveryVaultRecord,
+        vm: &VirtualMachineRecord,
+        operation: &str,
+        time: &str,
+        why: &SeedFailure,
+    ) {
+        vault.jobs.push(JobRecord {
+            id: id(),
+            operation: operation.to_owned(),
+            vm_resource_group: vm.resource_group.clone(),
+            vm_name: vm.name.clone(),
+            start: Self::seconds(time),
+            duration_secs: 95,
+            failure: Some(JobFailure {
+                code: why.0.to_owned(),
+                numeric: why.1,
+                message: why.2.to_owned(),
+                recommendation: why.3.to_owned(),
+            }),
+            user_triggered: operation != "Backup",
+        });
     }
 }

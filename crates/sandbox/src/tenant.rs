@@ -241,6 +241,19 @@ pub struct KeyRecord {
     pub deleted: bool,
 }
 
+/// A role assignment at a key vault's scope.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RoleAssignmentRecord {
+    /// Assignment name (GUID).
+    pub name: String,
+    /// Role definition GUID, e.g. Key Vault Administrator's.
+    pub role_definition: String,
+    /// Principal object id.
+    pub principal_id: String,
+    /// `ServicePrincipal`, `User` or `Group`.
+    pub principal_type: String,
+}
+
 /// A key vault.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct KeyVaultRecord {
@@ -273,6 +286,9 @@ pub struct KeyVaultRecord {
     /// Soft-deleted: gone from lists and gets, listed as a deleted vault.
     #[serde(default)]
     pub deleted: bool,
+    /// Role assignments at vault scope (used when `rbac_authorization`).
+    #[serde(default)]
+    pub role_assignments: Vec<RoleAssignmentRecord>,
     /// Creation time (RFC 3339).
     pub created: String,
 }
@@ -292,6 +308,99 @@ pub struct RecoveryVaultRecord {
     pub created: String,
     /// Resource tags.
     pub tags: std::collections::BTreeMap<String, String>,
+    /// Backup policies (`DefaultPolicy` always exists).
+    #[serde(default)]
+    pub policies: Vec<BackupPolicyRecord>,
+    /// VMs protected by this vault.
+    #[serde(default)]
+    pub protected_items: Vec<ProtectedItemRecord>,
+    /// Backup jobs, oldest first.
+    #[serde(default)]
+    pub jobs: Vec<JobRecord>,
+}
+
+/// A VM backup policy (daily schedule, daily retention).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct BackupPolicyRecord {
+    /// Name.
+    pub name: String,
+    /// Time of day of the backup (`HH:MM`, UTC).
+    pub schedule_time: String,
+    /// Days a daily point is kept.
+    pub retention_days: u32,
+    /// Days instant (snapshot) points are kept.
+    pub instant_rp_days: u32,
+    /// Windows time zone name.
+    pub time_zone: String,
+}
+
+/// A VM protected by a vault.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ProtectedItemRecord {
+    /// The VM's resource group.
+    pub vm_resource_group: String,
+    /// The VM's name.
+    pub vm_name: String,
+    /// Policy name.
+    pub policy: String,
+    /// Recovery points, oldest first.
+    #[serde(default)]
+    pub recovery_points: Vec<RecoveryPointRecord>,
+}
+
+/// A recovery point of a VM.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RecoveryPointRecord {
+    /// Decimal id.
+    pub id: String,
+    /// When it was taken (RFC 3339).
+    pub time: String,
+    /// When it becomes listable (Unix seconds): the end of the job that makes it.
+    pub available_at: i64,
+    /// ADE state of the VM when the point was taken.
+    #[serde(default)]
+    pub encryption: Option<AdeRecord>,
+    /// Managed disks.
+    pub managed: bool,
+    /// OS.
+    pub os: OsKind,
+    /// VM size.
+    pub vm_size: String,
+}
+
+/// Why a job failed, as the service reports it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct JobFailure {
+    /// Symbolic code, e.g. `UserErrorKeyvaultPermissionsNotConfigured`.
+    pub code: String,
+    /// The service's numeric error code.
+    pub numeric: i64,
+    /// Message.
+    pub message: String,
+    /// What to do.
+    pub recommendation: String,
+}
+
+/// A backup job.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct JobRecord {
+    /// GUID.
+    pub id: String,
+    /// `ConfigureBackup`, `Backup` or `Restore`.
+    pub operation: String,
+    /// The VM's resource group.
+    pub vm_resource_group: String,
+    /// The VM's name.
+    pub vm_name: String,
+    /// Start (Unix seconds).
+    pub start: i64,
+    /// How long it runs, in seconds.
+    pub duration_secs: i64,
+    /// `None` when it succeeds.
+    #[serde(default)]
+    pub failure: Option<JobFailure>,
+    /// Started by a person (on-demand) rather than by the schedule.
+    pub user_triggered: bool,
 }
 
 /// The service principal the sandbox lets sign in with client credentials.

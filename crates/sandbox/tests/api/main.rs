@@ -3,6 +3,7 @@
 mod support;
 
 mod auth;
+mod backup;
 mod compute;
 mod entra;
 mod faults;
