@@ -306,3 +306,27 @@ pub static RECOVERY_SERVICES_BACKUP: Set = Set {
         "2026-10-01",
     ],
 };
+
+/// `Microsoft.Authorization` role assignments and definitions.
+pub static AUTHORIZATION: Set = Set {
+    kind: Kind::ResourceProvider {
+        resource_type: "roleAssignments",
+    },
+    versions: &[
+        "2015-06-01",
+        "2015-07-01",
+        "2017-10-01-preview",
+        "2018-01-01-preview",
+        "2018-07-01",
+        "2018-09-01-preview",
+        "2020-03-01-preview",
+        "2020-04-01-preview",
+        "2020-08-01-preview",
+        "2020-10-01",
+        "2020-10-01-preview",
+        "2021-04-01-preview",
+        "2022-01-01-preview",
+        "2022-04-01",
+        "2022-05-01-preview",
+    ],
+};

@@ -339,6 +339,69 @@ fn route(state: &Shared, method: &Method, uri: &Uri, body: &[u8]) -> ArmResult {
                 .unwrap_or_else(|| Err(not_served(method, path)))
         }
         (
+            _,
+            [
+                "subscriptions",
+                _,
+                "resourcegroups",
+                _,
+                "providers",
+                "microsoft.keyvault",
+                "vaults",
+                _,
+                "providers",
+                "microsoft.authorization",
+                "roleassignments",
+                ..,
+            ],
+        ) if lower.len() <= 12 => {
+            require_api_version(&pairs, &api_versions::AUTHORIZATION)?;
+            crate::authorization::role_assignments(
+                state,
+                &crate::authorization::VaultScoped {
+                    method,
+                    subscription: segments[1],
+                    resource_group: segments[3],
+                    vault: segments[7],
+                    name: segments.get(11).copied(),
+                    filter: query_value(&pairs, "$filter"),
+                    body,
+                },
+            )
+        }
+        (
+            &Method::GET,
+            [
+                "subscriptions",
+                _,
+                ..,
+                "providers",
+                "microsoft.authorization",
+                "roledefinitions",
+            ],
+        ) => {
+            require_api_version(&pairs, &api_versions::AUTHORIZATION)?;
+            Ok(crate::authorization::list_role_definitions(
+                segments[1],
+                query_value(&pairs, "$filter"),
+            ))
+        }
+        (
+            &Method::GET,
+            [
+                "subscriptions",
+                _,
+                ..,
+                "providers",
+                "microsoft.authorization",
+                "roledefinitions",
+                _,
+            ],
+        ) => {
+            require_api_version(&pairs, &api_versions::AUTHORIZATION)?;
+            crate::authorization::get_role_definition(segments[1], segments[segments.len() - 1])
+        }
+        (
             &Method::POST,
             [
                 "subscriptions",

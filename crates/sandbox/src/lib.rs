@@ -12,6 +12,7 @@
 mod admin;
 mod api_versions;
 pub mod arm;
+mod authorization;
 mod backup;
 mod compute;
 mod entra;

@@ -509,3 +509,47 @@ async fn the_legacy_vm_keeps_a_recovery_point_from_before_26_april_2017() {
         .collect();
     assert!(times.contains(&"2017-03-20T14:00:00Z"), "{times:?}");
 }
+
+#[tokio::test]
+async fn an_rbac_vault_needs_key_vault_administrator_for_backup_and_the_role_can_be_assigned() {
+    let s = fast().await;
+    let token = s.arm_token().await;
+    let vault = prod_vault(&s, &token).await;
+    let hr = item(&vault, "rg-hr", "vm-hr-rbac01");
+    assert_eq!(
+        failure_code(&back_up(&s, &token, &hr).await),
+        "UserErrorKeyvaultPermissionsNotConfigured"
+    );
+
+    let sub = s.sub_path(&token, "Contoso Production").await;
+    let scope =
+        format!("{sub}/resourceGroups/rg-hr/providers/Microsoft.KeyVault/vaults/kv-hr-rbac");
+    let roles = s.ok(&format!("{sub}/providers/Microsoft.Authorization/roleDefinitions?$filter=roleName eq 'Key Vault Administrator'&api-version=2022-04-01"), &token).await;
+    let role_id = roles["value"][0]["id"].as_str().unwrap().to_owned();
+    assert!(role_id.ends_with("/00482a5a-887f-4fb3-b363-3b7fe8e74483"));
+    let backup_sp = backup_object_id(&s).await;
+    let assignment = format!(
+        "{scope}/providers/Microsoft.Authorization/roleAssignments/7f1c2a9e-3b4d-4e5f-8a6b-1c2d3e4f5a6b?api-version=2022-04-01"
+    );
+    let body = json!({"properties": {"roleDefinitionId": role_id, "principalId": backup_sp, "principalType": "ServicePrincipal"}});
+    let (status, created) = s.put(&assignment, &token, &body).await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["properties"]["scope"], scope.as_str());
+    let (status, again) = s.put(&assignment, &token, &body).await;
+    assert_eq!(status, 409);
+    arm_error(&again, "RoleAssignmentExists");
+    let listed = s.ok(&format!("{scope}/providers/Microsoft.Authorization/roleAssignments?$filter=principalId eq '{backup_sp}'&api-version=2022-04-01"), &token).await;
+    assert_eq!(listed["value"].as_array().unwrap().len(), 1);
+
+    let job = back_up(&s, &token, &hr).await;
+    assert_eq!(job["properties"]["status"], "Completed", "{job}");
+
+    // Unknown principals are refused like Entra ID refuses them.
+    let stranger = json!({"properties": {"roleDefinitionId": role_id, "principalId": "00000000-1111-2222-3333-444444444444"}});
+    let other = format!(
+        "{scope}/providers/Microsoft.Authorization/roleAssignments/2a1b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d?api-version=2022-04-01"
+    );
+    let (status, error) = s.put(&other, &token, &stranger).await;
+    assert_eq!(status, 400);
+    arm_error(&error, "PrincipalNotFound");
+}
