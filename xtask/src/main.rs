@@ -8,6 +8,7 @@
 //! (run the sandbox cloud alone). Setup is idempotent and cheap when nothing is missing, so both
 //! commands work on a fresh Debian 12 machine and stay fast on a warm one.
 
+mod conformance;
 mod e2e;
 mod setup;
 
@@ -165,6 +166,7 @@ fn test() -> Result<()> {
             APP_FEATURES,
         ],
     )?;
+    conformance::run()?;
     step(
         &root,
         &cargo,

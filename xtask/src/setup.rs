@@ -36,6 +36,8 @@ const TEST_PACKAGES: &[&str] = &[
     "keyutils",
     "imagemagick",
     "xdotool",
+    // The conformance suite's virtualenv (tests/conformance).
+    "python3-venv",
 ];
 
 fn is_installed(package: &str) -> bool {

@@ -234,6 +234,15 @@ pub async fn dispatch(
         Err(error) => Err(error),
     };
     let mut response = result.unwrap_or_else(IntoResponse::into_response);
+    // An access-policy write is "processed" for a while before it is answered; the vault stays
+    // claimed until then, so only overlapping writes conflict.
+    if let Some(write) = response
+        .extensions_mut()
+        .remove::<crate::keyvault::InFlightWrite>()
+    {
+        tokio::time::sleep(state.key_vault_write_window).await;
+        drop(write);
+    }
     let headers = response.headers_mut();
     let id = HeaderValue::from_str(&request_id.to_string()).ok();
     let corr = HeaderValue::from_str(&correlation.to_string()).ok();

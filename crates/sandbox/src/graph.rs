@@ -7,7 +7,10 @@
 use axum::Json;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde_json::{Value, json};
+
+/// The tenant that owns Microsoft's first-party applications.
+const MICROSOFT_SERVICES_TENANT: &str = "f8cdef31-a31e-4b4a-93e4-5f571e91255a";
 
 use crate::Shared;
 use crate::token::Rejection;
@@ -84,8 +87,14 @@ pub fn dispatch(state: &Shared, uri: &Uri, headers: &HeaderMap) -> Response {
             }
         },
     };
+    let select: Option<Vec<String>> = pairs.iter().find(|(k, _)| k == "$select").map(|(_, v)| {
+        v.split(',')
+            .map(|f| f.trim().to_owned())
+            .filter(|f| !f.is_empty())
+            .collect()
+    });
     let tenant = state.tenant();
-    let value: Vec<_> = tenant
+    let value: Vec<Value> = tenant
         .service_principals
         .iter()
         .filter(|sp| {
@@ -93,11 +102,43 @@ pub fn dispatch(state: &Shared, uri: &Uri, headers: &HeaderMap) -> Response {
                 .as_deref()
                 .is_none_or(|id| sp.app_id.eq_ignore_ascii_case(id))
         })
-        .map(|sp| json!({ "id": sp.object_id, "appId": sp.app_id, "displayName": sp.display_name }))
+        .map(|sp| {
+            // First-party apps such as Backup are owned by Microsoft's services tenant.
+            let owner = if sp
+                .app_id
+                .eq_ignore_ascii_case(crate::seed::BACKUP_MANAGEMENT_SERVICE_APP_ID)
+            {
+                MICROSOFT_SERVICES_TENANT
+            } else {
+                tenant.tenant_id.as_str()
+            };
+            let full = json!({
+                "id": sp.object_id,
+                "appId": sp.app_id,
+                "displayName": sp.display_name,
+                "accountEnabled": true,
+                "servicePrincipalType": "Application",
+                "appOwnerOrganizationId": owner,
+                "servicePrincipalNames": [sp.app_id],
+                "tags": []
+            });
+            match &select {
+                Some(fields) => Value::Object(
+                    fields
+                        .iter()
+                        .filter_map(|f| full.get(f).map(|v| (f.clone(), v.clone())))
+                        .collect(),
+                ),
+                None => full,
+            }
+        })
         .collect();
-    Json(json!({
-        "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#servicePrincipals",
-        "value": value
-    }))
-    .into_response()
+    let context = match &select {
+        Some(fields) => format!(
+            "https://graph.microsoft.com/v1.0/$metadata#servicePrincipals({})",
+            fields.join(",")
+        ),
+        None => "https://graph.microsoft.com/v1.0/$metadata#servicePrincipals".to_owned(),
+    };
+    Json(json!({ "@odata.context": context, "value": value })).into_response()
 }

@@ -6,7 +6,7 @@
 //! Other principals' entries are never touched. A write that overlaps another write to the same
 //! vault gets 409 `ConflictError`, as the service answers concurrent updates.
 
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 use axum::Json;
 use axum::http::StatusCode;
@@ -349,8 +349,25 @@ pub fn update_access_policy(
         .ok_or_else(|| resource_not_found("Microsoft.KeyVault/vaults", name, rg))?;
 
     let vault_key = format!("{sub_id}/{}", kv.name).to_ascii_lowercase();
-    state.claim_vault_write(&vault_key)?;
+    let claim = state.key_vault_writes.claim(&vault_key)?;
 
+    // The service answers with the entries it was sent, not the vault's whole list.
+    let echo: Vec<Value> = update
+        .properties
+        .access_policies
+        .iter()
+        .map(|e| {
+            policy_json(&AccessPolicyRecord {
+                tenant_id: e.tenant_id.clone(),
+                object_id: e.object_id.clone(),
+                application_id: e.application_id.clone(),
+                keys: e.permissions.keys.clone(),
+                secrets: e.permissions.secrets.clone(),
+                certificates: e.permissions.certificates.clone(),
+                storage: e.permissions.storage.clone(),
+            })
+        })
+        .collect();
     for entry in update.properties.access_policies {
         let position = kv.access_policies.iter().position(|p| {
             p.object_id.eq_ignore_ascii_case(&entry.object_id)
@@ -408,34 +425,63 @@ pub fn update_access_policy(
             kv.resource_group, kv.name, operation.name()
         ),
         "type": "Microsoft.KeyVault/vaults/accessPolicies",
-        "properties": { "accessPolicies": kv.access_policies.iter().map(policy_json).collect::<Vec<_>>() }
+        "properties": { "accessPolicies": echo }
     });
     state.persist(&tenant)?;
-    Ok(Json(body).into_response())
+    let mut response = Json(body).into_response();
+    response.extensions_mut().insert(claim);
+    Ok(response)
 }
 
-/// Tracks vaults with a write in progress, so an overlapping write gets 409 like the service's.
+/// The vaults with an access-policy write in flight. A write overlapping another one on the
+/// same vault gets 409 `ConflictError`, as the service answers concurrent updates; a write sent
+/// after the previous one was answered never does.
 #[derive(Default)]
-pub struct WriteWindows {
-    busy_until: std::sync::Mutex<std::collections::HashMap<String, Instant>>,
+pub struct VaultWrites {
+    in_flight: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
-impl WriteWindows {
-    /// Claims `vault` for `window`, or fails with 409 when another write holds it.
-    pub fn claim(&self, vault: &str, window: Duration) -> Result<(), ArmError> {
-        let mut busy = self
-            .busy_until
+/// A write in flight. Its vault is free again when the last clone is dropped, which the ARM
+/// dispatcher does after holding the answer for the configured processing time.
+#[derive(Clone)]
+pub struct InFlightWrite {
+    _claim: Arc<Claim>,
+}
+
+struct Claim {
+    writes: Arc<VaultWrites>,
+    vault: String,
+}
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        self.writes
+            .in_flight
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(&self.vault);
+    }
+}
+
+impl VaultWrites {
+    /// Claims `vault`, or fails with 409 while another write to it is in flight.
+    pub fn claim(self: &Arc<Self>, vault: &str) -> Result<InFlightWrite, ArmError> {
+        let mut in_flight = self
+            .in_flight
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let now = Instant::now();
-        if busy.get(vault).is_some_and(|until| *until > now) {
+        if !in_flight.insert(vault.to_owned()) {
             return Err(ArmError::new(
                 StatusCode::CONFLICT,
                 "ConflictError",
                 "Another update to this vault's access policies is in progress. Retry after it completes.",
             ));
         }
-        busy.insert(vault.to_owned(), now + window);
-        Ok(())
+        Ok(InFlightWrite {
+            _claim: Arc::new(Claim {
+                writes: self.clone(),
+                vault: vault.to_owned(),
+            }),
+        })
     }
 }

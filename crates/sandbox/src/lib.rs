@@ -50,7 +50,7 @@ pub struct Config {
     pub page_size: usize,
     /// Lifetime of issued access tokens, in seconds.
     pub token_lifetime_secs: i64,
-    /// How long an access-policy write keeps its vault busy; an overlapping write gets 409.
+    /// How long an access-policy write is processed; a write overlapping it gets 409.
     pub key_vault_write_window: std::time::Duration,
     /// Faults to inject from the start (changeable later through the admin endpoint).
     pub faults: faults::FaultConfig,
@@ -107,7 +107,7 @@ pub struct Shared {
     page_size: usize,
     token_lifetime_secs: i64,
     data_dir: PathBuf,
-    key_vault_writes: keyvault::WriteWindows,
+    key_vault_writes: Arc<keyvault::VaultWrites>,
     key_vault_write_window: std::time::Duration,
     faults: Arc<faults::Faults>,
     operations: std::sync::Mutex<std::collections::HashMap<String, backup::Operation>>,
@@ -141,12 +141,6 @@ impl Shared {
     /// A key vault's data-plane URI (with the trailing slash, as the service returns it).
     fn vault_uri(&self, name: &str) -> String {
         format!("https://{}.vault.azure.net/", name.to_ascii_lowercase())
-    }
-
-    /// Claims a vault for an access-policy write, or answers 409 if another write holds it.
-    fn claim_vault_write(&self, vault: &str) -> Result<(), arm::ArmError> {
-        self.key_vault_writes
-            .claim(vault, self.key_vault_write_window)
     }
 }
 
@@ -211,7 +205,7 @@ fn load_shared(data_dir: &Path, addr: SocketAddr, config: &Config) -> anyhow::Re
         page_size: config.page_size.max(1),
         token_lifetime_secs: config.token_lifetime_secs,
         data_dir: data_dir.to_path_buf(),
-        key_vault_writes: keyvault::WriteWindows::default(),
+        key_vault_writes: Arc::default(),
         key_vault_write_window: config.key_vault_write_window,
         faults: Arc::new(faults::Faults::new(config.faults.clone()).map_err(anyhow::Error::msg)?),
         operations: std::sync::Mutex::default(),

@@ -137,7 +137,6 @@ async fn add_merges_remove_subtracts_and_replace_sets_one_principals_permissions
         )
         .await;
     assert_eq!(status, 200);
-    tokio::time::sleep(std::time::Duration::from_millis(80)).await;
     let merged = policies(&s.ok(&format!("{vault}?{KV_API}"), &token).await);
     assert_eq!(merged[2]["permissions"]["keys"], json!(["list", "get"]));
     assert_eq!(merged[2]["permissions"]["secrets"], json!(["list", "get"]));
@@ -150,7 +149,6 @@ async fn add_merges_remove_subtracts_and_replace_sets_one_principals_permissions
         )
         .await;
     assert_eq!(status, 200);
-    tokio::time::sleep(std::time::Duration::from_millis(80)).await;
     let removed = policies(&s.ok(&format!("{vault}?{KV_API}"), &token).await);
     assert_eq!(removed[2]["permissions"]["keys"], json!(["get"]));
 
@@ -173,23 +171,35 @@ async fn add_merges_remove_subtracts_and_replace_sets_one_principals_permissions
 }
 
 #[tokio::test]
-async fn overlapping_writes_to_one_vault_get_409_and_bad_permissions_get_400() {
-    let s = start_with(|c| c.key_vault_write_window = std::time::Duration::from_secs(5)).await;
+async fn overlapping_writes_to_one_vault_get_409_but_sequential_ones_never_do() {
+    let s = start_with(|c| c.key_vault_write_window = std::time::Duration::from_millis(300)).await;
     let token = s.arm_token().await;
     let vault = shared_vault_path(&s, &token).await;
     let tenant = s.sandbox.endpoints().tenant_id.clone();
     let url = format!("{vault}/accessPolicies/add?{KV_API}");
-    let body = entry(
+    let first = entry(
         &tenant,
         "0b6c2e7a-1111-4222-8333-944455556666",
         &["get"],
         &[],
     );
-    assert_eq!(s.put(&url, &token, &body).await.0, 200);
-    let (status, error) = s.put(&url, &token, &body).await;
-    assert_eq!(status, 409);
-    arm_error(&error, "ConflictError");
+    let second = entry(
+        &tenant,
+        "1c7d3f8b-2222-4333-8444-a55566667777",
+        &["list"],
+        &[],
+    );
+    let (a, b) = tokio::join!(s.put(&url, &token, &first), s.put(&url, &token, &second));
+    let mut statuses = [a.0, b.0];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 409], "{a:?} {b:?}");
+    let conflict = if a.0 == 409 { &a.1 } else { &b.1 };
+    arm_error(conflict, "ConflictError");
 
+    // One after another, each waiting for its answer: no conflict.
+    for _ in 0..3 {
+        assert_eq!(s.put(&url, &token, &second).await.0, 200);
+    }
     let bad = entry(
         &tenant,
         "0b6c2e7a-1111-4222-8333-944455556666",

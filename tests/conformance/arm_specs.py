@@ -1,0 +1,341 @@
+"""The official swagger specs, indexed by operation, and validation of response bodies against them.
+
+Owns: finding the spec folder, matching a request (method + URL path) to the operation that
+documents it, and validating a response body against that operation's response schema with Draft 4
+semantics, `$ref`s resolved across files (`referencing`).
+
+Deliberately not done:
+- The api-version a request carried does not pick the spec. The SDKs send newer versions than the
+  files in `shared/azure-api` (INDEX.md section 8 lists the deltas); each API is checked against the
+  one version we keep, and the fields we rely on did not change shape.
+- Swagger's `discriminator` polymorphism is not expanded: a polymorphic value is checked against its
+  base type only. Add it when a spec we map needs it (bms.json does).
+- Extra properties are allowed (JSON Schema's default), since newer api-versions add fields.
+- `format` (date-time, uuid, int32...) is not asserted, as in plain Draft 4 validation.
+- Enums are checked as written, `x-ms-enum.modelAsString` or not: a value the spec does not list
+  is reported, so a typo in the sandbox cannot hide behind "extensible enum".
+
+Swagger 2.0 departs from Draft 4 in one place we honour: `x-nullable: true` lets a value be null.
+Without it a null is a mismatch, which is stricter than what the SDKs tolerate, on purpose.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from urllib.parse import quote, urlsplit
+
+import jsonschema
+import referencing
+import referencing.jsonschema
+
+# One line per API the sandbox serves, relative to the specs folder. Adding Backup or the Key Vault
+# data plane is one more line here; a request no listed spec covers fails the test that sent it.
+ARM_SPECS = (
+    "resources/resource-manager/Microsoft.Resources/stable/2022-12-01/subscriptions.json",
+    "recoveryservices/resource-manager/Microsoft.RecoveryServices/stable/2024-04-01/vaults.json",
+    "resources/resource-manager/Microsoft.Resources/stable/2024-03-01/resources.json",
+    "compute/resource-manager/Microsoft.Compute/ComputeRP/stable/2024-07-01/virtualMachine.json",
+    "compute/resource-manager/Microsoft.Compute/DiskRP/stable/2024-03-02/disk.json",
+    "keyvault/resource-manager/Microsoft.KeyVault/stable/2023-07-01/keyvault.json",
+)
+
+# Places where a spec contradicts what the real service returns, each with public evidence. Applied
+# when the file is loaded: (spec, JSON pointer to a schema, keys to drop from it, why). Keep this
+# list short; a sandbox that differs from a correct spec is a sandbox bug, never an erratum.
+SPEC_ERRATA = (
+    (
+        "resources/resource-manager/Microsoft.Resources/stable/2022-12-01/subscriptions.json",
+        "/definitions/SubscriptionListResult",
+        {"required"},
+        "ARM omits nextLink on the last page; the spec marks it required "
+        "(Azure/azure-rest-api-specs#17621, Azure/azure-sdk-for-rust#650)",
+    ),
+    (
+        "compute/resource-manager/Microsoft.Compute/ComputeRP/stable/2024-07-01/"
+        "computeRPCommon.json",
+        "/definitions/HardwareProfile/properties/vmSize",
+        {"enum"},
+        "the VirtualMachineSizeTypes enum stopped being maintained in 2020 and lists no v5 size, "
+        "yet the service returns any current size; the property's own description calls the enum "
+        "deprecated and this version's examples (VirtualMachine_Create_WithSecurityTypeConfidential"
+        "VM*.json) answer Standard_DC2as_v5 (Azure/azure-rest-api-specs#11595, #11598; "
+        "Azure/azure-resource-manager-schemas#1686)",
+    ),
+)
+
+# Endpoints no swagger documents. These are the only requests allowed to go unchecked; the tests
+# that call them assert the response shape themselves.
+UNSPECIFIED_PATHS = (
+    # Entra ID: token and OIDC discovery.
+    re.compile(r"^/[^/]+/oauth2/v2\.0/token$", re.IGNORECASE),
+    re.compile(r"^/[^/]+/v2\.0/\.well-known/openid-configuration$", re.IGNORECASE),
+    # Microsoft Graph is described in CSDL, not swagger (INDEX.md section 3.8).
+    re.compile(r"^/v1\.0/servicePrincipals$", re.IGNORECASE),
+    # ARM's cloud metadata (`/metadata/endpoints`) has no swagger in azure-rest-api-specs.
+    re.compile(r"^/metadata/endpoints$", re.IGNORECASE),
+    # Classic (ASM-era) VMs through ARM: Microsoft.ClassicCompute is not in the spec pack.
+    re.compile(
+        r"^/subscriptions/[^/]+/providers/Microsoft\.ClassicCompute/virtualMachines$", re.IGNORECASE
+    ),
+)
+
+HTTP_METHODS = {"get", "put", "post", "patch", "delete", "head", "options"}
+
+
+def specs_dir() -> Path:
+    """The `specs` folder of `shared/azure-api`: `SAFEHOLD_AZURE_SPECS`, else beside the clone."""
+    override = os.environ.get("SAFEHOLD_AZURE_SPECS")
+    if override:
+        folder = Path(override)
+        origin = "SAFEHOLD_AZURE_SPECS"
+    else:
+        repo_root = Path(__file__).resolve().parents[2]
+        folder = repo_root.parent / "shared" / "azure-api" / "specs"
+        origin = "the default location (../shared/azure-api/specs relative to the repo root)"
+    if not folder.is_dir():
+        raise FileNotFoundError(
+            f"The Azure swagger specs are missing: expected the folder {folder} from {origin}. "
+            "Put shared/azure-api beside the clone, "
+            "or point SAFEHOLD_AZURE_SPECS at its specs folder."
+        )
+    return folder
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One documented operation: where it is in which spec file."""
+
+    spec: Path
+    method: str
+    template: str  # the path key exactly as the spec writes it
+    pattern: re.Pattern[str]
+    literal_segments: int
+
+    @property
+    def name(self) -> str:
+        return f"{self.method.upper()} {self.template} ({self.spec.name})"
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One HTTP request and the response it got, as seen on the wire."""
+
+    method: str
+    url: str
+    status: int
+    content_type: str
+    body: bytes
+
+    @property
+    def path(self) -> str:
+        return urlsplit(self.url).path
+
+    def describe(self) -> str:
+        return f"{self.method} {self.url} -> {self.status}"
+
+
+def _template_pattern(template: str) -> re.Pattern[str]:
+    segments = template.strip("/").split("/")
+    parts = ["[^/]+" if re.fullmatch(r"\{[^}]+\}", s) else re.escape(s) for s in segments]
+    return re.compile("^/" + "/".join(parts) + "$", re.IGNORECASE)
+
+
+def _allow_nulls(node):
+    """Rewrites `x-nullable: true` schemas so Draft 4 accepts null, in place, recursively."""
+    if isinstance(node, list):
+        for item in node:
+            _allow_nulls(item)
+        return
+    if not isinstance(node, dict):
+        return
+    for value in node.values():
+        _allow_nulls(value)
+    if node.get("x-nullable") is not True:
+        return
+    declared = node.get("type")
+    if isinstance(declared, str):
+        node["type"] = [declared, "null"]
+    elif "$ref" in node or "allOf" in node:
+        # Draft 4 ignores a $ref's siblings, so the nullable form has to wrap it.
+        inner = {k: v for k, v in node.items() if k != "x-nullable"}
+        node.clear()
+        node["anyOf"] = [{"type": "null"}, inner]
+
+
+class SpecIndex:
+    """The operations of the mapped specs, and a `referencing` registry over the whole folder."""
+
+    def __init__(self, root: Path | None = None, specs: tuple[str, ...] = ARM_SPECS):
+        self.root = (root or specs_dir()).resolve()
+        self._documents: dict[Path, dict] = {}
+        self.operations: list[Operation] = []
+        for relative in specs:
+            spec = self.root / relative
+            if not spec.is_file():
+                raise FileNotFoundError(f"mapped spec {relative} is not in {self.root}")
+            for template, item in self._document(spec).get("paths", {}).items():
+                # x-ms-paths style keys carry a query part; the path alone is what we match.
+                path_only = template.split("?", 1)[0]
+                segments = path_only.strip("/").split("/")
+                for method in item:
+                    if method not in HTTP_METHODS:
+                        continue
+                    self.operations.append(
+                        Operation(
+                            spec=spec,
+                            method=method,
+                            template=template,
+                            pattern=_template_pattern(path_only),
+                            literal_segments=sum(1 for s in segments if not s.startswith("{")),
+                        )
+                    )
+
+    def _document(self, path: Path) -> dict:
+        if path not in self._documents:
+            document = json.loads(path.read_text(encoding="utf-8-sig"))
+            _allow_nulls(document)
+            for spec, pointer, keys, _why in SPEC_ERRATA:
+                if path == self.root / spec:
+                    schema = _resolve_pointer(document, pointer)
+                    missing = keys - schema.keys()
+                    if missing:
+                        raise ValueError(f"erratum {spec}{pointer} no longer applies: {missing}")
+                    for key in keys:
+                        del schema[key]
+            self._documents[path] = document
+        return self._documents[path]
+
+    @cached_property
+    def registry(self) -> referencing.Registry:
+        def retrieve(uri: str) -> referencing.Resource:
+            path = Path(urlsplit(uri).path)
+            if not path.resolve().is_relative_to(self.root):
+                raise referencing.exceptions.NoSuchResource(ref=uri)
+            return referencing.jsonschema.DRAFT4.create_resource(self._document(path))
+
+        # Every file the mapped specs reach through `$ref`, loaded and crawled once up front. A
+        # registry is immutable: what `retrieve` fetches during one validation is forgotten by the
+        # next, and re-crawling files like virtualMachine.json per response costs ~15 ms each.
+        resources = {}
+        pending = list({op.spec for op in self.operations})
+        while pending:
+            path = pending.pop()
+            uri = path.as_uri()
+            if uri in resources:
+                continue
+            document = self._document(path)
+            resources[uri] = referencing.jsonschema.DRAFT4.create_resource(document)
+            for ref in _file_refs(document):
+                target = (path.parent / ref).resolve()
+                if target.is_relative_to(self.root) and target.is_file():
+                    pending.append(target)
+        registry = referencing.Registry(retrieve=retrieve).with_resources(resources.items())
+        return registry.crawl()
+
+    def is_unspecified(self, exchange: Exchange) -> bool:
+        """True for the endpoints no swagger documents (`UNSPECIFIED_PATHS`)."""
+        return any(p.match(exchange.path) for p in UNSPECIFIED_PATHS)
+
+    def operation_for(self, method: str, path: str) -> Operation | None:
+        """The operation documenting `method path`, the most literal template winning ties."""
+        path = "/" + path.strip("/")
+        candidates = [
+            op for op in self.operations if op.method == method.lower() and op.pattern.match(path)
+        ]
+        if not candidates:
+            return None
+        return max(candidates, key=lambda op: op.literal_segments)
+
+    def response_schema_pointer(self, operation: Operation, status: int) -> tuple[str, str] | None:
+        """(response key, JSON pointer to its schema), or None when the spec lists no such status.
+
+        A status the operation does not list falls back to `default` only for errors (4xx/5xx):
+        ARM documents error envelopes under `default`, but an unlisted success is a mismatch.
+        """
+        paths = self._document(operation.spec)["paths"]
+        responses = paths[operation.template][operation.method]["responses"]
+        if str(status) in responses:
+            key = str(status)
+        elif status >= 400 and "default" in responses:
+            key = "default"
+        else:
+            return None
+        if "schema" not in responses[key]:
+            return key, ""
+        pointer = "/".join(
+            ["", "paths", _escape(operation.template), operation.method]
+            + ["responses", key, "schema"]
+        )
+        return key, pointer
+
+    def problems(self, exchange: Exchange) -> list[str]:
+        """Everything wrong with one exchange's response, as readable lines (empty: it conforms)."""
+        if self.is_unspecified(exchange):
+            return []
+        operation = self.operation_for(exchange.method, exchange.path)
+        where = exchange.describe()
+        if operation is None:
+            return [
+                f"{where}: no mapped spec documents {exchange.method} {exchange.path} "
+                f"(add its spec to ARM_SPECS in {Path(__file__).name})"
+            ]
+        found = self.response_schema_pointer(operation, exchange.status)
+        if found is None:
+            return [f"{where}: {operation.name} documents no response for status {exchange.status}"]
+        key, pointer = found
+        if not pointer:
+            if exchange.body.strip():
+                body = exchange.body[:200]
+                return [f"{where}: {operation.name} response {key} has no body, got {body!r}"]
+            return []
+        if "json" not in exchange.content_type.lower():
+            return [f"{where}: expected a JSON body, got content-type {exchange.content_type!r}"]
+        try:
+            body = json.loads(exchange.body)
+        except ValueError as error:
+            return [f"{where}: body is not JSON ({error}): {exchange.body[:200]!r}"]
+        return [
+            f"{where}: {operation.name} response {key}: {message}"
+            for message in self.schema_errors(operation.spec, pointer, body)
+        ]
+
+    def schema_errors(self, spec: Path, pointer: str, body) -> list[str]:
+        """Draft 4 validation of `body` against the schema at `pointer` in `spec`."""
+        schema = {"$ref": spec.as_uri() + "#" + quote(pointer, safe="/~")}
+        validator = jsonschema.Draft4Validator(schema, registry=self.registry)
+        return [
+            f"at {error.json_path}: {error.message}"
+            for error in sorted(validator.iter_errors(body), key=lambda e: list(e.absolute_path))
+        ]
+
+
+def _file_refs(node) -> set[str]:
+    """The files (relative paths) that `$ref`s anywhere in `node` point into."""
+    found: set[str] = set()
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            ref = item.get("$ref")
+            if isinstance(ref, str) and not ref.startswith("#"):
+                found.add(ref.split("#", 1)[0])
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
+
+
+def _resolve_pointer(document: dict, pointer: str) -> dict:
+    node = document
+    for segment in pointer.split("/")[1:]:
+        node = node[segment.replace("~1", "/").replace("~0", "~")]
+    return node
+
+
+def _escape(segment: str) -> str:
+    return segment.replace("~", "~0").replace("/", "~1")
