@@ -7,7 +7,7 @@
 //! - `GET /sandbox-admin/faults` → `{ "config": FaultConfig, "counts": FaultCounts }`
 //! - `PUT /sandbox-admin/faults` with a `FaultConfig` (omitted fields are off)
 //! - `DELETE /sandbox-admin/faults/counts` zeroes the counters
-//! - `POST /sandbox-admin/reset` restores the demo tenant (same tenant id and principal)
+//! - `POST /sandbox-admin/reset` restores the starting tenant (same tenant id and principal)
 
 use std::sync::Arc;
 
@@ -85,7 +85,7 @@ pub async fn reset_tenant(State(state): State<Arc<Shared>>, headers: HeaderMap) 
         return response;
     }
     let mut tenant = state.tenant_mut();
-    let fresh = crate::seed::contoso_in(&tenant.tenant_id);
+    let fresh = state.tenant_seed.build(&tenant.tenant_id);
     *tenant = fresh;
     match state.persist(&tenant) {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),

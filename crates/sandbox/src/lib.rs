@@ -22,6 +22,7 @@ mod keyvault;
 mod metadata;
 pub mod pki;
 mod resources;
+pub mod scale;
 mod seed;
 mod store;
 pub mod tenant;
@@ -58,6 +59,28 @@ pub struct Config {
     pub job_duration_secs: i64,
     /// The `Retry-After` sent with 202s. The service sends 60; a demo wants less.
     pub lro_retry_after_secs: u64,
+    /// The tenant a new data directory starts with (and a reset returns to).
+    pub tenant_seed: TenantSeed,
+}
+
+/// Which tenant a sandbox starts with.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum TenantSeed {
+    /// Contoso, with every scenario of the product (the default).
+    #[default]
+    Demo,
+    /// A generated tenant of the given shape, for benchmarks.
+    Scale(scale::ScaleSpec),
+}
+
+impl TenantSeed {
+    /// A fresh tenant of this kind with id `tenant_id`.
+    pub fn build(&self, tenant_id: &str) -> Tenant {
+        match self {
+            Self::Demo => seed::contoso_in(tenant_id),
+            Self::Scale(spec) => scale::generate(spec, tenant_id),
+        }
+    }
 }
 
 impl Config {
@@ -72,6 +95,7 @@ impl Config {
             faults: faults::FaultConfig::default(),
             job_duration_secs: 20,
             lro_retry_after_secs: 2,
+            tenant_seed: TenantSeed::Demo,
         }
     }
 }
@@ -113,6 +137,7 @@ pub struct Shared {
     operations: std::sync::Mutex<std::collections::HashMap<String, backup::Operation>>,
     job_duration_secs: i64,
     lro_retry_after_secs: u64,
+    tenant_seed: TenantSeed,
 }
 
 impl Shared {
@@ -187,7 +212,7 @@ impl Drop for Sandbox {
 pub struct StartError(#[source] anyhow::Error);
 
 fn load_shared(data_dir: &Path, addr: SocketAddr, config: &Config) -> anyhow::Result<Shared> {
-    let tenant = Tenant::load_or_seed(data_dir)?;
+    let tenant = Tenant::load_or_seed(data_dir, &config.tenant_seed)?;
     let principal = ServicePrincipal::load_or_create(data_dir, &tenant.tenant_id)?;
     let tokens = TokenService::load_or_create(data_dir, &tenant.tenant_id)?;
     let base = format!("https://{addr}");
@@ -211,6 +236,7 @@ fn load_shared(data_dir: &Path, addr: SocketAddr, config: &Config) -> anyhow::Re
         operations: std::sync::Mutex::default(),
         job_duration_secs: config.job_duration_secs.max(0),
         lro_retry_after_secs: config.lro_retry_after_secs,
+        tenant_seed: config.tenant_seed.clone(),
     })
 }
 

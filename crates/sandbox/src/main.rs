@@ -48,6 +48,19 @@ struct Args {
     /// Fault injection: seed for reproducible faults.
     #[arg(long)]
     fault_seed: Option<u64>,
+    /// Start a new data directory with a generated tenant of SUBSCRIPTIONSxVMS (e.g. 50x200)
+    /// instead of the Contoso demo.
+    #[arg(long, value_name = "SxV")]
+    scale: Option<String>,
+    /// With --scale: put this many VMs in the first subscription (a skewed tenant).
+    #[arg(long, requires = "scale")]
+    scale_skew: Option<usize>,
+    /// With --scale: key vaults in the whole tenant (default: one per subscription).
+    #[arg(long, requires = "scale")]
+    scale_key_vaults: Option<usize>,
+    /// With --scale: Recovery Services vaults in the whole tenant (default: one per subscription).
+    #[arg(long, requires = "scale")]
+    scale_vaults: Option<usize>,
 }
 
 #[tokio::main]
@@ -74,6 +87,14 @@ async fn main() -> anyhow::Result<()> {
         reset_after_rate: args.reset_after_rate,
         seed: args.fault_seed,
     };
+    if let Some(grid) = &args.scale {
+        let mut spec =
+            safehold_sandbox::scale::ScaleSpec::parse(grid).map_err(anyhow::Error::msg)?;
+        spec.skewed_first = args.scale_skew;
+        spec.key_vaults = args.scale_key_vaults.unwrap_or(spec.key_vaults);
+        spec.recovery_vaults = args.scale_vaults.unwrap_or(spec.recovery_vaults);
+        config.tenant_seed = safehold_sandbox::TenantSeed::Scale(spec);
+    }
     let sandbox = safehold_sandbox::Sandbox::start(config).await?;
     let mut stdout = std::io::stdout().lock();
     serde_json::to_writer(&mut stdout, sandbox.endpoints())?;

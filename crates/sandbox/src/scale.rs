@@ -39,7 +39,11 @@ impl ScaleSpec {
         let (s, v) = grid
             .split_once(['x', 'X'])
             .ok_or_else(|| format!("'{grid}' is not SUBSCRIPTIONSxVMS, e.g. 50x200"))?;
-        let number = |n: &str| n.trim().parse::<usize>().map_err(|_| format!("'{n}' in '{grid}' is not a number"));
+        let number = |n: &str| {
+            n.trim()
+                .parse::<usize>()
+                .map_err(|_| format!("'{n}' in '{grid}' is not a number"))
+        };
         let (subscriptions, vms_per_subscription) = (number(s)?, number(v)?);
         if subscriptions == 0 {
             return Err("a tenant needs at least one subscription".to_owned());
@@ -63,11 +67,16 @@ impl ScaleSpec {
 const REGIONS: &[&str] = &["japaneast", "japanwest", "eastus2", "westeurope"];
 
 fn uuid(rng: &mut StdRng) -> String {
-    uuid::Builder::from_random_bytes(rng.random()).into_uuid().to_string()
+    uuid::Builder::from_random_bytes(rng.random())
+        .into_uuid()
+        .to_string()
 }
 
 fn hex32(rng: &mut StdRng) -> String {
-    uuid::Builder::from_random_bytes(rng.random()).into_uuid().simple().to_string()
+    uuid::Builder::from_random_bytes(rng.random())
+        .into_uuid()
+        .simple()
+        .to_string()
 }
 
 /// A generated tenant with id `tenant_id`.
@@ -83,7 +92,10 @@ pub fn generate(spec: &ScaleSpec, tenant_id: &str) -> Tenant {
             recovery_vaults: vec![],
             resource_groups: REGIONS
                 .iter()
-                .map(|r| ResourceGroupRecord { name: format!("rg-{r}"), location: (*r).to_owned() })
+                .map(|r| ResourceGroupRecord {
+                    name: format!("rg-{r}"),
+                    location: (*r).to_owned(),
+                })
                 .collect(),
             virtual_machines: vec![],
             classic_virtual_machines: vec![],
@@ -100,7 +112,12 @@ pub fn generate(spec: &ScaleSpec, tenant_id: &str) -> Tenant {
             tenant_id: tenant_id.to_owned(),
             object_id: ops_group.clone(),
             application_id: None,
-            keys: vec!["get".into(), "list".into(), "wrapKey".into(), "unwrapKey".into()],
+            keys: vec![
+                "get".into(),
+                "list".into(),
+                "wrapKey".into(),
+                "unwrapKey".into(),
+            ],
             secrets: vec!["get".into(), "list".into(), "set".into()],
             certificates: vec![],
             storage: vec![],
@@ -157,11 +174,28 @@ pub fn generate(spec: &ScaleSpec, tenant_id: &str) -> Tenant {
     }
 
     for (s, sub) in subscriptions.iter_mut().enumerate() {
-        let count = if s == 0 { spec.skewed_first.unwrap_or(spec.vms_per_subscription) } else { spec.vms_per_subscription };
+        let count = if s == 0 {
+            spec.skewed_first.unwrap_or(spec.vms_per_subscription)
+        } else {
+            spec.vms_per_subscription
+        };
+        // VMs live where their subscription keeps key vaults (ADE needs one in the VM's region).
+        let mut regions: Vec<&'static str> = REGIONS
+            .iter()
+            .copied()
+            .filter(|r| sub.key_vaults.iter().any(|k| k.location == *r))
+            .collect();
+        if regions.is_empty() {
+            regions = REGIONS.to_vec();
+        }
         for v in 0..count {
-            let region = REGIONS[v % REGIONS.len()];
+            let region = regions[v % regions.len()];
             let name = format!("vm-{s:03}-{v:05}");
-            let os = if v % 3 == 0 { OsKind::Linux } else { OsKind::Windows };
+            let os = if v % 3 == 0 {
+                OsKind::Linux
+            } else {
+                OsKind::Windows
+            };
             let kind = v % 20;
             let managed = kind != 19;
             // A key vault of this subscription in the VM's region, if it has one.
@@ -169,21 +203,42 @@ pub fn generate(spec: &ScaleSpec, tenant_id: &str) -> Tenant {
             let encryption = match (kind, vault) {
                 (0..=3, _) | (_, None) => None,
                 (k, Some(kv)) => {
-                    let pass = if k == 19 { AdePass::DualPass } else { AdePass::SinglePass };
+                    let pass = if k == 19 {
+                        AdePass::DualPass
+                    } else {
+                        AdePass::SinglePass
+                    };
                     let kek = (k % 5 != 4).then(|| {
-                        let key = KeyRecord { name: format!("kek-{name}"), version: hex32(&mut rng), kty: "RSA".into(), deleted: false };
+                        let key = KeyRecord {
+                            name: format!("kek-{name}"),
+                            version: hex32(&mut rng),
+                            kty: "RSA".into(),
+                            deleted: false,
+                        };
                         kv.keys.push(key.clone());
-                        VaultObjectRef { vault: kv.name.clone(), name: key.name, version: key.version }
+                        VaultObjectRef {
+                            vault: kv.name.clone(),
+                            name: key.name,
+                            version: key.version,
+                        }
                     });
                     let secret = SecretRecord {
                         name: uuid(&mut rng).to_uppercase(),
                         version: hex32(&mut rng),
-                        content_type: Some(if kek.is_some() { "Wrapped BEK" } else { "BEK" }.to_owned()),
-                        tags: [("MachineName".to_owned(), name.clone())].into_iter().collect(),
+                        content_type: Some(
+                            if kek.is_some() { "Wrapped BEK" } else { "BEK" }.to_owned(),
+                        ),
+                        tags: [("MachineName".to_owned(), name.clone())]
+                            .into_iter()
+                            .collect(),
                         value: hex32(&mut rng),
                         deleted: false,
                     };
-                    let bek = VaultObjectRef { vault: kv.name.clone(), name: secret.name.clone(), version: secret.version.clone() };
+                    let bek = VaultObjectRef {
+                        vault: kv.name.clone(),
+                        name: secret.name.clone(),
+                        version: secret.version.clone(),
+                    };
                     kv.secrets.push(secret);
                     Some(AdeRecord {
                         pass,
@@ -197,7 +252,9 @@ pub fn generate(spec: &ScaleSpec, tenant_id: &str) -> Tenant {
             let disk = |suffix: &str, lun: Option<u32>| DiskRecord {
                 name: format!("{name}_{suffix}"),
                 size_gb: 128,
-                vhd_uri: (!managed).then(|| format!("https://stscalevhds.blob.core.windows.net/vhds/{name}_{suffix}.vhd")),
+                vhd_uri: (!managed).then(|| {
+                    format!("https://stscalevhds.blob.core.windows.net/vhds/{name}_{suffix}.vhd")
+                }),
                 lun,
             };
             let vm = VirtualMachineRecord {
@@ -207,7 +264,12 @@ pub fn generate(spec: &ScaleSpec, tenant_id: &str) -> Tenant {
                 vm_id: uuid(&mut rng),
                 size: "Standard_D2s_v5".to_owned(),
                 os,
-                os_name: if os == OsKind::Linux { "Ubuntu 22.04 LTS" } else { "Windows Server 2022 Datacenter" }.to_owned(),
+                os_name: if os == OsKind::Linux {
+                    "Ubuntu 22.04 LTS"
+                } else {
+                    "Windows Server 2022 Datacenter"
+                }
+                .to_owned(),
                 os_disk: disk("OsDisk_1", None),
                 data_disks: vec![disk("DataDisk_0", Some(0))],
                 agent_ready: v % 50 != 7,
@@ -217,7 +279,10 @@ pub fn generate(spec: &ScaleSpec, tenant_id: &str) -> Tenant {
                 tags: Default::default(),
             };
             if v % 2 == 0
-                && let Some(rv) = sub.recovery_vaults.iter_mut().find(|r| r.location == region)
+                && let Some(rv) = sub
+                    .recovery_vaults
+                    .iter_mut()
+                    .find(|r| r.location == region)
             {
                 rv.protected_items.push(ProtectedItemRecord {
                     vm_resource_group: vm.resource_group.clone(),
@@ -249,19 +314,56 @@ mod tests {
     #[test]
     fn grids_parse_and_bad_ones_are_explained() {
         let spec = ScaleSpec::parse("50x200").unwrap();
-        assert_eq!((spec.subscriptions, spec.vms_per_subscription, spec.total_vms()), (50, 200, 10_000));
-        assert!(ScaleSpec::parse("50").unwrap_err().contains("SUBSCRIPTIONSxVMS"));
+        assert_eq!(
+            (
+                spec.subscriptions,
+                spec.vms_per_subscription,
+                spec.total_vms()
+            ),
+            (50, 200, 10_000)
+        );
+        assert!(
+            ScaleSpec::parse("50")
+                .unwrap_err()
+                .contains("SUBSCRIPTIONSxVMS")
+        );
         assert!(ScaleSpec::parse("0x10").is_err());
     }
 
     #[test]
     fn a_skewed_tenant_puts_most_vms_in_its_first_subscription() {
-        let spec = ScaleSpec { skewed_first: Some(5_000), ..ScaleSpec::parse("50x100").unwrap() };
-        let tenant = generate(&ScaleSpec { key_vaults: 100, recovery_vaults: 50, ..spec.clone() }, "t");
+        let spec = ScaleSpec {
+            skewed_first: Some(5_000),
+            key_vaults: 100,
+            recovery_vaults: 50,
+            ..ScaleSpec::parse("50x100").unwrap()
+        };
+        let tenant = generate(&spec, "t");
         assert_eq!(tenant.subscriptions[0].virtual_machines.len(), 5_000);
-        assert_eq!(tenant.subscriptions.iter().map(|s| s.virtual_machines.len()).sum::<usize>(), spec.total_vms());
-        assert_eq!(tenant.subscriptions.iter().map(|s| s.key_vaults.len()).sum::<usize>(), 100);
-        assert_eq!(tenant.subscriptions.iter().map(|s| s.recovery_vaults.len()).sum::<usize>(), 50);
+        assert_eq!(
+            tenant
+                .subscriptions
+                .iter()
+                .map(|s| s.virtual_machines.len())
+                .sum::<usize>(),
+            spec.total_vms()
+        );
+        assert_eq!(
+            tenant
+                .subscriptions
+                .iter()
+                .map(|s| s.key_vaults.len())
+                .sum::<usize>(),
+            100
+        );
+        assert_eq!(
+            tenant
+                .subscriptions
+                .iter()
+                .map(|s| s.recovery_vaults.len())
+                .sum::<usize>(),
+            50
+        );
     }
 
     #[test]
@@ -273,11 +375,22 @@ mod tests {
             serde_json::to_string(&a.subscriptions).unwrap(),
             serde_json::to_string(&b.subscriptions).unwrap()
         );
-        let vms: Vec<_> = a.subscriptions.iter().flat_map(|s| &s.virtual_machines).collect();
+        let vms: Vec<_> = a
+            .subscriptions
+            .iter()
+            .flat_map(|s| &s.virtual_machines)
+            .collect();
         let encrypted = vms.iter().filter(|v| v.encryption.is_some()).count();
         assert!(encrypted > 100 && encrypted < 200, "{encrypted}");
-        assert!(vms.iter().any(|v| v.encryption.as_ref().is_some_and(|e| e.kek.is_none())));
-        assert!(vms.iter().any(|v| v.encryption.as_ref().is_some_and(|e| e.pass == AdePass::DualPass)));
+        assert!(
+            vms.iter()
+                .any(|v| v.encryption.as_ref().is_some_and(|e| e.kek.is_none()))
+        );
+        assert!(vms.iter().any(|v| {
+            v.encryption
+                .as_ref()
+                .is_some_and(|e| e.pass == AdePass::DualPass)
+        }));
         assert!(vms.iter().any(|v| !v.agent_ready));
     }
 }

@@ -259,11 +259,6 @@ fn vm(spec: &VmSpec<'_>, encryption: Option<AdeRecord>) -> VirtualMachineRecord 
     }
 }
 
-/// A fresh Contoso tenant.
-pub fn contoso() -> Tenant {
-    contoso_in(&id())
-}
-
 /// A fresh Contoso demo in the tenant `tenant_id` (a reset keeps the tenant and its principal).
 pub fn contoso_in(tenant_id: &str) -> Tenant {
     let tenant_id = tenant_id.to_owned();

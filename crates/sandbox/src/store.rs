@@ -21,7 +21,7 @@ where
             .with_context(|| format!("{} is not a sandbox {what} file", path.display()));
     }
     let value = create();
-    write_private(path, &serde_json::to_vec_pretty(&value)?)?;
+    write_private(path, &serde_json::to_vec(&value)?)?;
     Ok(value)
 }
 

@@ -430,13 +430,14 @@ impl std::fmt::Debug for ServicePrincipal {
 
 impl Tenant {
     /// Loads the tenant from `dir`, seeding the demo tenant on first run.
-    pub fn load_or_seed(dir: &Path) -> anyhow::Result<Self> {
-        store::load_or_create_json(&dir.join(TENANT_FILE), "tenant", crate::seed::contoso)
+    pub fn load_or_seed(dir: &Path, seed: &crate::TenantSeed) -> anyhow::Result<Self> {
+        let tenant_id = uuid::Uuid::new_v4().to_string();
+        store::load_or_create_json(&dir.join(TENANT_FILE), "tenant", || seed.build(&tenant_id))
     }
 
     /// Writes the tenant to `dir`.
     pub fn save(&self, dir: &Path) -> anyhow::Result<()> {
-        store::write_private(&dir.join(TENANT_FILE), &serde_json::to_vec_pretty(self)?)
+        store::write_private(&dir.join(TENANT_FILE), &serde_json::to_vec(self)?)
     }
 
     /// The subscription with this id, compared case-insensitively.
@@ -498,9 +499,9 @@ mod tests {
     #[test]
     fn state_persists_across_restarts() {
         let dir = tempfile::tempdir().unwrap();
-        let tenant = Tenant::load_or_seed(dir.path()).unwrap();
+        let tenant = Tenant::load_or_seed(dir.path(), &crate::TenantSeed::Demo).unwrap();
         let principal = ServicePrincipal::load_or_create(dir.path(), &tenant.tenant_id).unwrap();
-        let again = Tenant::load_or_seed(dir.path()).unwrap();
+        let again = Tenant::load_or_seed(dir.path(), &crate::TenantSeed::Demo).unwrap();
         let principal_again =
             ServicePrincipal::load_or_create(dir.path(), &tenant.tenant_id).unwrap();
         assert_eq!(tenant.tenant_id, again.tenant_id);
@@ -511,7 +512,7 @@ mod tests {
     fn a_corrupt_tenant_file_is_reported_not_replaced() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join(TENANT_FILE), b"{ not json").unwrap();
-        let error = Tenant::load_or_seed(dir.path()).unwrap_err();
+        let error = Tenant::load_or_seed(dir.path(), &crate::TenantSeed::Demo).unwrap_err();
         assert!(format!("{error:#}").contains("is not a sandbox tenant file"));
         assert_eq!(
             std::fs::read(dir.path().join(TENANT_FILE)).unwrap(),
