@@ -8,6 +8,7 @@
 //! (run the sandbox cloud alone). Setup is idempotent and cheap when nothing is missing, so both
 //! commands work on a fresh Debian 12 machine and stay fast on a warm one.
 
+mod bench;
 mod conformance;
 mod e2e;
 mod setup;
@@ -25,6 +26,8 @@ usage: cargo xtask <command>
   test       install what is missing and run every check (what CI runs)
   bindings   regenerate ui/src/bindings.ts from the Rust commands
   sandbox    run the sandbox cloud alone (arguments go to safehold-sandbox, e.g. --port 8443)
+  bench-sandbox
+             measure the sandbox's loopback throughput (writes docs/benchmarks/)
 ";
 
 fn main() {
@@ -34,6 +37,7 @@ fn main() {
         Some("test") => test(),
         Some("bindings") => bindings(),
         Some("sandbox") => sandbox(&args[1..]),
+        Some("bench-sandbox") => bench::run(),
         Some("-h" | "--help" | "help") | None => {
             print!("{USAGE}");
             Ok(())

@@ -13,6 +13,7 @@ use crate::step_with;
 pub enum Purpose {
     Run,
     Test,
+    Bench,
 }
 
 const BUILD_PACKAGES: &[&str] = &[
@@ -66,8 +67,10 @@ pub fn system_packages(purpose: Purpose) -> Result<()> {
         return Ok(());
     }
     let mut wanted: Vec<&str> = BUILD_PACKAGES.to_vec();
-    if purpose == Purpose::Test {
-        wanted.extend(TEST_PACKAGES);
+    match purpose {
+        Purpose::Run => {}
+        Purpose::Test => wanted.extend(TEST_PACKAGES),
+        Purpose::Bench => wanted.extend(["wrk", "curl"]),
     }
     let missing: Vec<&str> = wanted.into_iter().filter(|p| !is_installed(p)).collect();
     if missing.is_empty() {

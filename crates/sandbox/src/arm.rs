@@ -425,6 +425,22 @@ fn route(state: &Shared, method: &Method, uri: &Uri, body: &[u8]) -> ArmResult {
             require_api_version(&pairs, &api_versions::RECOVERY_SERVICES_BACKUP)?;
             crate::backup::backup_status(state, segments[1], body)
         }
+        (
+            &Method::DELETE,
+            [
+                "subscriptions",
+                _,
+                "resourcegroups",
+                _,
+                "providers",
+                "microsoft.keyvault",
+                "vaults",
+                _,
+            ],
+        ) => {
+            require_api_version(&pairs, &api_versions::KEY_VAULTS)?;
+            crate::keyvault::delete(state, segments[1], segments[3], segments[7])
+        }
         (&Method::GET, ["subscriptions", _, ..]) => {
             let tenant = state.tenant();
             let sub = tenant
@@ -511,9 +527,13 @@ fn read_in_subscription(r: &ReadRequest<'_>, scope: &Scope<'_>) -> Option<ArmRes
         (Some(rg), ["providers", "microsoft.recoveryservices", "vaults", _]) => r
             .version(&api_versions::RECOVERY_SERVICES_VAULTS)
             .and_then(|_| resources::get_recovery_vault(sub, rg, rest[3])),
-        (_, ["providers", "microsoft.compute", "virtualmachines"]) => r
-            .base(&api_versions::VIRTUAL_MACHINES)
-            .map(|base| compute::list_vms(state, sub, rg, &base, r.page)),
+        (_, ["providers", "microsoft.compute", "virtualmachines"]) => {
+            r.base(&api_versions::VIRTUAL_MACHINES).map(|base| {
+                state.cached_page(&base_key(&base, r.page), || {
+                    compute::list_vms(state, sub, rg, &base, r.page)
+                })
+            })
+        }
         (Some(rg), ["providers", "microsoft.compute", "virtualmachines", _]) => r
             .version(&api_versions::VIRTUAL_MACHINES)
             .and_then(|_| compute::get_vm(state, sub, rg, rest[3], r.expands_instance_view())),
@@ -563,9 +583,13 @@ fn read_in_subscription(r: &ReadRequest<'_>, scope: &Scope<'_>) -> Option<ArmRes
         (None, ["providers", "microsoft.classiccompute", "virtualmachines"]) => r
             .version(&api_versions::CLASSIC_VIRTUAL_MACHINES)
             .map(|_| compute::list_classic_vms(sub)),
-        (_, ["providers", "microsoft.keyvault", "vaults"]) => r
-            .base(&api_versions::KEY_VAULTS)
-            .map(|base| keyvault::list(state, r.tenant, sub, rg, &base, r.page)),
+        (_, ["providers", "microsoft.keyvault", "vaults"]) => {
+            r.base(&api_versions::KEY_VAULTS).map(|base| {
+                state.cached_page(&base_key(&base, r.page), || {
+                    keyvault::list(state, r.tenant, sub, rg, &base, r.page)
+                })
+            })
+        }
         (Some(rg), ["providers", "microsoft.keyvault", "vaults", _]) => r
             .version(&api_versions::KEY_VAULTS)
             .and_then(|_| keyvault::get(state, r.tenant, sub, rg, rest[3])),
@@ -631,15 +655,37 @@ impl Page {
 
     /// One page of `items` as ARM's `{"value": [...], "nextLink": ...}`.
     pub fn respond(self, items: Vec<Value>, base: &str) -> Response {
-        let total = items.len();
+        Json(self.render(items, |v| v, base)).into_response()
+    }
+
+    /// One page of `items`, rendering only the page's own items (a page of a huge list costs
+    /// the page, not the list).
+    pub fn render<T>(
+        self,
+        items: impl IntoIterator<Item = T>,
+        render: impl Fn(T) -> Value,
+        base: &str,
+    ) -> Value {
+        let mut value = Vec::with_capacity(self.size.min(1_000));
+        let mut total = 0;
+        for item in items {
+            if total >= self.skip && total < self.skip + self.size {
+                value.push(render(item));
+            }
+            total += 1;
+        }
         let end = (self.skip + self.size).min(total);
-        let value: Vec<Value> = items.into_iter().skip(self.skip).take(self.size).collect();
         let mut body = json!({ "value": value });
         if end < total {
             body["nextLink"] = Value::String(format!("{base}&$skiptoken={end}"));
         }
-        Json(body).into_response()
+        body
     }
+}
+
+/// The cache key of a page: its list and its window.
+fn base_key(base: &str, page: Page) -> String {
+    format!("{base}#{}+{}", page.skip, page.size)
 }
 
 /// 404 for a subscription that does not exist in the tenant.

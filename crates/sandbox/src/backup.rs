@@ -137,12 +137,12 @@ fn protection_refusal(sub: &SubscriptionRecord, vm: &VirtualMachineRecord) -> Op
 
 // ---- Names and ids ------------------------------------------------------------------------------
 
-fn container_name(rg: &str, vm: &str) -> String {
+pub(crate) fn container_name(rg: &str, vm: &str) -> String {
     format!("iaasvmcontainerv2;{rg};{vm}")
 }
 
 /// `(resource group, vm)` from a container or item name like `IaasVMContainer;iaasvmcontainerv2;rg;vm`.
-fn parse_vm_name(name: &str) -> Result<(String, String), ArmError> {
+pub(crate) fn parse_vm_name(name: &str) -> Result<(String, String), ArmError> {
     let parts: Vec<&str> = name.split(';').collect();
     let v2 = parts
         .iter()
@@ -169,10 +169,10 @@ fn parse_vm_name(name: &str) -> Result<(String, String), ArmError> {
     }
 }
 
-struct VaultPath<'a> {
-    sub: &'a str,
-    rg: &'a str,
-    vault: &'a str,
+pub(crate) struct VaultPath<'a> {
+    pub(crate) sub: &'a str,
+    pub(crate) rg: &'a str,
+    pub(crate) vault: &'a str,
 }
 
 impl VaultPath<'_> {
@@ -183,7 +183,7 @@ impl VaultPath<'_> {
         )
     }
 
-    fn item_id(&self, rg: &str, vm: &str) -> String {
+    pub(crate) fn item_id(&self, rg: &str, vm: &str) -> String {
         format!(
             "{}/backupFabrics/Azure/protectionContainers/IaasVMContainer;{}/protectedItems/VM;{}",
             self.id(),
@@ -193,7 +193,7 @@ impl VaultPath<'_> {
     }
 }
 
-fn rfc3339(seconds: i64) -> String {
+pub(crate) fn rfc3339(seconds: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(seconds)
         .ok()
         .and_then(|t| {
@@ -203,7 +203,7 @@ fn rfc3339(seconds: i64) -> String {
         .unwrap_or_default()
 }
 
-fn parse_time(text: &str) -> i64 {
+pub(crate) fn parse_time(text: &str) -> i64 {
     time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
         .map_or(0, time::OffsetDateTime::unix_timestamp)
 }
@@ -290,7 +290,7 @@ fn job_json(v: &VaultPath<'_>, job: &JobRecord, now: i64) -> Value {
         "isUserTriggered": job.user_triggered,
         "extendedInfo": {
             "tasksList": tasks,
-            "propertyBag": { "VM Name": job.vm_name },
+            "propertyBag": property_bag(job, done),
             "progressPercentage": progress,
             "estimatedRemainingDuration": format!("PT{}S", (job.duration_secs - elapsed).max(0))
         }
@@ -315,7 +315,19 @@ fn job_json(v: &VaultPath<'_>, job: &JobRecord, now: i64) -> Value {
     })
 }
 
-fn available_points(
+/// The property bag: the VM's name, and once a restore is done, where its output went.
+fn property_bag(job: &JobRecord, done: bool) -> Value {
+    let mut bag = serde_json::Map::new();
+    bag.insert("VM Name".to_owned(), json!(job.vm_name));
+    if done && job.failure.is_none() {
+        for (key, value) in &job.property_bag {
+            bag.insert(key.clone(), json!(value));
+        }
+    }
+    Value::Object(bag)
+}
+
+pub(crate) fn available_points(
     item: &ProtectedItemRecord,
     now: i64,
 ) -> impl DoubleEndedIterator<Item = &RecoveryPointRecord> {
@@ -470,7 +482,7 @@ pub struct VaultRequest<'a> {
     pub body: &'a [u8],
 }
 
-fn find_vault<'a>(
+pub(crate) fn find_vault<'a>(
     sub: &'a SubscriptionRecord,
     rg: &str,
     name: &str,
@@ -481,7 +493,7 @@ fn find_vault<'a>(
         .ok_or_else(|| resource_not_found("Microsoft.RecoveryServices/vaults", name, rg))
 }
 
-fn item_not_found(name: &str) -> ArmError {
+pub(crate) fn item_not_found(name: &str) -> ArmError {
     ArmError::new(
         StatusCode::NOT_FOUND,
         "BMSUserErrorObjectNotFound",
@@ -651,6 +663,20 @@ pub fn dispatch(state: &Shared, r: &VaultRequest<'_>) -> Option<Result<Response,
                     )
                 })
         }),
+        (
+            &Method::POST,
+            [
+                "backupfabrics",
+                "azure",
+                "protectioncontainers",
+                _,
+                "protecteditems",
+                _,
+                "recoverypoints",
+                _,
+                "restore",
+            ],
+        ) => crate::restore::trigger(state, r),
         (&Method::GET, ["backupjobs"]) => read(state, r, |v, _, vault| {
             let value: Vec<Value> = vault
                 .jobs
@@ -736,7 +762,11 @@ fn read(
 }
 
 /// `202 Accepted` with the LRO headers the service sends, `Retry-After` as configured.
-fn accepted(state: &Shared, location: Option<&str>, async_operation: Option<&str>) -> Response {
+pub(crate) fn accepted(
+    state: &Shared,
+    location: Option<&str>,
+    async_operation: Option<&str>,
+) -> Response {
     let mut response = StatusCode::ACCEPTED.into_response();
     let headers = response.headers_mut();
     for (name, value) in [
@@ -805,7 +835,7 @@ struct PolicyProperties {
     instant_rp_retention_range_in_days: Option<u32>,
 }
 
-fn bad_request(code: &'static str, message: impl Into<String>) -> ArmError {
+pub(crate) fn bad_request(code: &'static str, message: impl Into<String>) -> ArmError {
     ArmError::new(StatusCode::BAD_REQUEST, code, message)
 }
 
@@ -913,13 +943,13 @@ struct ItemProperties {
 /// A finished long-running operation, kept in memory for its status and result URLs.
 #[derive(Clone)]
 pub struct Operation {
-    job_id: Option<String>,
-    start: i64,
-    error: Option<(String, String)>,
-    item: Option<(String, String)>,
+    pub(crate) job_id: Option<String>,
+    pub(crate) start: i64,
+    pub(crate) error: Option<(String, String)>,
+    pub(crate) item: Option<(String, String)>,
 }
 
-fn start_operation(state: &Shared, op: Operation) -> String {
+pub(crate) fn start_operation(state: &Shared, op: Operation) -> String {
     let id = uuid::Uuid::new_v4().to_string();
     state
         .operations
@@ -929,7 +959,7 @@ fn start_operation(state: &Shared, op: Operation) -> String {
     id
 }
 
-fn item_urls(state: &Shared, item_id: &str, op: &str) -> (String, String) {
+pub(crate) fn item_urls(state: &Shared, item_id: &str, op: &str) -> (String, String) {
     let base = format!("{}{item_id}", state.arm_endpoint);
     (
         format!("{base}/operationResults/{op}?api-version=2019-05-13"),
@@ -1067,6 +1097,7 @@ fn enable_protection(state: &Shared, r: &VaultRequest<'_>) -> Result<Response, A
         duration_secs: 0,
         failure: refusal.clone(),
         user_triggered: true,
+        property_bag: Default::default(),
     };
     let item_id = VaultPath {
         sub: &sub_id,
@@ -1197,6 +1228,7 @@ fn trigger_backup(state: &Shared, r: &VaultRequest<'_>) -> Result<Response, ArmE
         duration_secs: duration,
         failure: outcome,
         user_triggered: true,
+        property_bag: Default::default(),
     };
     let job_id = job.id.clone();
     let item_id = VaultPath {

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use crate::Shared;
 use crate::arm::{ArmError, Page, resource_not_found};
 use crate::tenant::{
-    AdePass, AdeRecord, DiskRecord, OsKind, SubscriptionRecord, VaultObjectRef,
+    AdePass, AdeRecord, DiskRecord, OsKind, RestoredDiskRecord, SubscriptionRecord, VaultObjectRef,
     VirtualMachineRecord,
 };
 
@@ -332,14 +332,12 @@ pub fn list_vms(
     rg: Option<&str>,
     base: &str,
     page: Page,
-) -> Response {
-    let items = sub
+) -> Value {
+    let vms = sub
         .virtual_machines
         .iter()
-        .filter(|v| rg.is_none_or(|rg| v.resource_group.eq_ignore_ascii_case(rg)))
-        .map(|v| vm_json(state, sub, v, false))
-        .collect();
-    page.respond(items, base)
+        .filter(|v| rg.is_none_or(|rg| v.resource_group.eq_ignore_ascii_case(rg)));
+    page.render(vms, |v| vm_json(state, sub, v, false), base)
 }
 
 /// `GET .../virtualMachines/{name}[?$expand=instanceView]`
@@ -465,6 +463,45 @@ fn disk_json(
     })
 }
 
+fn restored_disk_json(state: &Shared, sub: &SubscriptionRecord, d: &RestoredDiskRecord) -> Value {
+    let mut properties = json!({
+        "creationData": { "createOption": "Restore" },
+        "diskSizeGB": d.size_gb,
+        "diskState": "Unattached",
+        "encryption": { "type": "EncryptionAtRestWithPlatformKey" },
+        "provisioningState": "Succeeded",
+    });
+    if let Some(os) = d.os {
+        properties["osType"] = json!(match os {
+            OsKind::Windows => "Windows",
+            OsKind::Linux => "Linux",
+        });
+        // The restored OS disk keeps the recovery point's ADE references.
+        if let Some(ade) = &d.encryption {
+            properties["encryptionSettingsCollection"] = json!({
+                "enabled": true,
+                "encryptionSettings": [encryption_settings(state, sub, ade)],
+                "encryptionSettingsVersion": if ade.pass == AdePass::SinglePass { "1.1" } else { "1.0" }
+            });
+        }
+    }
+    json!({
+        "id": format!("/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Compute/disks/{}", sub.subscription_id, d.resource_group, d.name),
+        "name": d.name,
+        "type": "Microsoft.Compute/disks",
+        "location": d.location,
+        "sku": { "name": "Premium_LRS", "tier": "Premium" },
+        "properties": properties
+    })
+}
+
+fn restored_disks(sub: &SubscriptionRecord) -> impl Iterator<Item = &RestoredDiskRecord> {
+    let now = crate::token::now();
+    sub.restored_disks
+        .iter()
+        .filter(move |d| d.available_at <= now)
+}
+
 /// `GET {sub}[/resourceGroups/{rg}]/providers/Microsoft.Compute/disks`
 pub fn list_disks(
     state: &Shared,
@@ -476,6 +513,11 @@ pub fn list_disks(
     let items = managed_disks(sub)
         .filter(|(vm, _)| rg.is_none_or(|rg| vm.resource_group.eq_ignore_ascii_case(rg)))
         .map(|(vm, d)| disk_json(state, sub, vm, d))
+        .chain(
+            restored_disks(sub)
+                .filter(|d| rg.is_none_or(|rg| d.resource_group.eq_ignore_ascii_case(rg)))
+                .map(|d| restored_disk_json(state, sub, d)),
+        )
         .collect();
     page.respond(items, base)
 }
@@ -492,6 +534,13 @@ pub fn get_disk(
             vm.resource_group.eq_ignore_ascii_case(rg) && d.name.eq_ignore_ascii_case(name)
         })
         .map(|(vm, d)| Json(disk_json(state, sub, vm, d)).into_response())
+        .or_else(|| {
+            restored_disks(sub)
+                .find(|d| {
+                    d.resource_group.eq_ignore_ascii_case(rg) && d.name.eq_ignore_ascii_case(name)
+                })
+                .map(|d| Json(restored_disk_json(state, sub, d)).into_response())
+        })
         .ok_or_else(|| resource_not_found("Microsoft.Compute/disks", name, rg))
 }
 

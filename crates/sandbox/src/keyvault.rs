@@ -144,14 +144,16 @@ pub fn list(
     rg: Option<&str>,
     base: &str,
     page: Page,
-) -> Response {
-    let items = sub
+) -> Value {
+    let vaults = sub
         .key_vaults
         .iter()
-        .filter(|kv| !kv.deleted && rg.is_none_or(|rg| kv.resource_group.eq_ignore_ascii_case(rg)))
-        .map(|kv| vault_json(state, &tenant.tenant_id, sub, kv))
-        .collect();
-    page.respond(items, base)
+        .filter(|kv| !kv.deleted && rg.is_none_or(|rg| kv.resource_group.eq_ignore_ascii_case(rg)));
+    page.render(
+        vaults,
+        |kv| vault_json(state, &tenant.tenant_id, sub, kv),
+        base,
+    )
 }
 
 fn find<'a>(
@@ -179,6 +181,31 @@ pub fn get(
 ) -> Result<Response, ArmError> {
     find(sub, rg, name)
         .map(|kv| Json(vault_json(state, &tenant.tenant_id, sub, kv)).into_response())
+}
+
+/// `DELETE .../vaults/{name}`: soft delete. The vault leaves lists and gets and shows in
+/// `deletedVaults`; its keys and secrets go with it.
+pub fn delete(
+    state: &Shared,
+    subscription: &str,
+    rg: &str,
+    name: &str,
+) -> Result<Response, ArmError> {
+    let mut tenant = state.tenant_mut();
+    let sub = tenant
+        .subscription_mut(subscription)
+        .ok_or_else(|| crate::arm::subscription_not_found(subscription))?;
+    let Some(kv) = sub.key_vaults.iter_mut().find(|kv| {
+        !kv.deleted
+            && kv.resource_group.eq_ignore_ascii_case(rg)
+            && kv.name.eq_ignore_ascii_case(name)
+    }) else {
+        // Deleting what is not there succeeds with 204, as ARM deletes do.
+        return Ok(StatusCode::NO_CONTENT.into_response());
+    };
+    kv.deleted = true;
+    state.persist(&tenant)?;
+    Ok(StatusCode::OK.into_response())
 }
 
 /// `GET {sub}/providers/Microsoft.KeyVault/deletedVaults`

@@ -14,6 +14,7 @@ mod api_versions;
 pub mod arm;
 mod authorization;
 mod backup;
+mod blob;
 mod compute;
 mod entra;
 pub mod faults;
@@ -22,6 +23,7 @@ mod keyvault;
 mod metadata;
 pub mod pki;
 mod resources;
+mod restore;
 pub mod scale;
 mod seed;
 mod store;
@@ -118,6 +120,8 @@ pub struct Endpoints {
     pub credentials_file: PathBuf,
     /// The admin endpoint (fault injection, reset); needs a token from this sandbox.
     pub admin_endpoint: String,
+    /// Blob storage, path-style: `{blob_endpoint}/{account}/{container}/{blob}`.
+    pub blob_endpoint: String,
 }
 
 /// State shared by every handler.
@@ -138,6 +142,11 @@ pub struct Shared {
     job_duration_secs: i64,
     lro_retry_after_secs: u64,
     tenant_seed: TenantSeed,
+    blob_endpoint: String,
+    /// Bumped whenever the tenant may change; cached pages from older generations are stale.
+    generation: std::sync::atomic::AtomicU64,
+    /// Serialized list pages that depend only on the tenant, by request path and query.
+    page_cache: std::sync::Mutex<std::collections::HashMap<String, (u64, axum::body::Bytes)>>,
 }
 
 impl Shared {
@@ -150,9 +159,49 @@ impl Shared {
 
     /// The tenant, for a change; call [`Shared::persist`] before releasing it.
     fn tenant_mut(&self) -> std::sync::RwLockWriteGuard<'_, Tenant> {
-        self.tenant
+        let guard = self
+            .tenant
             .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        guard
+    }
+
+    /// A page that depends only on the tenant: served from the cache while the tenant is
+    /// unchanged, otherwise built by `build` and kept. Large list pages are the sandbox's hot
+    /// path in benchmarks; building their JSON is most of their cost.
+    fn cached_page(
+        &self,
+        key: &str,
+        build: impl FnOnce() -> serde_json::Value,
+    ) -> axum::response::Response {
+        use axum::response::IntoResponse as _;
+        let generation = self.generation.load(std::sync::atomic::Ordering::SeqCst);
+        let hit = self
+            .page_cache
+            .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(key)
+            .filter(|(g, _)| *g == generation)
+            .map(|(_, bytes)| bytes.clone());
+        let bytes = hit.unwrap_or_else(|| {
+            let bytes = axum::body::Bytes::from(serde_json::to_vec(&build()).unwrap_or_default());
+            let mut cache = self
+                .page_cache
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if cache.len() > 4_096 {
+                cache.clear();
+            }
+            cache.insert(key.to_owned(), (generation, bytes.clone()));
+            bytes
+        });
+        (
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            bytes,
+        )
+            .into_response()
     }
 
     /// Saves the tenant. Called with the write guard held, so saves happen in change order.
@@ -197,7 +246,7 @@ pub struct Sandbox {
     shared: Arc<Shared>,
     ca_pem: String,
     handle: axum_server::Handle<SocketAddr>,
-    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    tasks: Vec<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
 
 impl Drop for Sandbox {
@@ -211,7 +260,12 @@ impl Drop for Sandbox {
 #[error("the sandbox could not start: {0:#}")]
 pub struct StartError(#[source] anyhow::Error);
 
-fn load_shared(data_dir: &Path, addr: SocketAddr, config: &Config) -> anyhow::Result<Shared> {
+fn load_shared(
+    data_dir: &Path,
+    addr: SocketAddr,
+    blob_addr: SocketAddr,
+    config: &Config,
+) -> anyhow::Result<Shared> {
     let tenant = Tenant::load_or_seed(data_dir, &config.tenant_seed)?;
     let principal = ServicePrincipal::load_or_create(data_dir, &tenant.tenant_id)?;
     let tokens = TokenService::load_or_create(data_dir, &tenant.tenant_id)?;
@@ -237,6 +291,9 @@ fn load_shared(data_dir: &Path, addr: SocketAddr, config: &Config) -> anyhow::Re
         job_duration_secs: config.job_duration_secs.max(0),
         lro_retry_after_secs: config.lro_retry_after_secs,
         tenant_seed: config.tenant_seed.clone(),
+        blob_endpoint: format!("https://{blob_addr}"),
+        generation: std::sync::atomic::AtomicU64::new(0),
+        page_cache: std::sync::Mutex::default(),
     })
 }
 
@@ -257,17 +314,28 @@ impl Sandbox {
             .with_context(|| format!("binding 127.0.0.1:{}", config.port))?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
-        let shared = Arc::new(load_shared(&data_dir, addr, &config)?);
+        // Blob storage has its own host in Azure; here it has its own port.
+        let blob_listener =
+            std::net::TcpListener::bind(("127.0.0.1", 0)).context("binding the blob port")?;
+        blob_listener.set_nonblocking(true)?;
+        let blob_addr = blob_listener.local_addr()?;
+        let shared = Arc::new(load_shared(&data_dir, addr, blob_addr, &config)?);
 
         let tls = tls_config(&identity)?;
         let handle = axum_server::Handle::new();
-        let server = axum_server::from_tcp_rustls(listener, tls)?
+        let server = axum_server::from_tcp_rustls(listener, tls.clone())?
             .handle(handle.clone())
             .serve(tower::make::Shared::new(faults::FaultInjecting::new(
                 router(shared.clone()),
                 shared.faults.clone(),
             )));
-        let task = tokio::spawn(server);
+        let blob_server = axum_server::from_tcp_rustls(blob_listener, tls)?
+            .handle(handle.clone())
+            .serve(tower::make::Shared::new(faults::FaultInjecting::new(
+                blob::router(shared.clone()),
+                shared.faults.clone(),
+            )));
+        let tasks = vec![tokio::spawn(server), tokio::spawn(blob_server)];
 
         let endpoints = Endpoints {
             arm_endpoint: shared.arm_endpoint.clone(),
@@ -277,6 +345,7 @@ impl Sandbox {
             ca_cert: authority.cert_path.clone(),
             credentials_file: ServicePrincipal::file_path(&data_dir),
             admin_endpoint: format!("{}{}", shared.arm_endpoint, admin::PREFIX),
+            blob_endpoint: shared.blob_endpoint.clone(),
         };
         tracing::info!(arm = %endpoints.arm_endpoint, "sandbox listening");
         Ok(Self {
@@ -284,7 +353,7 @@ impl Sandbox {
             shared,
             ca_pem: authority.cert_pem().to_owned(),
             handle,
-            task: Some(task),
+            tasks,
         })
     }
 
@@ -325,7 +394,7 @@ impl Sandbox {
     pub async fn shutdown(mut self) {
         self.handle
             .graceful_shutdown(Some(std::time::Duration::from_secs(2)));
-        if let Some(task) = self.task.take() {
+        for task in std::mem::take(&mut self.tasks) {
             let _ = task.await;
         }
     }

@@ -101,6 +101,8 @@ pub fn generate(spec: &ScaleSpec, tenant_id: &str) -> Tenant {
             classic_virtual_machines: vec![],
             key_vaults: vec![],
             bek_only_managed_unsupported: false,
+            storage_accounts: vec![],
+            restored_disks: vec![],
         })
         .collect();
 

@@ -28,7 +28,7 @@ use crate::tenant::{
     AccessPolicyRecord, AdePass, AdeRecord, BackupPolicyRecord, ClassicVmRecord, DiskRecord,
     JobFailure, JobRecord, KeyRecord, KeyVaultRecord, OsKind, ProtectedItemRecord,
     RecoveryVaultRecord, ResourceGroupRecord, SecretRecord, ServicePrincipalRecord,
-    SubscriptionRecord, Tenant, VaultObjectRef, VirtualMachineRecord,
+    StorageAccountRecord, SubscriptionRecord, Tenant, VaultObjectRef, VirtualMachineRecord,
 };
 
 /// The Backup Management Service's application id in the public cloud.
@@ -755,6 +755,14 @@ pub fn contoso_in(tenant_id: &str) -> Tenant {
                 }],
                 key_vaults: vec![kv_ade, kv_shared, kv_finance, kv_rbac],
                 bek_only_managed_unsupported: false,
+                storage_accounts: vec![StorageAccountRecord {
+                    resource_group: "rg-backup-prod".to_owned(),
+                    name: "stcontosorestorejpe".to_owned(),
+                    location: jpe.to_owned(),
+                    sku: "Standard_LRS".to_owned(),
+                    blobs: vec![],
+                }],
+                restored_disks: vec![],
             },
             SubscriptionRecord {
                 subscription_id: id(),
@@ -766,6 +774,8 @@ pub fn contoso_in(tenant_id: &str) -> Tenant {
                 classic_virtual_machines: vec![],
                 key_vaults: vec![kv_dev],
                 bek_only_managed_unsupported: true,
+                storage_accounts: vec![],
+                restored_disks: vec![],
             },
         ],
     }
@@ -846,6 +856,7 @@ impl History {
                 duration_secs: 1_800,
                 failure: None,
                 user_triggered: false,
+                property_bag: Default::default(),
             });
         }
         vault.protected_items.push(item);
@@ -873,6 +884,7 @@ impl History {
                 recommendation: why.3.to_owned(),
             }),
             user_triggered: operation != "Backup",
+            property_bag: Default::default(),
         });
     }
 }

@@ -64,6 +64,62 @@ pub struct SubscriptionRecord {
     /// support matrix of 2017 said.
     #[serde(default)]
     pub bek_only_managed_unsupported: bool,
+    /// Storage accounts (restore staging), with their blobs.
+    #[serde(default)]
+    pub storage_accounts: Vec<StorageAccountRecord>,
+    /// Managed disks made by restores, attached to no VM.
+    #[serde(default)]
+    pub restored_disks: Vec<RestoredDiskRecord>,
+}
+
+/// A storage account.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct StorageAccountRecord {
+    /// Resource group.
+    pub resource_group: String,
+    /// Name (globally unique).
+    pub name: String,
+    /// Region.
+    pub location: String,
+    /// SKU, e.g. `Standard_LRS` or `Standard_ZRS`.
+    pub sku: String,
+    /// Blobs written into it.
+    #[serde(default)]
+    pub blobs: Vec<BlobRecord>,
+}
+
+/// A blob.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct BlobRecord {
+    /// Container.
+    pub container: String,
+    /// Blob name.
+    pub name: String,
+    /// Content (JSON text for restore outputs).
+    pub content: String,
+    /// When it can be read (Unix seconds): the end of the job that writes it.
+    pub available_at: i64,
+}
+
+/// A managed disk a restore created.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RestoredDiskRecord {
+    /// Resource group.
+    pub resource_group: String,
+    /// Name.
+    pub name: String,
+    /// Region.
+    pub location: String,
+    /// Size in GiB.
+    pub size_gb: u32,
+    /// OS, for an OS disk.
+    #[serde(default)]
+    pub os: Option<OsKind>,
+    /// The ADE settings it carries over from its recovery point.
+    #[serde(default)]
+    pub encryption: Option<AdeRecord>,
+    /// When it exists (Unix seconds).
+    pub available_at: i64,
 }
 
 /// A resource group.
@@ -401,6 +457,9 @@ pub struct JobRecord {
     pub failure: Option<JobFailure>,
     /// Started by a person (on-demand) rather than by the schedule.
     pub user_triggered: bool,
+    /// What the job reports in `extendedInfo.propertyBag` (a restore's output blobs).
+    #[serde(default)]
+    pub property_bag: std::collections::BTreeMap<String, String>,
 }
 
 /// The service principal the sandbox lets sign in with client credentials.

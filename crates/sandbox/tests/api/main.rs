@@ -10,3 +10,4 @@ mod faults;
 mod graph;
 mod keyvault;
 mod resources;
+mod restore;

@@ -1,0 +1,497 @@
+//! Restoring a VM's disks from a recovery point (`IaasVMRestoreRequest`), the path the docs
+//! prescribe for encrypted VMs.
+//!
+//! Outcomes are computed from the tenant when the restore starts: it fails when the recovery
+//! point's key vault no longer exists, or its key and secret are gone; creating a VM directly
+//! (`AlternateLocation`) from an encrypted point fails as not authorised (restore the disks and
+//! build the VM instead); replacing disks and cross-subscription restores of encrypted VMs are
+//! refused. A successful restore writes its outputs — the VM config, an ARM template (only for
+//! points after 26 April 2017) and, for encrypted VMs, the encryption info with the key and secret
+//! backups — into the staging storage account, readable at the blob endpoint when the job ends,
+//! and creates the managed disks in the target resource group. The job's property bag names them
+//! as the service does, trailing space in `"Recovery point time "` included.
+
+use std::collections::BTreeMap;
+
+use axum::http::StatusCode;
+use axum::response::Response;
+use base64::Engine as _;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::Shared;
+use crate::arm::{ArmError, segment_after, subscription_not_found};
+use crate::backup::{
+    Operation, VaultPath, VaultRequest, accepted, available_points, bad_request, find_vault,
+    item_not_found, item_urls, parse_time, parse_vm_name, rfc3339, start_operation,
+};
+use crate::tenant::{
+    AdeRecord, BlobRecord, JobFailure, JobRecord, OsKind, RecoveryPointRecord, RestoredDiskRecord,
+    Tenant,
+};
+
+/// Recovery points from before this day have no template (Unix seconds of 2017-04-26).
+const TEMPLATES_SINCE: i64 = 1_493_164_800;
+
+#[derive(Deserialize)]
+struct RestoreRequest {
+    properties: RestoreProperties,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RestoreProperties {
+    object_type: String,
+    recovery_type: String,
+    storage_account_id: Option<String>,
+    target_resource_group_id: Option<String>,
+    region: Option<String>,
+}
+
+fn failure(code: &str, numeric: i64, message: &str, recommendation: &str) -> JobFailure {
+    JobFailure {
+        code: code.to_owned(),
+        numeric,
+        message: message.to_owned(),
+        recommendation: recommendation.to_owned(),
+    }
+}
+
+/// Why a restore of a point with these encryption settings fails, if it does.
+fn key_failure(tenant: &Tenant, ade: &AdeRecord) -> Option<JobFailure> {
+    let vault_gone = |name: &str| tenant.key_vault(name).is_none_or(|(_, kv)| kv.deleted);
+    if vault_gone(&ade.bek.vault) || ade.kek.as_ref().is_some_and(|k| vault_gone(&k.vault)) {
+        return Some(failure(
+            "UserErrorKeyVaultNotFound",
+            400_120,
+            "This encrypted VM cannot be restored: the key vault that held its keys no longer exists.",
+            "Create a key vault, restore the key and secret into it from the backup, then restore the disks.",
+        ));
+    }
+    let secret_present = tenant.key_vault(&ade.bek.vault).is_some_and(|(_, kv)| {
+        kv.secrets.iter().any(|s| {
+            !s.deleted && s.name.eq_ignore_ascii_case(&ade.bek.name) && s.version == ade.bek.version
+        })
+    });
+    let key_present = ade.kek.as_ref().is_none_or(|k| {
+        tenant.key_vault(&k.vault).is_some_and(|(_, kv)| {
+            kv.keys.iter().any(|key| {
+                !key.deleted && key.name.eq_ignore_ascii_case(&k.name) && key.version == k.version
+            })
+        })
+    });
+    (!(secret_present && key_present)).then(|| {
+        failure(
+            "UserErrorKeyAndSecretNotFound",
+            400_121,
+            "This encrypted VM cannot be restored: its key and secret no longer exist in the key vault.",
+            "Restore the key and secret from the backup into the key vault, then restore the disks.",
+        )
+    })
+}
+
+/// An opaque key or secret backup blob, restorable only into the same subscription and
+/// geography (the future data plane checks both).
+fn backup_blob(
+    kind: &str,
+    subscription: &str,
+    geography: &str,
+    name: &str,
+    version: &str,
+    value: Option<&str>,
+) -> String {
+    let body = json!({
+        "kind": kind, "subscription": subscription, "geography": geography,
+        "name": name, "version": version, "value": value
+    });
+    let opaque = format!(
+        "SAFEHOLD-SANDBOX-KV-BACKUP.{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(body.to_string())
+    );
+    base64::engine::general_purpose::STANDARD.encode(opaque)
+}
+
+fn geography(region: &str) -> &'static str {
+    match region {
+        r if r.starts_with("japan") => "Japan",
+        r if r.starts_with("east")
+            || r.starts_with("west") && r.ends_with("us")
+            || r.contains("central") =>
+        {
+            "United States"
+        }
+        r if r.contains("europe") => "Europe",
+        _ => "Other",
+    }
+}
+
+fn encryption_info(state: &Shared, tenant: &Tenant, subscription: &str, ade: &AdeRecord) -> Value {
+    let secret = tenant.key_vault(&ade.bek.vault).and_then(|(_, kv)| {
+        kv.secrets
+            .iter()
+            .find(|s| s.name.eq_ignore_ascii_case(&ade.bek.name) && s.version == ade.bek.version)
+            .map(|s| (kv, s))
+    });
+    let region = secret.map_or("japaneast", |(kv, _)| kv.location.as_str());
+    let geo = geography(region);
+    let mut details = json!({
+        "SecretUrl": format!("{}secrets/{}/{}", state.vault_uri(&ade.bek.vault), ade.bek.name, ade.bek.version),
+        "SecretData": secret.map(|(_, s)| s.value.clone()),
+    });
+    match &ade.kek {
+        Some(kek) => {
+            details["KeyUrl"] = json!(format!(
+                "{}keys/{}/{}",
+                state.vault_uri(&kek.vault),
+                kek.name,
+                kek.version
+            ));
+            details["KeyBackupData"] = json!(backup_blob(
+                "key",
+                subscription,
+                geo,
+                &kek.name,
+                &kek.version,
+                None
+            ));
+        }
+        None => {
+            details["KeyVaultSecretBackupData"] = json!(backup_blob(
+                "secret",
+                subscription,
+                geo,
+                &ade.bek.name,
+                &ade.bek.version,
+                secret.map(|(_, s)| s.value.as_str()),
+            ));
+        }
+    }
+    json!({ "OsDiskKeyAndSecretDetails": details })
+}
+
+fn template(vm: &str, rp: &RecoveryPointRecord, disks: &[String]) -> Value {
+    let os_type = match rp.os {
+        OsKind::Windows => "Windows",
+        OsKind::Linux => "Linux",
+    };
+    let os_disk = disks.first().map_or_else(
+        || json!({ "osType": os_type, "createOption": "Attach", "vhd": { "uri": "[parameters('OsDiskVhdUri')]" } }),
+        |id| json!({ "osType": os_type, "createOption": "Attach", "managedDisk": { "id": id } }),
+    );
+    json!({
+        "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+        "contentVersion": "1.0.0.0",
+        "parameters": {
+            "VirtualMachineName": { "type": "string", "defaultValue": format!("{vm}-restored") },
+            "VirtualNetwork": { "type": "string" },
+            "Subnet": { "type": "string", "defaultValue": "default" },
+            "NetworkInterfaceName": { "type": "string", "defaultValue": format!("{vm}-restored-nic") }
+        },
+        "resources": [{
+            "type": "Microsoft.Compute/virtualMachines",
+            "apiVersion": "2024-07-01",
+            "name": "[parameters('VirtualMachineName')]",
+            "location": "[resourceGroup().location]",
+            "properties": {
+                "hardwareProfile": { "vmSize": rp.vm_size },
+                "storageProfile": { "osDisk": os_disk, "dataDisks": [] },
+                "networkProfile": { "networkInterfaces": [{
+                    "id": "[resourceId('Microsoft.Network/networkInterfaces', parameters('NetworkInterfaceName'))]"
+                }] }
+            }
+        }]
+    })
+}
+
+/// `POST {item}/recoveryPoints/{id}/restore`
+pub fn trigger(state: &Shared, r: &VaultRequest<'_>) -> Result<Response, ArmError> {
+    let (rg, vm_name) = parse_vm_name(r.rest[5])?;
+    let rp_id = r.rest[7];
+    let request: RestoreRequest = serde_json::from_slice(r.body).map_err(|e| {
+        bad_request(
+            "BMSUserErrorInvalidInput",
+            format!("The restore request is not valid: {e}."),
+        )
+    })?;
+    let p = request.properties;
+    if !p.object_type.eq_ignore_ascii_case("IaasVMRestoreRequest") {
+        return Err(bad_request(
+            "BMSUserErrorInvalidInput",
+            "properties.objectType must be 'IaasVMRestoreRequest'.",
+        ));
+    }
+    let now = crate::token::now();
+    let duration = state.job_duration_secs;
+    let mut tenant = state.tenant_mut();
+    let sub_index = tenant
+        .subscriptions
+        .iter()
+        .position(|s| s.subscription_id.eq_ignore_ascii_case(r.subscription))
+        .ok_or_else(|| subscription_not_found(r.subscription))?;
+    let sub = &tenant.subscriptions[sub_index];
+    let sub_id = sub.subscription_id.clone();
+    let vault = find_vault(sub, r.resource_group, r.vault)?;
+    let vault_location = vault.location.clone();
+    let item = vault
+        .protected_items
+        .iter()
+        .find(|i| {
+            i.vm_resource_group.eq_ignore_ascii_case(&rg)
+                && i.vm_name.eq_ignore_ascii_case(&vm_name)
+        })
+        .ok_or_else(|| item_not_found(r.rest[5]))?;
+    let rp = available_points(item, now)
+        .find(|p| p.id == rp_id)
+        .cloned()
+        .ok_or_else(|| {
+            ArmError::new(
+                StatusCode::NOT_FOUND,
+                "BMSUserErrorRecoveryPointNotFound",
+                format!("Recovery point '{rp_id}' does not exist."),
+            )
+        })?;
+    let encrypted = rp.encryption.is_some();
+
+    let outcome = match p.recovery_type.to_ascii_lowercase().as_str() {
+        "restoredisks" => None,
+        "originallocation" if encrypted => {
+            return Err(bad_request(
+                "UserErrorReplaceDiskNotSupportedForEncryptedVm",
+                "Replacing the disks of an encrypted VM is not supported; restore the disks instead.",
+            ));
+        }
+        "alternatelocation" if encrypted => Some(failure(
+            "UserErrorBackupNotAuthorizedInSubscription",
+            400_122,
+            "Backup is not authorised to access resources in the target subscription.",
+            "Restore the disks, then create the VM from them yourself.",
+        )),
+        other => {
+            return Err(bad_request(
+                "BMSUserErrorInvalidInput",
+                format!(
+                    "The sandbox restores disks of VMs (recoveryType 'RestoreDisks'), not '{other}'."
+                ),
+            ));
+        }
+    };
+
+    // The staging storage account: same subscription for encrypted VMs, the vault's region.
+    let account_id = p.storage_account_id.as_deref().ok_or_else(|| {
+        bad_request(
+            "BMSUserErrorInvalidInput",
+            "properties.storageAccountId is required.",
+        )
+    })?;
+    let account_sub = segment_after(account_id, "subscriptions").unwrap_or_default();
+    if encrypted && !account_sub.eq_ignore_ascii_case(&sub_id) {
+        return Err(bad_request(
+            "UserErrorCrossSubscriptionRestoreNotSupportedForEncryptedAzureVM",
+            "Encrypted VMs can only be restored into the vault's own subscription.",
+        ));
+    }
+    let account_name = segment_after(account_id, "storageAccounts")
+        .unwrap_or_default()
+        .to_owned();
+    let account = sub
+        .storage_accounts
+        .iter()
+        .find(|a| a.name.eq_ignore_ascii_case(&account_name))
+        .ok_or_else(|| {
+            bad_request(
+                "UserErrorStorageAccountNotFound",
+                format!(
+                    "The storage account '{account_name}' does not exist in this subscription."
+                ),
+            )
+        })?;
+    if !account.location.eq_ignore_ascii_case(&vault_location) {
+        return Err(bad_request(
+            "UserErrorStorageAccountRegionMismatch",
+            format!(
+                "The vault is in '{vault_location}' and the storage account in '{}'; they must be in the same region.",
+                account.location
+            ),
+        ));
+    }
+    if account.sku.to_ascii_uppercase().contains("ZRS") {
+        return Err(bad_request(
+            "UserErrorStorageAccountNotSupported",
+            "Zone-redundant storage accounts cannot stage a restore; use a locally or geo-redundant one.",
+        ));
+    }
+    if p.region
+        .as_deref()
+        .is_some_and(|region| !region.eq_ignore_ascii_case(&vault_location))
+    {
+        return Err(bad_request(
+            "BMSUserErrorInvalidInput",
+            format!("properties.region must be the vault's region, '{vault_location}'."),
+        ));
+    }
+    let target_group = match (&p.target_resource_group_id, rp.managed) {
+        (Some(id), _) => {
+            let name = segment_after(id, "resourceGroups")
+                .unwrap_or_default()
+                .to_owned();
+            if !sub
+                .resource_groups
+                .iter()
+                .any(|g| g.name.eq_ignore_ascii_case(&name))
+            {
+                return Err(bad_request(
+                    "UserErrorTargetResourceGroupNotFound",
+                    format!("The target resource group '{name}' does not exist."),
+                ));
+            }
+            Some(name)
+        }
+        (None, true) => {
+            return Err(bad_request(
+                "BMSUserErrorInvalidInput",
+                "Managed disks need properties.targetResourceGroupId.",
+            ));
+        }
+        (None, false) => None,
+    };
+    let account_rg = account.resource_group.clone();
+    let outcome = outcome.or_else(|| {
+        rp.encryption
+            .as_ref()
+            .and_then(|ade| key_failure(&tenant, ade))
+    });
+
+    let job_id = uuid::Uuid::new_v4().to_string();
+    let ready = now + duration;
+    let mut bag = BTreeMap::new();
+    let mut blobs = Vec::new();
+    let mut disks = Vec::new();
+    if outcome.is_none() {
+        let container = format!(
+            "{}-{}",
+            vm_name.to_ascii_lowercase(),
+            uuid::Uuid::new_v4().simple()
+        );
+        let blob_url =
+            |name: &str| format!("{}/{account_name}/{container}/{name}", state.blob_endpoint);
+        let stamp = rfc3339(now).replace([':', '-'], "");
+        if let Some(group) = &target_group {
+            for (suffix, os) in [("osdisk", Some(rp.os)), ("datadisk-0", None)] {
+                let name = format!("{vm_name}-{suffix}-{}", &stamp[..15.min(stamp.len())]);
+                disks.push(format!("/subscriptions/{sub_id}/resourceGroups/{group}/providers/Microsoft.Compute/disks/{name}"));
+                tenant.subscriptions[sub_index]
+                    .restored_disks
+                    .push(RestoredDiskRecord {
+                        resource_group: group.clone(),
+                        name,
+                        location: vault_location.clone(),
+                        size_gb: 128,
+                        os,
+                        encryption: rp.encryption.clone(),
+                        available_at: ready,
+                    });
+            }
+        }
+        let config = format!("config-{vm_name}-{job_id}.json");
+        let config_body = json!({
+            "name": vm_name,
+            "properties": {
+                "hardwareProfile": { "vmSize": rp.vm_size },
+                "storageProfile": { "osDisk": { "osType": match rp.os { OsKind::Windows => "Windows", OsKind::Linux => "Linux" }, "name": format!("{vm_name}_OsDisk_1") } }
+            }
+        });
+        blobs.push((container.clone(), config.clone(), config_body.to_string()));
+        bag.insert("Config Blob Container Name".to_owned(), container.clone());
+        bag.insert("Config Blob Name".to_owned(), config.clone());
+        bag.insert("Config Blob Uri".to_owned(), blob_url(&config));
+        bag.insert("Job Type".to_owned(), "Recover disks".to_owned());
+        bag.insert("Recovery point time ".to_owned(), rp.time.clone());
+        bag.insert(
+            "Target Storage Account Name".to_owned(),
+            account_name.clone(),
+        );
+        bag.insert(
+            "Target resource group".to_owned(),
+            target_group.unwrap_or(account_rg),
+        );
+        if parse_time(&rp.time) >= TEMPLATES_SINCE {
+            let template_name = format!("azuredeploy{job_id}.json");
+            blobs.push((
+                container.clone(),
+                template_name.clone(),
+                template(&vm_name, &rp, &disks).to_string(),
+            ));
+            bag.insert("Template Blob Uri".to_owned(), blob_url(&template_name));
+        }
+        if let Some(ade) = &rp.encryption {
+            let info = format!("encryptioninfo-{vm_name}-{job_id}.json");
+            blobs.push((
+                container,
+                info.clone(),
+                encryption_info(state, &tenant, &sub_id, ade).to_string(),
+            ));
+            bag.insert("Encryption Info Blob Name".to_owned(), info);
+        }
+    }
+    let sub = &mut tenant.subscriptions[sub_index];
+    if let Some(account) = sub
+        .storage_accounts
+        .iter_mut()
+        .find(|a| a.name.eq_ignore_ascii_case(&account_name))
+    {
+        for (container, name, content) in blobs {
+            account.blobs.push(BlobRecord {
+                container,
+                name,
+                content,
+                available_at: ready,
+            });
+        }
+    }
+    let vault = sub
+        .recovery_vaults
+        .iter_mut()
+        .find(|v| {
+            v.resource_group.eq_ignore_ascii_case(r.resource_group)
+                && v.name.eq_ignore_ascii_case(r.vault)
+        })
+        .ok_or_else(|| find_vault_error(r))?;
+    vault.jobs.push(JobRecord {
+        id: job_id.clone(),
+        operation: "Restore".to_owned(),
+        vm_resource_group: rg.clone(),
+        vm_name: vm_name.clone(),
+        start: now,
+        duration_secs: duration,
+        failure: outcome,
+        user_triggered: true,
+        property_bag: bag,
+    });
+    let item_id = VaultPath {
+        sub: &sub_id,
+        rg: &vault.resource_group,
+        vault: &vault.name,
+    }
+    .item_id(&rg, &vm_name);
+    state.persist(&tenant)?;
+    drop(tenant);
+    let op = start_operation(
+        state,
+        Operation {
+            job_id: Some(job_id),
+            start: now,
+            error: None,
+            item: None,
+        },
+    );
+    let (location, status) = item_urls(state, &item_id, &op);
+    Ok(accepted(state, Some(&location), Some(&status)))
+}
+
+fn find_vault_error(r: &VaultRequest<'_>) -> ArmError {
+    crate::arm::resource_not_found(
+        "Microsoft.RecoveryServices/vaults",
+        r.vault,
+        r.resource_group,
+    )
+}
