@@ -20,6 +20,7 @@ mod entra;
 pub mod faults;
 mod graph;
 mod keyvault;
+pub mod keyvault_data;
 mod metadata;
 pub mod pki;
 mod resources;
@@ -143,6 +144,8 @@ pub struct Shared {
     lro_retry_after_secs: u64,
     tenant_seed: TenantSeed,
     blob_endpoint: String,
+    /// The data-plane port of each key vault, by lower-cased name.
+    vault_ports: RwLock<std::collections::HashMap<String, u16>>,
     /// Bumped whenever the tenant may change; cached pages from older generations are stale.
     generation: std::sync::atomic::AtomicU64,
     /// Serialized list pages that depend only on the tenant, by request path and query.
@@ -213,8 +216,17 @@ impl Shared {
     }
 
     /// A key vault's data-plane URI (with the trailing slash, as the service returns it).
+    /// Each vault has its own origin (a port), since the Key Vault SDKs read the vault from the
+    /// origin of a key or secret id. Before its listener exists, the public-cloud host name.
     fn vault_uri(&self, name: &str) -> String {
-        format!("https://{}.vault.azure.net/", name.to_ascii_lowercase())
+        let ports = self
+            .vault_ports
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match ports.get(&name.to_ascii_lowercase()) {
+            Some(port) => format!("https://127.0.0.1:{port}/"),
+            None => format!("https://{}.vault.azure.net/", name.to_ascii_lowercase()),
+        }
     }
 }
 
@@ -267,7 +279,7 @@ fn load_shared(
     config: &Config,
 ) -> anyhow::Result<Shared> {
     let tenant = Tenant::load_or_seed(data_dir, &config.tenant_seed)?;
-    let principal = ServicePrincipal::load_or_create(data_dir, &tenant.tenant_id)?;
+    let principal = ServicePrincipal::load_or_create(data_dir, &tenant)?;
     let tokens = TokenService::load_or_create(data_dir, &tenant.tenant_id)?;
     let base = format!("https://{addr}");
     Ok(Shared {
@@ -292,6 +304,7 @@ fn load_shared(
         lro_retry_after_secs: config.lro_retry_after_secs,
         tenant_seed: config.tenant_seed.clone(),
         blob_endpoint: format!("https://{blob_addr}"),
+        vault_ports: RwLock::default(),
         generation: std::sync::atomic::AtomicU64::new(0),
         page_cache: std::sync::Mutex::default(),
     })
@@ -329,13 +342,38 @@ impl Sandbox {
                 router(shared.clone()),
                 shared.faults.clone(),
             )));
-        let blob_server = axum_server::from_tcp_rustls(blob_listener, tls)?
+        let blob_server = axum_server::from_tcp_rustls(blob_listener, tls.clone())?
             .handle(handle.clone())
             .serve(tower::make::Shared::new(faults::FaultInjecting::new(
                 blob::router(shared.clone()),
                 shared.faults.clone(),
             )));
-        let tasks = vec![tokio::spawn(server), tokio::spawn(blob_server)];
+        let mut tasks = vec![tokio::spawn(server), tokio::spawn(blob_server)];
+        // Every key vault gets its own origin for its data plane.
+        let vault_names: Vec<String> = shared
+            .tenant()
+            .subscriptions
+            .iter()
+            .flat_map(|s| s.key_vaults.iter().map(|k| k.name.to_ascii_lowercase()))
+            .collect();
+        for name in vault_names {
+            let listener = std::net::TcpListener::bind(("127.0.0.1", 0))
+                .context("binding a key vault port")?;
+            listener.set_nonblocking(true)?;
+            let port = listener.local_addr()?.port();
+            shared
+                .vault_ports
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .insert(name.clone(), port);
+            let vault_server = axum_server::from_tcp_rustls(listener, tls.clone())?
+                .handle(handle.clone())
+                .serve(tower::make::Shared::new(faults::FaultInjecting::new(
+                    keyvault_data::router(shared.clone(), name),
+                    shared.faults.clone(),
+                )));
+            tasks.push(tokio::spawn(vault_server));
+        }
 
         let endpoints = Endpoints {
             arm_endpoint: shared.arm_endpoint.clone(),

@@ -90,41 +90,6 @@ fn key_failure(tenant: &Tenant, ade: &AdeRecord) -> Option<JobFailure> {
     })
 }
 
-/// An opaque key or secret backup blob, restorable only into the same subscription and
-/// geography (the future data plane checks both).
-fn backup_blob(
-    kind: &str,
-    subscription: &str,
-    geography: &str,
-    name: &str,
-    version: &str,
-    value: Option<&str>,
-) -> String {
-    let body = json!({
-        "kind": kind, "subscription": subscription, "geography": geography,
-        "name": name, "version": version, "value": value
-    });
-    let opaque = format!(
-        "SAFEHOLD-SANDBOX-KV-BACKUP.{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(body.to_string())
-    );
-    base64::engine::general_purpose::STANDARD.encode(opaque)
-}
-
-fn geography(region: &str) -> &'static str {
-    match region {
-        r if r.starts_with("japan") => "Japan",
-        r if r.starts_with("east")
-            || r.starts_with("west") && r.ends_with("us")
-            || r.contains("central") =>
-        {
-            "United States"
-        }
-        r if r.contains("europe") => "Europe",
-        _ => "Other",
-    }
-}
-
 fn encryption_info(state: &Shared, tenant: &Tenant, subscription: &str, ade: &AdeRecord) -> Value {
     let secret = tenant.key_vault(&ade.bek.vault).and_then(|(_, kv)| {
         kv.secrets
@@ -133,7 +98,13 @@ fn encryption_info(state: &Shared, tenant: &Tenant, subscription: &str, ade: &Ad
             .map(|s| (kv, s))
     });
     let region = secret.map_or("japaneast", |(kv, _)| kv.location.as_str());
-    let geo = geography(region);
+    let geo = crate::keyvault_data::geography(region).to_owned();
+    // The encryption info carries the backup blobs base64-encoded (the REST restore takes them
+    // base64url-encoded).
+    let blob = |content: &crate::keyvault_data::BackupContent| {
+        base64::engine::general_purpose::STANDARD
+            .encode(crate::keyvault_data::backup_bytes(content))
+    };
     let mut details = json!({
         "SecretUrl": format!("{}secrets/{}/{}", state.vault_uri(&ade.bek.vault), ade.bek.name, ade.bek.version),
         "SecretData": secret.map(|(_, s)| s.value.clone()),
@@ -146,24 +117,29 @@ fn encryption_info(state: &Shared, tenant: &Tenant, subscription: &str, ade: &Ad
                 kek.name,
                 kek.version
             ));
-            details["KeyBackupData"] = json!(backup_blob(
-                "key",
-                subscription,
-                geo,
-                &kek.name,
-                &kek.version,
-                None
-            ));
+            details["KeyBackupData"] = json!(blob(&crate::keyvault_data::BackupContent {
+                kind: "key".to_owned(),
+                subscription: subscription.to_owned(),
+                geography: geo,
+                name: kek.name.clone(),
+                version: kek.version.clone(),
+                value: None,
+                content_type: None,
+                tags: Default::default(),
+            }));
         }
         None => {
-            details["KeyVaultSecretBackupData"] = json!(backup_blob(
-                "secret",
-                subscription,
-                geo,
-                &ade.bek.name,
-                &ade.bek.version,
-                secret.map(|(_, s)| s.value.as_str()),
-            ));
+            details["KeyVaultSecretBackupData"] =
+                json!(blob(&crate::keyvault_data::BackupContent {
+                    kind: "secret".to_owned(),
+                    subscription: subscription.to_owned(),
+                    geography: geo,
+                    name: ade.bek.name.clone(),
+                    version: ade.bek.version.clone(),
+                    value: secret.map(|(_, s)| s.value.clone()),
+                    content_type: secret.and_then(|(_, s)| s.content_type.clone()),
+                    tags: secret.map(|(_, s)| s.tags.clone()).unwrap_or_default(),
+                }));
         }
     }
     json!({ "OsDiskKeyAndSecretDetails": details })

@@ -271,6 +271,33 @@ pub fn contoso_in(tenant_id: &str) -> Tenant {
     let t = tenant_id.as_str();
 
     let jpe = "japaneast";
+    // The principal Safehold's sandbox session signs in as: an administrator with data-plane
+    // access to every key vault (restoring keys and secrets needs it).
+    let operator_app = id();
+    let operator = id();
+    let operator_policy = || {
+        policy(
+            t,
+            &operator,
+            &[
+                "get",
+                "list",
+                "create",
+                "update",
+                "import",
+                "delete",
+                "backup",
+                "restore",
+                "recover",
+                "purge",
+                "wrapKey",
+                "unwrapKey",
+            ],
+            &[
+                "get", "list", "set", "delete", "backup", "restore", "recover", "purge",
+            ],
+        )
+    };
     let mut kv_ade = key_vault(
         "rg-security-prod",
         "kv-prod-jpe-ade",
@@ -313,6 +340,17 @@ pub fn contoso_in(tenant_id: &str) -> Tenant {
     );
     let mut kv_rbac = key_vault("rg-hr", "kv-hr-rbac", jpe, vec![]);
     kv_rbac.rbac_authorization = true;
+    kv_rbac
+        .role_assignments
+        .push(crate::tenant::RoleAssignmentRecord {
+            name: id(),
+            role_definition: crate::backup::KEY_VAULT_ADMINISTRATOR.to_owned(),
+            principal_id: operator.clone(),
+            principal_type: "ServicePrincipal".to_owned(),
+        });
+    for kv in [&mut kv_ade, &mut kv_shared, &mut kv_finance] {
+        kv.access_policies.push(operator_policy());
+    }
 
     let spec = |rg, name, location, os, managed, data_disks, agent_ready, created| VmSpec {
         rg,
@@ -523,7 +561,7 @@ pub fn contoso_in(tenant_id: &str) -> Tenant {
         "rg-dev",
         "kv-dev-jpe-ade",
         jpe,
-        vec![backup_policy(t, &backup_sp)],
+        vec![backup_policy(t, &backup_sp), operator_policy()],
     );
     let dev_vm = vm(
         &spec(
@@ -724,6 +762,11 @@ pub fn contoso_in(tenant_id: &str) -> Tenant {
         tenant_id: tenant_id.clone(),
         display_name: "Contoso".to_owned(),
         service_principals: vec![
+            ServicePrincipalRecord {
+                object_id: operator,
+                app_id: operator_app,
+                display_name: crate::tenant::OPERATOR_NAME.to_owned(),
+            },
             ServicePrincipalRecord {
                 object_id: backup_sp,
                 app_id: BACKUP_MANAGEMENT_SERVICE_APP_ID.to_owned(),

@@ -12,6 +12,9 @@ use crate::store;
 const TENANT_FILE: &str = "tenant.json";
 const CREDENTIALS_FILE: &str = "credentials.json";
 
+/// The display name of the service principal clients sign in as.
+pub const OPERATOR_NAME: &str = "Safehold sandbox operator";
+
 /// The tenant and everything in it.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Tenant {
@@ -526,13 +529,24 @@ impl Tenant {
 
 impl ServicePrincipal {
     /// Loads the principal from `dir`, creating it (with a fresh secret) on first run.
-    pub fn load_or_create(dir: &Path, tenant_id: &str) -> anyhow::Result<Self> {
+    /// Loads the principal from `dir`, creating it (with a fresh secret) on first run. When the
+    /// tenant's directory already has the operator (the demo seed grants it data-plane access to
+    /// its key vaults), the credentials are for that principal.
+    pub fn load_or_create(dir: &Path, tenant: &Tenant) -> anyhow::Result<Self> {
+        let seeded = tenant
+            .service_principals
+            .iter()
+            .find(|sp| sp.display_name == OPERATOR_NAME);
         store::load_or_create_json(&Self::file_path(dir), "credentials", || Self {
-            tenant_id: tenant_id.to_owned(),
-            client_id: uuid::Uuid::new_v4().to_string(),
+            tenant_id: tenant.tenant_id.clone(),
+            client_id: seeded
+                .map_or_else(|| uuid::Uuid::new_v4().to_string(), |sp| sp.app_id.clone()),
             client_secret: crate::token::random_secret(),
-            object_id: uuid::Uuid::new_v4().to_string(),
-            display_name: "Safehold sandbox operator".to_owned(),
+            object_id: seeded.map_or_else(
+                || uuid::Uuid::new_v4().to_string(),
+                |sp| sp.object_id.clone(),
+            ),
+            display_name: OPERATOR_NAME.to_owned(),
         })
     }
 
@@ -549,7 +563,11 @@ mod tests {
     #[test]
     fn the_principal_debug_output_hides_the_secret() {
         let dir = tempfile::tempdir().unwrap();
-        let principal = ServicePrincipal::load_or_create(dir.path(), "t").unwrap();
+        let principal = ServicePrincipal::load_or_create(
+            dir.path(),
+            &Tenant::load_or_seed(dir.path(), &crate::TenantSeed::Demo).unwrap(),
+        )
+        .unwrap();
         let shown = format!("{principal:?}");
         assert!(!shown.contains(&principal.client_secret));
         assert!(shown.contains("<redacted>"));
@@ -559,10 +577,9 @@ mod tests {
     fn state_persists_across_restarts() {
         let dir = tempfile::tempdir().unwrap();
         let tenant = Tenant::load_or_seed(dir.path(), &crate::TenantSeed::Demo).unwrap();
-        let principal = ServicePrincipal::load_or_create(dir.path(), &tenant.tenant_id).unwrap();
+        let principal = ServicePrincipal::load_or_create(dir.path(), &tenant).unwrap();
         let again = Tenant::load_or_seed(dir.path(), &crate::TenantSeed::Demo).unwrap();
-        let principal_again =
-            ServicePrincipal::load_or_create(dir.path(), &tenant.tenant_id).unwrap();
+        let principal_again = ServicePrincipal::load_or_create(dir.path(), &tenant).unwrap();
         assert_eq!(tenant.tenant_id, again.tenant_id);
         assert_eq!(principal.client_secret, principal_again.client_secret);
     }

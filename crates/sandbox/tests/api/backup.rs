@@ -311,7 +311,11 @@ async fn enabling_protection_then_backing_up_makes_an_encrypted_recovery_point_o
         props["keyAndSecret"]["bekDetails"]["secretUrl"]
             .as_str()
             .unwrap()
-            .starts_with("https://kv-prod-jpe-ade.vault.azure.net/secrets/")
+            .starts_with(&format!(
+                "{}secrets/",
+                s.vault_uri(&token, "rg-security-prod", "kv-prod-jpe-ade")
+                    .await
+            ))
     );
     assert!(
         props["keyAndSecret"]["kekDetails"]["keyUrl"]

@@ -87,7 +87,11 @@ async fn a_single_pass_bek_kek_vm_shows_ade_on_its_disks_and_extension() {
         settings["diskEncryptionKey"]["secretUrl"]
             .as_str()
             .unwrap()
-            .starts_with("https://kv-prod-jpe-ade.vault.azure.net/secrets/")
+            .starts_with(&format!(
+                "{}secrets/",
+                s.vault_uri(&token, "rg-security-prod", "kv-prod-jpe-ade")
+                    .await
+            ))
     );
     assert!(
         settings["keyEncryptionKey"]["keyUrl"]

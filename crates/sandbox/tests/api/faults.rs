@@ -214,7 +214,7 @@ async fn reset_restores_the_demo_tenant_but_keeps_the_tenant_and_sign_in() {
             .status(),
         204
     );
-    // Same token still works; the vault is back to its three demo entries.
+    // Same token still works; the vault is back to its four demo entries.
     let sub = s.sub_path(&token, "Contoso Production").await;
     let vault = format!(
         "{sub}/resourceGroups/rg-security-prod/providers/Microsoft.KeyVault/vaults/kv-shared-jpe"
@@ -227,7 +227,7 @@ async fn reset_restores_the_demo_tenant_but_keeps_the_tenant_and_sign_in() {
             .as_array()
             .unwrap()
             .len(),
-        3
+        4
     );
     assert_eq!(body["properties"]["tenantId"], tenant.as_str());
 }

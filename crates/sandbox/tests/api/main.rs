@@ -9,5 +9,6 @@ mod entra;
 mod faults;
 mod graph;
 mod keyvault;
+mod keyvault_data;
 mod resources;
 mod restore;

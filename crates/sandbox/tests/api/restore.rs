@@ -170,12 +170,9 @@ async fn restoring_disks_of_an_encrypted_vm_writes_config_template_and_encryptio
     );
     let info: Value = get(info_url).await.json().await.unwrap();
     let details = &info["OsDiskKeyAndSecretDetails"];
-    assert!(
-        details["SecretUrl"]
-            .as_str()
-            .unwrap()
-            .starts_with("https://kv-prod-jpe-ade.vault.azure.net/secrets/")
-    );
+    assert!(details["SecretUrl"].as_str().unwrap().starts_with(
+        &format!("{}secrets/", s.vault_uri(&token, "rg-security-prod", "kv-prod-jpe-ade").await)
+    ));
     assert!(
         details["KeyUrl"]
             .as_str()

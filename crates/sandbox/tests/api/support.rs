@@ -141,3 +141,26 @@ impl Running {
         (status, response.json().await.unwrap_or(Value::Null))
     }
 }
+
+impl Running {
+    /// The data-plane URI (with its trailing slash) of a Contoso Production key vault.
+    pub async fn vault_uri(&self, token: &str, rg: &str, name: &str) -> String {
+        let sub = self.sub_path(token, "Contoso Production").await;
+        let vault = self
+            .ok(&format!("{sub}/resourceGroups/{rg}/providers/Microsoft.KeyVault/vaults/{name}?api-version=2023-07-01"), token)
+            .await;
+        vault["properties"]["vaultUri"].as_str().unwrap().to_owned()
+    }
+
+    /// A token for Key Vault's data plane.
+    pub async fn vault_token(&self) -> String {
+        let response = self
+            .request_token(
+                self.sandbox.client_secret(),
+                "https://vault.azure.net/.default",
+            )
+            .await;
+        let body: Value = response.json().await.unwrap();
+        body["access_token"].as_str().unwrap().to_owned()
+    }
+}
