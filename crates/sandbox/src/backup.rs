@@ -1263,6 +1263,13 @@ fn operation_status(state: &Shared, op: &str) -> Result<Response, ArmError> {
         .cloned()
         .ok_or_else(|| operation_not_found(op))?;
     drop(ops);
+    let slow = i64::try_from(state.faults.config().slow_lro_secs).unwrap_or(i64::MAX);
+    if crate::token::now() < operation.start.saturating_add(slow) {
+        return Ok(Json(json!({
+            "id": op, "name": op, "status": "InProgress", "startTime": rfc3339(operation.start)
+        }))
+        .into_response());
+    }
     let mut body = json!({
         "id": op,
         "name": op,
@@ -1301,6 +1308,11 @@ fn operation_result(
         .get(op)
         .cloned()
         .ok_or_else(|| operation_not_found(op))?;
+    let slow = i64::try_from(state.faults.config().slow_lro_secs).unwrap_or(i64::MAX);
+    if now < operation.start.saturating_add(slow) {
+        // Still running: the service answers 202 again, with the same Location.
+        return Ok(accepted(state, None, None));
+    }
     if let Some((code, message)) = operation.error {
         return Err(ArmError::owned(StatusCode::BAD_REQUEST, code, message));
     }

@@ -46,6 +46,10 @@ pub struct FaultConfig {
     pub reset_after_rate: f64,
     /// Seed for the dice, so a run's faults can be reproduced; random when absent.
     pub seed: Option<u64>,
+    /// Long-running operations report `InProgress` for this many seconds before they finish.
+    pub slow_lro_secs: u64,
+    /// Share of polls of an operation's status or result URL answered 404 for a moment.
+    pub poll_not_found_rate: f64,
 }
 
 impl FaultConfig {
@@ -55,6 +59,7 @@ impl FaultConfig {
             ("serverErrorRate", self.server_error_rate),
             ("resetBeforeRate", self.reset_before_rate),
             ("resetAfterRate", self.reset_after_rate),
+            ("pollNotFoundRate", self.poll_not_found_rate),
         ] {
             if !(0.0..=1.0).contains(&rate) {
                 return Err(format!("{name} must be between 0 and 1, not {rate}"));
@@ -78,6 +83,8 @@ pub struct FaultCounts {
     pub resets_before: u64,
     /// Connections dropped after processing.
     pub resets_after: u64,
+    /// Operation polls answered 404.
+    pub poll_not_found: u64,
 }
 
 #[derive(Default)]
@@ -87,6 +94,7 @@ struct Counters {
     server_errors: AtomicU64,
     resets_before: AtomicU64,
     resets_after: AtomicU64,
+    poll_not_found: AtomicU64,
 }
 
 struct Bucket {
@@ -181,6 +189,7 @@ impl Faults {
             server_errors: c.server_errors.load(Ordering::Relaxed),
             resets_before: c.resets_before.load(Ordering::Relaxed),
             resets_after: c.resets_after.load(Ordering::Relaxed),
+            poll_not_found: c.poll_not_found.load(Ordering::Relaxed),
         }
     }
 
@@ -193,6 +202,7 @@ impl Faults {
             &c.server_errors,
             &c.resets_before,
             &c.resets_after,
+            &c.poll_not_found,
         ] {
             counter.store(0, Ordering::Relaxed);
         }
@@ -229,6 +239,7 @@ enum Decision {
     ServerError,
     ResetBefore,
     ResetAfter,
+    PollNotFound,
 }
 
 fn exempt(path: &str) -> bool {
@@ -265,6 +276,11 @@ fn decide(faults: &Faults, config: &FaultConfig, request: &Request<Body>) -> Dec
         return Decision::Throttle(wait);
     }
     let roll = |rate: f64| rate > 0.0 && faults.roll() < rate;
+    let path = request.uri().path().to_ascii_lowercase();
+    let is_poll = path.contains("/operationsstatus/") || path.contains("/operationresults/");
+    if is_poll && roll(config.poll_not_found_rate) {
+        return Decision::PollNotFound;
+    }
     if roll(config.reset_before_rate) {
         Decision::ResetBefore
     } else if roll(config.throttle_rate) {
@@ -371,6 +387,14 @@ where
                         status,
                         "InternalServerError",
                         "The server had an internal error. Retry the request.",
+                    ))
+                }
+                Decision::PollNotFound => {
+                    c.poll_not_found.fetch_add(1, Ordering::Relaxed);
+                    Ok(arm_error(
+                        StatusCode::NOT_FOUND,
+                        "NotFound",
+                        "The operation was not found. It may not be visible yet; poll again.",
                     ))
                 }
                 Decision::ResetBefore => {

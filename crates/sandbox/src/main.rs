@@ -48,6 +48,12 @@ struct Args {
     /// Fault injection: seed for reproducible faults.
     #[arg(long)]
     fault_seed: Option<u64>,
+    /// Fault injection: long-running operations stay in progress this many seconds.
+    #[arg(long, default_value_t = 0)]
+    slow_lro_secs: u64,
+    /// Fault injection: share of operation polls answered 404 for a moment (0 to 1).
+    #[arg(long, default_value_t = 0.0)]
+    poll_not_found_rate: f64,
     /// Start a new data directory with a generated tenant of SUBSCRIPTIONSxVMS (e.g. 50x200)
     /// instead of the Contoso demo.
     #[arg(long, value_name = "SxV")]
@@ -86,6 +92,8 @@ async fn main() -> anyhow::Result<()> {
         reset_before_rate: args.reset_before_rate,
         reset_after_rate: args.reset_after_rate,
         seed: args.fault_seed,
+        slow_lro_secs: args.slow_lro_secs,
+        poll_not_found_rate: args.poll_not_found_rate,
     };
     if let Some(grid) = &args.scale {
         let mut spec =

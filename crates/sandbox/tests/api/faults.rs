@@ -231,3 +231,80 @@ async fn reset_restores_the_demo_tenant_but_keeps_the_tenant_and_sign_in() {
     );
     assert_eq!(body["properties"]["tenantId"], tenant.as_str());
 }
+
+#[tokio::test]
+async fn slow_operations_stay_in_progress_and_polls_can_miss_for_a_moment() {
+    let s = crate::support::start_with(|c| {
+        c.job_duration_secs = 1;
+        c.lro_retry_after_secs = 1;
+    })
+    .await;
+    let token = s.arm_token().await;
+    set_faults(&s, &token, json!({"slowLroSecs": 1})).await;
+    let sub = s.sub_path(&token, "Contoso Production").await;
+    let vault = format!(
+        "{sub}/resourceGroups/rg-backup-prod/providers/Microsoft.RecoveryServices/vaults/rsv-prod-japaneast"
+    );
+    let item = format!(
+        "{vault}/backupFabrics/Azure/protectionContainers/IaasVMContainer;iaasvmcontainerv2;rg-sql-prod;vm-sql-01/protectedItems/VM;iaasvmcontainerv2;rg-sql-prod;vm-sql-01"
+    );
+    let response = s
+        .http
+        .post(s.arm(&format!("{item}/backup?api-version=2024-04-01")))
+        .bearer_auth(&token)
+        .json(&json!({"properties": {"objectType": "IaasVMBackupRequest"}}))
+        .send()
+        .await
+        .unwrap();
+    let status_url = response.headers()["azure-asyncoperation"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    let first: Value = s
+        .http
+        .get(&status_url)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(first["status"], "InProgress");
+    assert_eq!(
+        s.http
+            .get(&location)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        202
+    );
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    let done: Value = s
+        .http
+        .get(&status_url)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(done["status"], "Succeeded");
+
+    set_faults(&s, &token, json!({"pollNotFoundRate": 1.0})).await;
+    let (status, _, body) = s
+        .get(
+            &status_url.replace(&s.sandbox.endpoints().arm_endpoint, ""),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(status, 404);
+    arm_error(&body, "NotFound");
+    assert_eq!(counts(&s, &token).await["pollNotFound"], 1);
+    // Other requests are untouched by that fault.
+    assert_eq!(s.get(LIST, Some(&token)).await.0, 200);
+}
