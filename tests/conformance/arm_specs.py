@@ -8,15 +8,25 @@ Deliberately not done:
 - The api-version a request carried does not pick the spec. The SDKs send newer versions than the
   files in `shared/azure-api` (INDEX.md section 8 lists the deltas); each API is checked against the
   one version we keep, and the fields we rely on did not change shape.
-- Swagger's `discriminator` polymorphism is not expanded: a polymorphic value is checked against its
-  base type only. Add it when a spec we map needs it (bms.json does).
+- By-id templates made of parameters only (`/{resourceId}`, `/{roleAssignmentId}`) are not matched:
+  their parameter is a whole resource id, so they would claim every path, including the ones no
+  mapped spec documents. Their scoped twins (`/{scope}/providers/...`) document the same responses.
 - Extra properties are allowed (JSON Schema's default), since newer api-versions add fields.
 - `format` (date-time, uuid, int32...) is not asserted, as in plain Draft 4 validation.
 - Enums are checked as written, `x-ms-enum.modelAsString` or not: a value the spec does not list
   is reported, so a typo in the sandbox cannot hide behind "extensible enum".
 
-Swagger 2.0 departs from Draft 4 in one place we honour: `x-nullable: true` lets a value be null.
-Without it a null is a mismatch, which is stricter than what the SDKs tolerate, on purpose.
+Swagger 2.0 departs from Draft 4 in places we honour:
+- `x-nullable: true` lets a value be null. Without it a null is a mismatch, which is stricter than
+  what the SDKs tolerate, on purpose.
+- `discriminator` polymorphism: a value checked against a base type that names a discriminator
+  property (bms.json: `ProtectedItem.protectedItemType`, `Job.jobType`, `RecoveryPoint.objectType`,
+  ...) is checked against the concrete subtype that property selects, i.e. the definition of the
+  same file whose `allOf` chain reaches the base and whose `x-ms-discriminator-value` (else its
+  name) equals the value; the subtype's `allOf` brings the base's own checks along. A value no
+  subtype declares is reported. Subtypes are looked up in the base's own file.
+- A template's leading path parameter (ARM's extension-resource `/{scope}/providers/...`) stands for
+  a whole resource id and spans one or more segments; every other parameter is one segment.
 """
 
 from __future__ import annotations
@@ -42,6 +52,9 @@ ARM_SPECS = (
     "compute/resource-manager/Microsoft.Compute/ComputeRP/stable/2024-07-01/virtualMachine.json",
     "compute/resource-manager/Microsoft.Compute/DiskRP/stable/2024-03-02/disk.json",
     "keyvault/resource-manager/Microsoft.KeyVault/stable/2023-07-01/keyvault.json",
+    "recoveryservicesbackup/resource-manager/Microsoft.RecoveryServices/stable/2024-04-01/bms.json",
+    "authorization/resource-manager/Microsoft.Authorization/stable/2022-04-01/authorization-RoleAssignmentsCalls.json",
+    "authorization/resource-manager/Microsoft.Authorization/stable/2022-04-01/authorization-RoleDefinitionsCalls.json",
 )
 
 # Places where a spec contradicts what the real service returns, each with public evidence. Applied
@@ -85,6 +98,9 @@ UNSPECIFIED_PATHS = (
 )
 
 HTTP_METHODS = {"get", "put", "post", "patch", "delete", "head", "options"}
+
+# Where `_index_subtypes` notes, in a base type's schema, the subtypes its discriminator selects.
+SUBTYPES_KEY = "x-safehold-subtypes"
 
 
 def specs_dir() -> Path:
@@ -139,9 +155,16 @@ class Exchange:
         return f"{self.method} {self.url} -> {self.status}"
 
 
+def _is_parameter(segment: str) -> bool:
+    return re.fullmatch(r"\{[^}]+\}", segment) is not None
+
+
 def _template_pattern(template: str) -> re.Pattern[str]:
     segments = template.strip("/").split("/")
-    parts = ["[^/]+" if re.fullmatch(r"\{[^}]+\}", s) else re.escape(s) for s in segments]
+    parts = ["[^/]+" if _is_parameter(s) else re.escape(s) for s in segments]
+    if _is_parameter(segments[0]):
+        # `/{scope}/providers/...`: the scope is a resource id of any depth.
+        parts[0] = "[^/]+(?:/[^/]+)*?"
     return re.compile("^/" + "/".join(parts) + "$", re.IGNORECASE)
 
 
@@ -182,6 +205,8 @@ class SpecIndex:
                 # x-ms-paths style keys carry a query part; the path alone is what we match.
                 path_only = template.split("?", 1)[0]
                 segments = path_only.strip("/").split("/")
+                if all(_is_parameter(s) for s in segments):
+                    continue  # `/{resourceId}`: would claim every path (see the module docstring)
                 for method in item:
                     if method not in HTTP_METHODS:
                         continue
@@ -199,6 +224,7 @@ class SpecIndex:
         if path not in self._documents:
             document = json.loads(path.read_text(encoding="utf-8-sig"))
             _allow_nulls(document)
+            _index_subtypes(document, path.as_uri())
             for spec, pointer, keys, _why in SPEC_ERRATA:
                 if path == self.root / spec:
                     schema = _resolve_pointer(document, pointer)
@@ -307,11 +333,90 @@ class SpecIndex:
     def schema_errors(self, spec: Path, pointer: str, body) -> list[str]:
         """Draft 4 validation of `body` against the schema at `pointer` in `spec`."""
         schema = {"$ref": spec.as_uri() + "#" + quote(pointer, safe="/~")}
-        validator = jsonschema.Draft4Validator(schema, registry=self.registry)
-        return [
-            f"at {error.json_path}: {error.message}"
-            for error in sorted(validator.iter_errors(body), key=lambda e: list(e.absolute_path))
-        ]
+        validator = SwaggerValidator(schema, registry=self.registry)
+        errors = sorted(validator.iter_errors(body), key=lambda e: list(e.absolute_path))
+        # A subtype's `allOf` re-checks the base the value was first checked against: the same
+        # failure can come twice, once from each.
+        return list(dict.fromkeys(f"at {error.json_path}: {error.message}" for error in errors))
+
+
+def _index_subtypes(document: dict, uri: str) -> None:
+    """Notes in each base type with a `discriminator` which definition each value selects.
+
+    A subtype is a definition of the same file whose `allOf` chain (local `$ref`s) reaches the
+    base; its value is its `x-ms-discriminator-value`, else its name. Written into the base as
+    `{SUBTYPES_KEY: {"base": name, "own": value, "subtypes": {value: absolute $ref}}}`.
+    """
+    definitions = document.get("definitions", {})
+
+    def parents(name: str) -> list[str]:
+        refs = [part.get("$ref", "") for part in definitions[name].get("allOf", [])]
+        prefix = "#/definitions/"
+        return [r[len(prefix):] for r in refs if r.startswith(prefix) and r[len(prefix):] in definitions]
+
+    def ancestors(name: str) -> set[str]:
+        found: set[str] = set()
+        pending = parents(name)
+        while pending:
+            parent = pending.pop()
+            if parent not in found:
+                found.add(parent)
+                pending.extend(parents(parent))
+        return found
+
+    lineage = {name: ancestors(name) for name in definitions if isinstance(definitions[name], dict)}
+    for base_name, base in definitions.items():
+        if not isinstance(base, dict) or "discriminator" not in base:
+            continue
+        subtypes: dict[str, str] = {}
+        for name, above in lineage.items():
+            if base_name not in above:
+                continue
+            value = definitions[name].get("x-ms-discriminator-value", name)
+            if value in subtypes:
+                raise ValueError(f"{uri}: {base_name} has two subtypes for {value!r}")
+            subtypes[value] = f"{uri}#/definitions/{quote(_escape(name), safe='~')}"
+        base[SUBTYPES_KEY] = {
+            "base": base_name,
+            "own": base.get("x-ms-discriminator-value", base_name),
+            "subtypes": subtypes,
+        }
+
+
+# The instances being checked against a subtype right now: when that subtype's `allOf` comes back
+# to the base, the base must not dispatch again (it would loop). Validation is single-threaded.
+_DISPATCHING: set[int] = set()
+
+
+def _discriminator(validator, prop, instance, schema):
+    """Swagger's `discriminator`: validate `instance` against the subtype its `prop` selects."""
+    index = schema.get(SUBTYPES_KEY)
+    if index is None or not isinstance(instance, dict) or prop not in instance:
+        return  # a missing discriminator is the base's `required` to report
+    if id(instance) in _DISPATCHING:
+        return
+    value = instance[prop]
+    if value == index["own"]:
+        return
+    target = index["subtypes"].get(value) if isinstance(value, str) else None
+    if target is None:
+        known = ", ".join(sorted([index["own"], *index["subtypes"]]))
+        yield jsonschema.ValidationError(
+            f"{value!r} is not a {prop} that {index['base']} declares a subtype for "
+            f"(known: {known})"
+        )
+        return
+    _DISPATCHING.add(id(instance))
+    try:
+        yield from validator.descend(instance, {"$ref": target}, schema_path="discriminator")
+    finally:
+        _DISPATCHING.discard(id(instance))
+
+
+# Draft 4 plus swagger's `discriminator` keyword (which Draft 4 ignores).
+SwaggerValidator = jsonschema.validators.extend(
+    jsonschema.Draft4Validator, {"discriminator": _discriminator}
+)
 
 
 def _file_refs(node) -> set[str]:

@@ -120,3 +120,12 @@ def pytest_terminal_summary(terminalreporter):
     terminalreporter.section("api-versions sent to the sandbox")
     for name, version in sorted(_API_VERSIONS_SEEN):
         terminalreporter.write_line(f"{version}  {name}")
+
+
+@pytest.fixture
+def ade_vault_uri(sandbox, production_subscription_id) -> str:
+    """The data-plane URI of kv-prod-jpe-ade (each sandbox vault has its own origin)."""
+    from azure.mgmt.keyvault import KeyVaultManagementClient
+
+    client = sandbox.mgmt_client(KeyVaultManagementClient, production_subscription_id)
+    return client.vaults.get("rg-security-prod", "kv-prod-jpe-ade").properties.vault_uri

@@ -146,3 +146,97 @@ def test_missing_specs_folder_says_where_it_is_expected(monkeypatch, tmp_path):
 
     with pytest.raises(FileNotFoundError, match="nowhere.*SAFEHOLD_AZURE_SPECS"):
         arm_specs.specs_dir()
+
+
+def _pets_index(tmp_path):
+    """A spec with swagger polymorphism: Pet (discriminator petType) <- Dog ("dog") <- Puppy."""
+    definitions = {
+        "Pet": {"type": "object", "discriminator": "petType", "required": ["petType"],
+                "properties": {"petType": {"type": "string"}, "name": {"type": "string"}}},
+        "Dog": {"x-ms-discriminator-value": "dog", "allOf": [{"$ref": "#/definitions/Pet"}],
+                "properties": {"barks": {"type": "boolean"}}},
+        "Puppy": {"allOf": [{"$ref": "#/definitions/Dog"}],
+                  "properties": {"ageInWeeks": {"type": "integer"}}},
+        "Cat": {"allOf": [{"$ref": "#/definitions/Pet"}], "properties": {"lives": {"type": "integer"}}},
+        "Kennel": {"type": "object", "properties": {
+            "pets": {"type": "array", "items": {"$ref": "#/definitions/Pet"}}}},
+    }
+    ok = {"200": {"schema": {"$ref": "#/definitions/Kennel"}}}
+    spec = {"swagger": "2.0", "paths": {"/kennel": {"get": {"responses": ok}}},
+            "definitions": definitions}
+    (tmp_path / "pets.json").write_text(json.dumps(spec))
+    return arm_specs.SpecIndex(root=tmp_path, specs=("pets.json",))
+
+
+def _kennel(*pets):
+    return _exchange("GET", "/kennel", 200, {"pets": list(pets)})
+
+
+def test_discriminator_selects_the_subtype_by_its_declared_value_or_its_name(tmp_path):
+    index = _pets_index(tmp_path)
+    pets = [{"petType": "dog", "barks": True}, {"petType": "Puppy", "ageInWeeks": 9},
+            {"petType": "Cat", "lives": 9}, {"petType": "Pet", "name": "generic"}]
+
+    assert index.problems(_kennel(*pets)) == []
+
+
+def test_subtype_properties_are_checked_not_only_the_base(tmp_path):
+    index = _pets_index(tmp_path)
+
+    [dog] = index.problems(_kennel({"petType": "dog", "barks": "loudly"}))
+    [cat] = index.problems(_kennel({"petType": "Cat", "lives": "nine"}))
+
+    assert "at $.pets[0].barks: 'loudly' is not of type 'boolean'" in dog
+    assert "at $.pets[0].lives: 'nine' is not of type 'integer'" in cat
+
+
+def test_a_grandchild_type_brings_every_ancestor_along(tmp_path):
+    index = _pets_index(tmp_path)
+    puppy = {"petType": "Puppy", "ageInWeeks": "young", "barks": 1, "name": 7}
+
+    problems = index.problems(_kennel(puppy))
+
+    assert len(problems) == 3, problems
+    for where in ("$.pets[0].ageInWeeks", "$.pets[0].barks", "$.pets[0].name"):
+        assert any(f"at {where}:" in p for p in problems), (where, problems)
+
+
+def test_a_discriminator_value_no_subtype_declares_is_reported(tmp_path):
+    index = _pets_index(tmp_path)
+
+    [problem] = index.problems(_kennel({"petType": "Dog", "barks": True}))
+
+    assert "at $.pets[0]: 'Dog' is not a petType that Pet declares a subtype for" in problem
+    assert "(known: Cat, Pet, Puppy, dog)" in problem
+
+
+def test_bms_protected_item_is_checked_as_its_concrete_iaas_vm_type(specs):
+    vault = "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/v1"
+    item = (f"{vault}/backupFabrics/Azure/protectionContainers/IaasVMContainer;iaasvmcontainerv2;"
+            "rg;vm1/protectedItems/VM;iaasvmcontainerv2;rg;vm1")
+    def protected_item(**extra):
+        properties = {"protectedItemType": "Microsoft.Compute/virtualMachines",
+                      "backupManagementType": "AzureIaasVM", "friendlyName": "vm1", **extra}
+        return {"id": item, "name": "VM;iaasvmcontainerv2;rg;vm1", "properties": properties}
+
+    assert specs.problems(_exchange("GET", item, 200, protected_item())) == []
+    # `extendedInfo` exists on AzureIaaSVMProtectedItem only, not on the base ProtectedItem.
+    [problem] = specs.problems(
+        _exchange("GET", item, 200, protected_item(extendedInfo={"recoveryPointCount": "3"}))
+    )
+    assert "at $.properties.extendedInfo.recoveryPointCount: '3' is not of type 'integer'" in problem
+
+
+def test_scope_parameter_spans_a_whole_resource_id_but_by_id_templates_are_not_matched(specs):
+    vault = "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv1"
+    assignment = f"{vault}/providers/Microsoft.Authorization/roleAssignments/a1"
+    definitions = "/subscriptions/s1/providers/Microsoft.Authorization/roleDefinitions"
+
+    assert specs.operation_for("PUT", assignment).template == (
+        "/{scope}/providers/Microsoft.Authorization/roleAssignments/{roleAssignmentName}"
+    )
+    assert specs.operation_for("GET", definitions).template == (
+        "/{scope}/providers/Microsoft.Authorization/roleDefinitions"
+    )
+    # `/{roleAssignmentId}` and `/{resourceId}` would otherwise claim any path at all.
+    assert specs.operation_for("DELETE", "/subscriptions/s1/providers/Microsoft.Nowhere/x") is None

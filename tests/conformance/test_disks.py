@@ -42,7 +42,7 @@ def test_list_by_resource_group_sees_only_that_group(compute):
         assert disk.managed_by.lower().endswith("/virtualmachines/vm-sql-01")
 
 
-def test_single_pass_os_disk_carries_encryption_settings_collection_1_1(compute):
+def test_single_pass_os_disk_carries_encryption_settings_collection_1_1(compute, ade_vault_uri):
     disk = compute.disks.get("rg-sql-prod", "vm-sql-01_OsDisk_1")
 
     collection = disk.properties.encryption_settings_collection
@@ -50,10 +50,10 @@ def test_single_pass_os_disk_carries_encryption_settings_collection_1_1(compute)
     assert collection.encryption_settings_version == "1.1"
     [settings] = collection.encryption_settings
     assert settings.disk_encryption_key.secret_url.startswith(
-        f"https://{ADE_KEY_VAULT}.vault.azure.net/secrets/"
+        f"{ade_vault_uri}secrets/"
     )
     assert settings.key_encryption_key.key_url.startswith(
-        f"https://{ADE_KEY_VAULT}.vault.azure.net/keys/"
+        f"{ade_vault_uri}keys/"
     )
     for vault in (settings.disk_encryption_key.source_vault,
                   settings.key_encryption_key.source_vault):

@@ -31,6 +31,8 @@ DEMO_VAULTS = {
 }
 SECURITY_GROUP = "rg-security-prod"
 SHARED_VAULT = "kv-shared-jpe"
+# kv-shared-jpe starts with three other principals' entries and the sandbox operator's.
+DEMO_ENTRIES = 4
 # A principal the demo tenant's vaults do not know yet (the Backup Management Service's object id
 # would do as well; any object id is accepted by the management plane).
 NEW_PRINCIPAL = "5c6e9f6e-2f54-4a4c-9a8e-0d6a3c1f7b21"
@@ -91,7 +93,8 @@ def test_get_ade_vault_is_enabled_for_disk_encryption_with_access_policies(sandb
 
     assert vault.type == "Microsoft.KeyVault/vaults"
     properties = vault.properties
-    assert properties.vault_uri == "https://kv-prod-jpe-ade.vault.azure.net/"
+    # Each sandbox vault serves its data plane on its own origin.
+    assert properties.vault_uri.startswith("https://127.0.0.1:") and properties.vault_uri.endswith("/")
     assert properties.tenant_id == sandbox.tenant_id
     assert properties.enabled_for_disk_encryption is True
     assert properties.enable_rbac_authorization is False
@@ -124,10 +127,10 @@ def test_add_access_policy_appends_one_entry_and_keeps_the_others_byte_for_byte(
     keyvault.vaults.get(SECURITY_GROUP, SHARED_VAULT)
     after = _wire_policies(sandbox, SHARED_VAULT)
 
-    assert len(before) == 3 and NEW_PRINCIPAL not in {p["objectId"] for p in before}
-    assert [json.dumps(p) for p in after[:3]] == [json.dumps(p) for p in before]
-    assert len(after) == 4
-    added = after[3]
+    assert len(before) == DEMO_ENTRIES and NEW_PRINCIPAL not in {p["objectId"] for p in before}
+    assert [json.dumps(p) for p in after[:DEMO_ENTRIES]] == [json.dumps(p) for p in before]
+    assert len(after) == DEMO_ENTRIES + 1
+    added = after[DEMO_ENTRIES]
     assert added["objectId"] == NEW_PRINCIPAL and added["tenantId"] == sandbox.tenant_id
     assert added["permissions"]["keys"] == ["get", "list"]
     assert added["permissions"]["secrets"] == ["get"]
@@ -149,7 +152,7 @@ def test_add_merges_permissions_into_an_existing_entry(sandbox, keyvault):
     keyvault.vaults.get(SECURITY_GROUP, SHARED_VAULT)
 
     policies = _wire_policies(sandbox, SHARED_VAULT)
-    assert len(policies) == 4
+    assert len(policies) == DEMO_ENTRIES + 1
     entry = _entry_for(policies, NEW_PRINCIPAL)
     assert sorted(entry["permissions"]["keys"]) == ["backup", "get", "list"]
     assert entry["permissions"]["secrets"] == ["backup"]
@@ -172,7 +175,7 @@ def test_remove_drops_only_the_listed_permissions(sandbox, keyvault):
     entry = _entry_for(policies, NEW_PRINCIPAL)
     assert sorted(entry["permissions"]["keys"]) == ["backup", "list"]
     assert entry["permissions"]["secrets"] == ["get"]
-    assert len(policies) == 4
+    assert len(policies) == DEMO_ENTRIES + 1
 
 
 def test_replace_overwrites_the_entry_of_that_principal_only(sandbox, keyvault):
@@ -191,7 +194,7 @@ def test_replace_overwrites_the_entry_of_that_principal_only(sandbox, keyvault):
     keyvault.vaults.get(SECURITY_GROUP, SHARED_VAULT)
 
     policies = _wire_policies(sandbox, SHARED_VAULT)
-    assert [json.dumps(p) for p in policies[:3]] == [json.dumps(p) for p in others]
+    assert [json.dumps(p) for p in policies[:DEMO_ENTRIES]] == [json.dumps(p) for p in others]
     entry = _entry_for(policies, NEW_PRINCIPAL)
     assert entry["permissions"]["keys"] == []
     assert entry["permissions"]["secrets"] == ["backup"]

@@ -66,7 +66,7 @@ def test_list_by_resource_group_pages_through_only_that_group(sandbox, compute):
                                "virtualMachines")) == 2
 
 
-def test_single_pass_vm_instance_view_shows_encrypted_disks_with_bek_and_kek(compute):
+def test_single_pass_vm_instance_view_shows_encrypted_disks_with_bek_and_kek(compute, ade_vault_uri):
     vm = compute.virtual_machines.get("rg-sql-prod", "vm-sql-01", expand="instanceView")
 
     storage = vm.properties.storage_profile
@@ -80,8 +80,8 @@ def test_single_pass_vm_instance_view_shows_encrypted_disks_with_bek_and_kek(com
         assert "EncryptionState/encrypted" in _codes(disk.statuses), disk.name
         [settings] = disk.encryption_settings
         bek, kek = settings.disk_encryption_key, settings.key_encryption_key
-        assert bek.secret_url.startswith(f"https://{ADE_KEY_VAULT}.vault.azure.net/secrets/")
-        assert kek.key_url.startswith(f"https://{ADE_KEY_VAULT}.vault.azure.net/keys/")
+        assert bek.secret_url.startswith(f"{ade_vault_uri}secrets/")
+        assert kek.key_url.startswith(f"{ade_vault_uri}keys/")
         for vault in (bek.source_vault, kek.source_vault):
             assert vault.id.lower().endswith(
                 f"/resourcegroups/rg-security-prod/providers/microsoft.keyvault/vaults/"
@@ -99,7 +99,7 @@ def test_instance_view_endpoint_matches_the_expanded_get(compute):
     assert "PowerState/running" in _codes(direct.statuses)
 
 
-def test_dual_pass_vm_model_carries_bek_only_settings_on_its_unmanaged_os_disk(compute):
+def test_dual_pass_vm_model_carries_bek_only_settings_on_its_unmanaged_os_disk(compute, ade_vault_uri):
     vm = compute.virtual_machines.get("rg-web-legacy", "vm-legacy-web01")
 
     os_disk = vm.properties.storage_profile.os_disk
@@ -108,7 +108,7 @@ def test_dual_pass_vm_model_carries_bek_only_settings_on_its_unmanaged_os_disk(c
     settings = os_disk.encryption_settings
     assert settings.enabled is True
     assert settings.disk_encryption_key.secret_url.startswith(
-        f"https://{ADE_KEY_VAULT}.vault.azure.net/secrets/"
+        f"{ade_vault_uri}secrets/"
     )
     assert settings.disk_encryption_key.source_vault.id.lower().endswith(f"/vaults/{ADE_KEY_VAULT}")
     assert settings.key_encryption_key is None
@@ -124,9 +124,7 @@ def test_dual_pass_vm_model_carries_bek_only_settings_on_its_unmanaged_os_disk(c
         ("rg-app-prod", "vm-app-lnx01", "AzureDiskEncryptionForLinux", "1.1", "single-pass"),
     ],
 )
-def test_ade_extension_settings_follow_the_encryption_generation(
-    compute, group, vm_name, extension, version, generation
-):
+def test_ade_extension_settings_follow_the_encryption_generation(compute, group, vm_name, extension, version, generation, ade_vault_uri):
     listed = compute.virtual_machine_extensions.list(group, vm_name).value
     got = compute.virtual_machine_extensions.get(group, vm_name, extension)
 
@@ -140,14 +138,14 @@ def test_ade_extension_settings_follow_the_encryption_generation(
     assert properties.provisioning_state == "Succeeded"
     settings = properties.settings
     assert settings["EncryptionOperation"] == "EnableEncryption"
-    assert settings["KeyVaultURL"] == f"https://{ADE_KEY_VAULT}.vault.azure.net/"
+    assert settings["KeyVaultURL"] == ade_vault_uri
     assert settings["VolumeType"] == "All"
     if generation == "single-pass":
         assert "AADClientID" not in settings
         assert settings["KeyVaultResourceId"].lower().endswith(f"/vaults/{ADE_KEY_VAULT}")
         assert settings["KekVaultResourceId"].lower().endswith(f"/vaults/{ADE_KEY_VAULT}")
         assert settings["KeyEncryptionKeyURL"].startswith(
-            f"https://{ADE_KEY_VAULT}.vault.azure.net/keys/"
+            f"{ade_vault_uri}keys/"
         )
     else:
         assert settings["AADClientID"]

@@ -268,7 +268,18 @@ pub async fn dispatch(
 
 fn route(state: &Shared, method: &Method, uri: &Uri, body: &[u8]) -> ArmResult {
     let path = uri.path();
-    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    // Clients percent-encode reserved characters in names (Backup's `;` arrives as `%3B`):
+    // route and look up by the decoded segments.
+    let decoded: Vec<String> = path
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8_lossy()
+                .into_owned()
+        })
+        .collect();
+    let segments: Vec<&str> = decoded.iter().map(String::as_str).collect();
     let lower: Vec<String> = segments.iter().map(|s| s.to_ascii_lowercase()).collect();
     let lower: Vec<&str> = lower.iter().map(String::as_str).collect();
     let pairs = query_pairs(uri);
@@ -278,6 +289,21 @@ fn route(state: &Shared, method: &Method, uri: &Uri, body: &[u8]) -> ArmResult {
         (&Method::GET, ["subscriptions"]) => {
             let version = require_api_version(&pairs, &api_versions::SUBSCRIPTIONS)?;
             crate::resources::list_subscriptions(state, &uri_base(state, path, version), page)
+        }
+        (&Method::GET, ["tenants"]) => {
+            require_api_version(&pairs, &api_versions::SUBSCRIPTIONS)?;
+            let tenant = state.tenant();
+            Ok(Json(json!({ "value": [{
+                "id": format!("/tenants/{}", tenant.tenant_id),
+                "tenantId": tenant.tenant_id,
+                "tenantCategory": "Home",
+                "countryCode": "JP",
+                "displayName": tenant.display_name,
+                "domains": ["contoso.onmicrosoft.com", "contoso.com"],
+                "defaultDomain": "contoso.onmicrosoft.com",
+                "tenantType": "AAD"
+            }] }))
+            .into_response())
         }
         (&Method::GET, ["subscriptions", _]) => {
             require_api_version(&pairs, &api_versions::SUBSCRIPTIONS)?;

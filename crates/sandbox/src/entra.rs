@@ -17,7 +17,12 @@ use crate::Shared;
 /// How long issued tokens live, in seconds, like Entra's default.
 pub const TOKEN_LIFETIME_SECS: i64 = 3599;
 
-fn oauth_error(status: StatusCode, error: &str, aadsts: u32, description: &str) -> Response {
+pub(crate) fn oauth_error(
+    status: StatusCode,
+    error: &str,
+    aadsts: u32,
+    description: &str,
+) -> Response {
     let trace_id = uuid::Uuid::new_v4().to_string();
     let correlation_id = uuid::Uuid::new_v4().to_string();
     let timestamp = time::OffsetDateTime::now_utc()
@@ -36,7 +41,7 @@ fn oauth_error(status: StatusCode, error: &str, aadsts: u32, description: &str) 
     (status, Json(body)).into_response()
 }
 
-fn known_tenant(state: &Shared, tenant: &str) -> bool {
+pub(crate) fn known_tenant(state: &Shared, tenant: &str) -> bool {
     let tenant_id = &state.principal.tenant_id;
     tenant.eq_ignore_ascii_case(tenant_id)
 }
@@ -75,6 +80,11 @@ pub async fn token(
     let field = |name: &str| form.get(name).map(String::as_str).unwrap_or_default();
     match field("grant_type") {
         "client_credentials" => {}
+        "authorization_code" => return crate::interactive::redeem_code(&state, &form),
+        "refresh_token" => return crate::interactive::redeem_refresh_token(&state, &form),
+        "urn:ietf:params:oauth:grant-type:device_code" => {
+            return crate::interactive::redeem_device_code(&state, &form);
+        }
         "" => {
             return oauth_error(
                 StatusCode::BAD_REQUEST,
@@ -88,7 +98,7 @@ pub async fn token(
                 StatusCode::BAD_REQUEST,
                 "unsupported_grant_type",
                 70003,
-                &format!("The sandbox does not support the grant type '{other}' yet."),
+                &format!("The sandbox does not support the grant type '{other}'."),
             );
         }
     }

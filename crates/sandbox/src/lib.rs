@@ -19,6 +19,7 @@ mod compute;
 mod entra;
 pub mod faults;
 mod graph;
+mod interactive;
 mod keyvault;
 pub mod keyvault_data;
 mod metadata;
@@ -64,6 +65,8 @@ pub struct Config {
     pub lro_retry_after_secs: u64,
     /// The tenant a new data directory starts with (and a reset returns to).
     pub tenant_seed: TenantSeed,
+    /// Seconds between device-code polls (Entra says 5; tests want 1).
+    pub device_poll_interval_secs: u64,
 }
 
 /// Which tenant a sandbox starts with.
@@ -99,6 +102,7 @@ impl Config {
             job_duration_secs: 20,
             lro_retry_after_secs: 2,
             tenant_seed: TenantSeed::Demo,
+            device_poll_interval_secs: 5,
         }
     }
 }
@@ -123,6 +127,8 @@ pub struct Endpoints {
     pub admin_endpoint: String,
     /// Blob storage, path-style: `{blob_endpoint}/{account}/{container}/{blob}`.
     pub blob_endpoint: String,
+    /// The public client id for interactive sign-in (authorization code, device code).
+    pub public_client_id: String,
 }
 
 /// State shared by every handler.
@@ -144,6 +150,10 @@ pub struct Shared {
     lro_retry_after_secs: u64,
     tenant_seed: TenantSeed,
     blob_endpoint: String,
+    /// Authorization codes and device codes in flight.
+    flows: interactive::Flows,
+    /// The polling interval device-code clients are told to use.
+    device_poll_interval_secs: u64,
     /// The data-plane port of each key vault, by lower-cased name.
     vault_ports: RwLock<std::collections::HashMap<String, u16>>,
     /// Bumped whenever the tenant may change; cached pages from older generations are stale.
@@ -239,6 +249,18 @@ pub fn router(shared: Arc<Shared>) -> Router {
             get(entra::openid_configuration),
         )
         .route(
+            "/{tenant}/oauth2/v2.0/authorize",
+            get(interactive::authorize_page).post(interactive::authorize_consent),
+        )
+        .route(
+            "/{tenant}/oauth2/v2.0/devicecode",
+            post(interactive::device_code),
+        )
+        .route(
+            "/devicelogin",
+            get(interactive::device_page).post(interactive::device_approve),
+        )
+        .route(
             "/sandbox-admin/faults",
             get(admin::get_faults).put(admin::put_faults),
         )
@@ -304,6 +326,8 @@ fn load_shared(
         lro_retry_after_secs: config.lro_retry_after_secs,
         tenant_seed: config.tenant_seed.clone(),
         blob_endpoint: format!("https://{blob_addr}"),
+        flows: interactive::Flows::default(),
+        device_poll_interval_secs: config.device_poll_interval_secs,
         vault_ports: RwLock::default(),
         generation: std::sync::atomic::AtomicU64::new(0),
         page_cache: std::sync::Mutex::default(),
@@ -384,6 +408,7 @@ impl Sandbox {
             credentials_file: ServicePrincipal::file_path(&data_dir),
             admin_endpoint: format!("{}{}", shared.arm_endpoint, admin::PREFIX),
             blob_endpoint: shared.blob_endpoint.clone(),
+            public_client_id: seed::SAFEHOLD_PUBLIC_CLIENT_ID.to_owned(),
         };
         tracing::info!(arm = %endpoints.arm_endpoint, "sandbox listening");
         Ok(Self {

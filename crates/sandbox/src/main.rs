@@ -21,6 +21,15 @@ struct Args {
     /// Items per page in list responses.
     #[arg(long, default_value_t = 100)]
     page_size: usize,
+    /// How long backup and restore jobs run, in seconds.
+    #[arg(long, default_value_t = 20)]
+    job_duration_secs: i64,
+    /// The Retry-After (seconds) sent with 202 answers; the service sends 60.
+    #[arg(long, default_value_t = 2)]
+    lro_retry_after_secs: u64,
+    /// The polling interval (seconds) device-code sign-ins are told to use; Entra says 5.
+    #[arg(long, default_value_t = 5)]
+    device_poll_interval_secs: u64,
     /// Fault injection: fixed delay before every answer, in milliseconds.
     #[arg(long, default_value_t = 0)]
     latency_ms: u64,
@@ -82,6 +91,9 @@ async fn main() -> anyhow::Result<()> {
     let mut config = safehold_sandbox::Config::new(args.data_dir);
     config.port = args.port;
     config.page_size = args.page_size;
+    config.job_duration_secs = args.job_duration_secs;
+    config.lro_retry_after_secs = args.lro_retry_after_secs;
+    config.device_poll_interval_secs = args.device_poll_interval_secs;
     config.faults = safehold_sandbox::faults::FaultConfig {
         latency_ms: args.latency_ms,
         jitter_ms: args.jitter_ms,

@@ -301,6 +301,8 @@ pub fn generate(spec: &ScaleSpec, tenant_id: &str) -> Tenant {
         tenant_id: tenant_id.to_owned(),
         display_name: "Contoso (scale)".to_owned(),
         subscriptions,
+        users: vec![],
+        public_clients: crate::seed::public_clients(),
         service_principals: vec![ServicePrincipalRecord {
             object_id: backup_sp,
             app_id: BACKUP_MANAGEMENT_SERVICE_APP_ID.to_owned(),

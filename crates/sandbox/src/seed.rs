@@ -27,8 +27,9 @@ use std::collections::BTreeMap;
 use crate::tenant::{
     AccessPolicyRecord, AdePass, AdeRecord, BackupPolicyRecord, ClassicVmRecord, DiskRecord,
     JobFailure, JobRecord, KeyRecord, KeyVaultRecord, OsKind, ProtectedItemRecord,
-    RecoveryVaultRecord, ResourceGroupRecord, SecretRecord, ServicePrincipalRecord,
-    StorageAccountRecord, SubscriptionRecord, Tenant, VaultObjectRef, VirtualMachineRecord,
+    PublicClientRecord, RecoveryVaultRecord, ResourceGroupRecord, SecretRecord,
+    ServicePrincipalRecord, StorageAccountRecord, SubscriptionRecord, Tenant, UserRecord,
+    VaultObjectRef, VirtualMachineRecord,
 };
 
 /// The Backup Management Service's application id in the public cloud.
@@ -761,6 +762,19 @@ pub fn contoso_in(tenant_id: &str) -> Tenant {
     Tenant {
         tenant_id: tenant_id.clone(),
         display_name: "Contoso".to_owned(),
+        users: vec![
+            UserRecord {
+                object_id: id(),
+                user_principal_name: "mei.tanaka@contoso.com".to_owned(),
+                display_name: "Mei Tanaka (IT administrator)".to_owned(),
+            },
+            UserRecord {
+                object_id: id(),
+                user_principal_name: "kenji.sato@contoso.com".to_owned(),
+                display_name: "Kenji Sato (support engineer)".to_owned(),
+            },
+        ],
+        public_clients: public_clients(),
         service_principals: vec![
             ServicePrincipalRecord {
                 object_id: operator,
@@ -823,6 +837,23 @@ pub fn contoso_in(tenant_id: &str) -> Tenant {
         ],
     }
 }
+
+/// The public client Safehold signs in with, and the Azure CLI's (so `az login` works too).
+pub fn public_clients() -> Vec<PublicClientRecord> {
+    vec![
+        PublicClientRecord {
+            app_id: SAFEHOLD_PUBLIC_CLIENT_ID.to_owned(),
+            display_name: "Safehold".to_owned(),
+        },
+        PublicClientRecord {
+            app_id: "04b07795-8ddb-461a-bbee-02f9e1bf7b46".to_owned(),
+            display_name: "Microsoft Azure CLI".to_owned(),
+        },
+    ]
+}
+
+/// The application id Safehold's desktop app signs in with in the sandbox.
+pub const SAFEHOLD_PUBLIC_CLIENT_ID: &str = "5afe4010-da7a-4c1e-9b3d-5a4d0b0c1e11";
 
 /// A failure as the seed's history records it: symbolic code, number, message, what to do.
 struct SeedFailure(&'static str, i64, &'static str, &'static str);

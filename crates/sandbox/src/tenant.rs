@@ -27,6 +27,32 @@ pub struct Tenant {
     /// Service principals in the directory (Microsoft Graph).
     #[serde(default)]
     pub service_principals: Vec<ServicePrincipalRecord>,
+    /// People who can sign in interactively.
+    #[serde(default)]
+    pub users: Vec<UserRecord>,
+    /// Public client applications interactive sign-in accepts (desktop apps, the Azure CLI).
+    #[serde(default)]
+    pub public_clients: Vec<PublicClientRecord>,
+}
+
+/// A user of the directory.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct UserRecord {
+    /// Object id.
+    pub object_id: String,
+    /// Sign-in name.
+    pub user_principal_name: String,
+    /// Display name.
+    pub display_name: String,
+}
+
+/// A public client application (no secret; loopback redirects; PKCE).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PublicClientRecord {
+    /// Application (client) id.
+    pub app_id: String,
+    /// Display name shown on the consent page.
+    pub display_name: String,
 }
 
 /// A service principal as Microsoft Graph lists it.

@@ -39,7 +39,19 @@ pub struct Claims {
     pub appid: String,
     /// Token version, `1.0` like ARM's tokens.
     pub ver: String,
+    /// A signed-in user's sign-in name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upn: Option<String>,
+    /// A signed-in user's display name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Delegated scopes (user tokens).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scp: Option<String>,
 }
+
+/// The audience of the sandbox's refresh tokens, which no service accepts as an access token.
+pub const REFRESH_AUDIENCE: &str = "urn:safehold-sandbox:refresh-token";
 
 /// Why a presented token was refused.
 #[derive(Debug, PartialEq, Eq)]
@@ -119,9 +131,44 @@ impl TokenService {
             sub: object_id.to_owned(),
             appid: client_id.to_owned(),
             ver: "1.0".to_owned(),
+            upn: None,
+            name: None,
+            scp: None,
         };
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
-            .context("signing an access token")
+        self.sign(&claims)
+    }
+
+    /// Signs `claims` as a token.
+    pub fn sign(&self, claims: &Claims) -> anyhow::Result<String> {
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.encoding)
+            .context("signing a token")
+    }
+
+    /// A template for a token of `lifetime_secs` from now (fill in the rest).
+    pub fn claims(
+        &self,
+        tenant_id: &str,
+        object_id: &str,
+        client_id: &str,
+        audience: &str,
+        lifetime_secs: i64,
+    ) -> Claims {
+        let now = now();
+        Claims {
+            aud: audience.to_owned(),
+            iss: self.issuer.clone(),
+            iat: now,
+            nbf: now - 300,
+            exp: now + lifetime_secs,
+            tid: tenant_id.to_owned(),
+            oid: object_id.to_owned(),
+            sub: object_id.to_owned(),
+            appid: client_id.to_owned(),
+            ver: "1.0".to_owned(),
+            upn: None,
+            name: None,
+            scp: None,
+        }
     }
 
     /// Checks an `Authorization` header value against the accepted audiences.
@@ -133,6 +180,11 @@ impl TokenService {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or(Rejection::NotBearer)?;
+        self.verify(token, audiences)
+    }
+
+    /// Checks a token itself (no header) against the accepted audiences.
+    pub fn verify(&self, token: &str, audiences: &[String]) -> Result<Claims, Rejection> {
         let mut validation = Validation::new(Algorithm::HS256);
         // Expiry and audience are checked below, so each gets the service's own error.
         validation.validate_exp = false;

@@ -557,3 +557,14 @@ async fn an_rbac_vault_needs_key_vault_administrator_for_backup_and_the_role_can
     assert_eq!(status, 400);
     arm_error(&error, "PrincipalNotFound");
 }
+
+#[tokio::test]
+async fn container_and_item_names_may_arrive_percent_encoded() {
+    // The official SDKs send `;` in these names as `%3B`.
+    let s = fast().await;
+    let token = s.arm_token().await;
+    let vault = prod_vault(&s, &token).await;
+    let encoded = item(&vault, "rg-sql-prod", "vm-sql-01").replace(';', "%3B");
+    let body = s.ok(&format!("{encoded}?{API}"), &token).await;
+    assert_eq!(body["properties"]["friendlyName"], "vm-sql-01");
+}

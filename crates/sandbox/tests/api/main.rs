@@ -8,6 +8,7 @@ mod compute;
 mod entra;
 mod faults;
 mod graph;
+mod interactive;
 mod keyvault;
 mod keyvault_data;
 mod resources;

@@ -1,0 +1,297 @@
+//! Interactive sign-in: authorization code with PKCE, refresh tokens, device code.
+
+use base64::Engine as _;
+use serde_json::Value;
+use sha2::Digest as _;
+
+use crate::support::{Running, start_with};
+
+const REDIRECT: &str = "http://localhost:53118/callback";
+
+fn no_redirects(s: &Running) -> reqwest::Client {
+    let ca = reqwest::Certificate::from_pem(s.sandbox.ca_pem().as_bytes()).unwrap();
+    reqwest::Client::builder()
+        .tls_certs_only([ca])
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+fn authority(s: &Running) -> String {
+    let e = s.sandbox.endpoints();
+    format!("{}/{}", e.authority_host, e.tenant_id)
+}
+
+fn pkce() -> (String, String) {
+    let verifier = "x".repeat(20) + "the-verifier-is-long-enough-43-chars";
+    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(sha2::Sha256::digest(verifier.as_bytes()));
+    (verifier, challenge)
+}
+
+/// The object id behind the account button for `upn` on a sign-in page.
+fn user_id(html: &str, upn: &str) -> String {
+    let marker = format!("data-upn=\"{upn}\"");
+    let end = html.find(&marker).expect("the account is offered");
+    let start = html[..end].rfind("value=\"").unwrap() + 7;
+    html[start..].split('"').next().unwrap().to_owned()
+}
+
+async fn sign_in(
+    s: &Running,
+    http: &reqwest::Client,
+    challenge: &str,
+    cancel: bool,
+) -> reqwest::Response {
+    let client_id = s.sandbox.endpoints().public_client_id.clone();
+    let url = format!(
+        "{}/oauth2/v2.0/authorize?client_id={client_id}&response_type=code&redirect_uri={}&scope=https%3A%2F%2Fmanagement.azure.com%2F.default%20offline_access%20openid&state=s123&code_challenge={challenge}&code_challenge_method=S256",
+        authority(s),
+        url_escape(REDIRECT)
+    );
+    let html = http.get(&url).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("Sandbox sign-in"), "{html}");
+    let user = user_id(&html, "mei.tanaka@contoso.com");
+    let mut form = vec![
+        ("client_id", client_id),
+        ("redirect_uri", REDIRECT.to_owned()),
+        (
+            "scope",
+            "https://management.azure.com/.default offline_access openid".to_owned(),
+        ),
+        ("state", "s123".to_owned()),
+        ("code_challenge", challenge.to_owned()),
+        ("response_type", "code".to_owned()),
+    ];
+    if cancel {
+        form.push(("cancel", "1".to_owned()));
+    } else {
+        form.push(("user", user));
+    }
+    http.post(format!("{}/oauth2/v2.0/authorize", authority(s)))
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+}
+
+fn url_escape(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+fn query(location: &str, key: &str) -> Option<String> {
+    location
+        .split(['?', '&'])
+        .find_map(|p| p.strip_prefix(&format!("{key}=")))
+        .map(str::to_owned)
+}
+
+async fn token(s: &Running, form: &[(&str, &str)]) -> (u16, Value) {
+    let response = s.http.post(s.token_url()).form(form).send().await.unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn a_user_signs_in_with_pkce_and_the_tokens_work_and_refresh() {
+    let s = start_with(|_| {}).await;
+    let http = no_redirects(&s);
+    let (verifier, challenge) = pkce();
+    let response = sign_in(&s, &http, &challenge, false).await;
+    assert!(response.status().is_redirection());
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.starts_with(REDIRECT), "{location}");
+    assert_eq!(query(&location, "state").as_deref(), Some("s123"));
+    let code = query(&location, "code").expect("a code");
+    let client_id = s.sandbox.endpoints().public_client_id.clone();
+
+    // A wrong verifier is refused, and so is reusing the code afterwards.
+    let (status, body) = token(
+        &s,
+        &[
+            ("grant_type", "authorization_code"),
+            ("client_id", &client_id),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", "wrong"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    let response = sign_in(&s, &http, &challenge, false).await;
+    let code = query(response.headers()["location"].to_str().unwrap(), "code").unwrap();
+    let (status, tokens) = token(
+        &s,
+        &[
+            ("grant_type", "authorization_code"),
+            ("client_id", &client_id),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", &verifier),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{tokens}");
+    let (status, _) = token(
+        &s,
+        &[
+            ("grant_type", "authorization_code"),
+            ("client_id", &client_id),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", &verifier),
+        ],
+    )
+    .await;
+    assert_eq!(status, 400, "a code works once");
+
+    let access = tokens["access_token"].as_str().unwrap();
+    let (status, _, subs) = s
+        .get("/subscriptions?api-version=2022-12-01", Some(access))
+        .await;
+    assert_eq!(status, 200, "{subs}");
+    assert!(tokens["client_info"].is_string() && tokens["id_token"].is_string());
+
+    let refresh = tokens["refresh_token"].as_str().unwrap();
+    let (status, renewed) = token(
+        &s,
+        &[
+            ("grant_type", "refresh_token"),
+            ("client_id", &client_id),
+            ("refresh_token", refresh),
+            (
+                "scope",
+                "https://management.azure.com/.default offline_access",
+            ),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{renewed}");
+    assert_eq!(
+        s.get(
+            "/tenants?api-version=2022-12-01",
+            Some(renewed["access_token"].as_str().unwrap())
+        )
+        .await
+        .0,
+        200
+    );
+    // A refresh token is not an access token.
+    assert_eq!(
+        s.get("/subscriptions?api-version=2022-12-01", Some(refresh))
+            .await
+            .0,
+        401
+    );
+}
+
+#[tokio::test]
+async fn cancelling_sends_access_denied_back_and_foreign_redirects_are_refused() {
+    let s = start_with(|_| {}).await;
+    let http = no_redirects(&s);
+    let (_, challenge) = pkce();
+    let response = sign_in(&s, &http, &challenge, true).await;
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    assert_eq!(query(&location, "error").as_deref(), Some("access_denied"));
+    assert_eq!(query(&location, "state").as_deref(), Some("s123"));
+
+    let client_id = &s.sandbox.endpoints().public_client_id;
+    let url = format!(
+        "{}/oauth2/v2.0/authorize?client_id={client_id}&response_type=code&redirect_uri=https%3A%2F%2Fevil.example%2Fcb&scope=openid&code_challenge={challenge}&code_challenge_method=S256",
+        authority(&s)
+    );
+    let html = http.get(url).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("AADSTS50011"), "{html}");
+    let url = format!(
+        "{}/oauth2/v2.0/authorize?client_id={client_id}&response_type=code&redirect_uri={}&scope=openid",
+        authority(&s),
+        url_escape(REDIRECT)
+    );
+    let html = http.get(url).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("Proof Key for Code Exchange"), "{html}");
+}
+
+#[tokio::test]
+async fn device_code_is_pending_until_someone_signs_in_on_the_verification_page() {
+    let s = start_with(|c| c.device_poll_interval_secs = 1).await;
+    let client_id = s.sandbox.endpoints().public_client_id.clone();
+    let start: Value = s
+        .http
+        .post(format!("{}/oauth2/v2.0/devicecode", authority(&s)))
+        .form(&[
+            ("client_id", client_id.as_str()),
+            (
+                "scope",
+                "https://management.azure.com/.default offline_access",
+            ),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(start["interval"], 1);
+    let device_code = start["device_code"].as_str().unwrap();
+    let grant = [
+        ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
+        ("client_id", client_id.as_str()),
+        ("device_code", device_code),
+    ];
+    let (status, body) = token(&s, &grant).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("authorization_pending"))
+    );
+
+    let page = start["verification_uri"].as_str().unwrap();
+    let html = s.http.get(page).send().await.unwrap().text().await.unwrap();
+    let user = user_id(&html, "kenji.sato@contoso.com");
+    let done = s
+        .http
+        .post(page)
+        .form(&[
+            ("user_code", start["user_code"].as_str().unwrap()),
+            ("user", user.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(done.contains("id=\"done\""), "{done}");
+    let (status, tokens) = token(&s, &grant).await;
+    assert_eq!(status, 200, "{tokens}");
+    assert_eq!(
+        s.get(
+            "/subscriptions?api-version=2022-12-01",
+            Some(tokens["access_token"].as_str().unwrap())
+        )
+        .await
+        .0,
+        200
+    );
+    // A bad code on the page is explained, not accepted.
+    let bad = s
+        .http
+        .post(page)
+        .form(&[("user_code", "NOPE1234"), ("user", user.as_str())])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(bad.contains("id=\"error\""));
+}
