@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::Shared;
-use crate::arm::{ArmError, resource_not_found, subscription_not_found};
+use crate::arm::{ArmError, subscription_not_found};
 use crate::tenant::{KeyVaultRecord, RoleAssignmentRecord};
 
 /// A built-in role: id, name, description, data actions.
@@ -175,17 +175,7 @@ pub fn role_assignments(state: &Shared, r: &VaultScoped<'_>) -> Result<Response,
         .subscription_mut(r.subscription)
         .ok_or_else(|| subscription_not_found(r.subscription))?;
     let sub_id = sub.subscription_id.clone();
-    let kv = sub
-        .key_vaults
-        .iter_mut()
-        .find(|k| {
-            !k.deleted
-                && k.resource_group.eq_ignore_ascii_case(r.resource_group)
-                && k.name.eq_ignore_ascii_case(r.vault)
-        })
-        .ok_or_else(|| {
-            resource_not_found("Microsoft.KeyVault/vaults", r.vault, r.resource_group)
-        })?;
+    let kv = crate::keyvault::live_vault_mut(sub, r.resource_group, r.vault)?;
     let not_found = |name: &str| {
         ArmError::new(
             StatusCode::NOT_FOUND,
@@ -280,17 +270,7 @@ fn create(state: &Shared, r: &VaultScoped<'_>) -> Result<Response, ArmError> {
         .subscription_mut(r.subscription)
         .ok_or_else(|| subscription_not_found(r.subscription))?;
     let sub_id = sub.subscription_id.clone();
-    let kv = sub
-        .key_vaults
-        .iter_mut()
-        .find(|k| {
-            !k.deleted
-                && k.resource_group.eq_ignore_ascii_case(r.resource_group)
-                && k.name.eq_ignore_ascii_case(r.vault)
-        })
-        .ok_or_else(|| {
-            resource_not_found("Microsoft.KeyVault/vaults", r.vault, r.resource_group)
-        })?;
+    let kv = crate::keyvault::live_vault_mut(sub, r.resource_group, r.vault)?;
     if kv.role_assignments.iter().any(|a| {
         a.role_definition.eq_ignore_ascii_case(&role)
             && a.principal_id

@@ -426,27 +426,17 @@ fn recovery_point_json(
         ]
     });
     if detail && let Some(ade) = &p.encryption {
-        let vault_id = |name: &str| {
-            let rg = sub
-                .key_vaults
-                .iter()
-                .find(|k| k.name.eq_ignore_ascii_case(name))
-                .map_or("rg-unknown", |k| k.resource_group.as_str());
-            format!(
-                "/subscriptions/{}/resourceGroups/{rg}/providers/Microsoft.KeyVault/vaults/{name}",
-                sub.subscription_id
-            )
-        };
+        let vault_id = |name: &str| crate::compute::vault_id(sub, name);
         let mut key_and_secret = json!({
             "bekDetails": {
-                "secretUrl": format!("{}secrets/{}/{}", state.vault_uri(&ade.bek.vault), ade.bek.name, ade.bek.version),
+                "secretUrl": crate::compute::secret_url(state, &ade.bek),
                 "secretVaultId": vault_id(&ade.bek.vault)
             },
             "encryptionMechanism": match ade.pass { AdePass::SinglePass => "SinglePass", AdePass::DualPass => "DoublePass" }
         });
         if let Some(kek) = &ade.kek {
             key_and_secret["kekDetails"] = json!({
-                "keyUrl": format!("{}keys/{}/{}", state.vault_uri(&kek.vault), kek.name, kek.version),
+                "keyUrl": crate::compute::key_url(state, kek),
                 "keyVaultId": vault_id(&kek.vault)
             });
         }
@@ -480,6 +470,35 @@ pub struct VaultRequest<'a> {
     pub pairs: &'a [(String, String)],
     /// Request body.
     pub body: &'a [u8],
+}
+
+/// The vault a request addresses, for a change.
+pub(crate) fn vault_mut<'a>(
+    sub: &'a mut SubscriptionRecord,
+    r: &VaultRequest<'_>,
+) -> Result<&'a mut RecoveryVaultRecord, ArmError> {
+    sub.recovery_vaults
+        .iter_mut()
+        .find(|v| {
+            v.resource_group.eq_ignore_ascii_case(r.resource_group)
+                && v.name.eq_ignore_ascii_case(r.vault)
+        })
+        .ok_or_else(|| {
+            resource_not_found(
+                "Microsoft.RecoveryServices/vaults",
+                r.vault,
+                r.resource_group,
+            )
+        })
+}
+
+/// The position of subscription `id` in the tenant.
+pub(crate) fn subscription_index(tenant: &Tenant, id: &str) -> Result<usize, ArmError> {
+    tenant
+        .subscriptions
+        .iter()
+        .position(|s| s.subscription_id.eq_ignore_ascii_case(id))
+        .ok_or_else(|| crate::arm::subscription_not_found(id))
 }
 
 pub(crate) fn find_vault<'a>(
@@ -898,20 +917,7 @@ fn put_policy(state: &Shared, r: &VaultRequest<'_>) -> Result<Response, ArmError
         .subscription_mut(r.subscription)
         .ok_or_else(|| crate::arm::subscription_not_found(r.subscription))?;
     let sub_id = sub.subscription_id.clone();
-    let vault = sub
-        .recovery_vaults
-        .iter_mut()
-        .find(|v| {
-            v.resource_group.eq_ignore_ascii_case(r.resource_group)
-                && v.name.eq_ignore_ascii_case(r.vault)
-        })
-        .ok_or_else(|| {
-            resource_not_found(
-                "Microsoft.RecoveryServices/vaults",
-                r.vault,
-                r.resource_group,
-            )
-        })?;
+    let vault = vault_mut(sub, r)?;
     vault
         .policies
         .retain(|p| !p.name.eq_ignore_ascii_case(&record.name));
@@ -1050,20 +1056,7 @@ fn enable_protection(state: &Shared, r: &VaultRequest<'_>) -> Result<Response, A
         .find(|v| !v.name.eq_ignore_ascii_case(r.vault) && find_item(v, &rg, &vm_name).is_some())
         .map(|v| v.name.clone());
     let sub_id = sub.subscription_id.clone();
-    let vault = sub
-        .recovery_vaults
-        .iter_mut()
-        .find(|v| {
-            v.resource_group.eq_ignore_ascii_case(r.resource_group)
-                && v.name.eq_ignore_ascii_case(r.vault)
-        })
-        .ok_or_else(|| {
-            resource_not_found(
-                "Microsoft.RecoveryServices/vaults",
-                r.vault,
-                r.resource_group,
-            )
-        })?;
+    let vault = vault_mut(sub, r)?;
     if let Some(other) = other_vault {
         return Err(bad_request(
             "UserErrorProtectedInAnotherVault",
@@ -1158,11 +1151,7 @@ fn trigger_backup(state: &Shared, r: &VaultRequest<'_>) -> Result<Response, ArmE
     let now = crate::token::now();
     let duration = state.job_duration_secs;
     let mut tenant = state.tenant_mut();
-    let sub_index = tenant
-        .subscriptions
-        .iter()
-        .position(|s| s.subscription_id.eq_ignore_ascii_case(r.subscription))
-        .ok_or_else(|| crate::arm::subscription_not_found(r.subscription))?;
+    let sub_index = subscription_index(&tenant, r.subscription)?;
     let vm = tenant.subscriptions[sub_index]
         .virtual_machines
         .iter()
@@ -1173,20 +1162,7 @@ fn trigger_backup(state: &Shared, r: &VaultRequest<'_>) -> Result<Response, ArmE
     let outcome = backup_outcome(&tenant, vm.as_ref());
     let sub = &mut tenant.subscriptions[sub_index];
     let sub_id = sub.subscription_id.clone();
-    let vault = sub
-        .recovery_vaults
-        .iter_mut()
-        .find(|v| {
-            v.resource_group.eq_ignore_ascii_case(r.resource_group)
-                && v.name.eq_ignore_ascii_case(r.vault)
-        })
-        .ok_or_else(|| {
-            resource_not_found(
-                "Microsoft.RecoveryServices/vaults",
-                r.vault,
-                r.resource_group,
-            )
-        })?;
+    let vault = vault_mut(sub, r)?;
     if vault.jobs.iter().any(|j| {
         j.operation == "Backup"
             && j.vm_name.eq_ignore_ascii_case(&vm_name)

@@ -13,7 +13,8 @@ use crate::tenant::{
     VirtualMachineRecord,
 };
 
-fn vault_id(sub: &SubscriptionRecord, name: &str) -> String {
+/// A key vault's resource id, by name, in `sub`.
+pub(crate) fn vault_id(sub: &SubscriptionRecord, name: &str) -> String {
     let rg = sub
         .key_vaults
         .iter()
@@ -25,7 +26,8 @@ fn vault_id(sub: &SubscriptionRecord, name: &str) -> String {
     )
 }
 
-fn secret_url(state: &Shared, r: &VaultObjectRef) -> String {
+/// The versioned URL of a secret.
+pub(crate) fn secret_url(state: &Shared, r: &VaultObjectRef) -> String {
     format!(
         "{}secrets/{}/{}",
         state.vault_uri(&r.vault),
@@ -34,7 +36,8 @@ fn secret_url(state: &Shared, r: &VaultObjectRef) -> String {
     )
 }
 
-fn key_url(state: &Shared, r: &VaultObjectRef) -> String {
+/// The versioned URL of a key.
+pub(crate) fn key_url(state: &Shared, r: &VaultObjectRef) -> String {
     format!("{}keys/{}/{}", state.vault_uri(&r.vault), r.name, r.version)
 }
 

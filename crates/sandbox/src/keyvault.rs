@@ -171,6 +171,22 @@ fn find<'a>(
         .ok_or_else(|| resource_not_found("Microsoft.KeyVault/vaults", name, rg))
 }
 
+/// A key vault that is not deleted, for a change.
+pub(crate) fn live_vault_mut<'a>(
+    sub: &'a mut SubscriptionRecord,
+    rg: &str,
+    name: &str,
+) -> Result<&'a mut KeyVaultRecord, ArmError> {
+    sub.key_vaults
+        .iter_mut()
+        .find(|kv| {
+            !kv.deleted
+                && kv.resource_group.eq_ignore_ascii_case(rg)
+                && kv.name.eq_ignore_ascii_case(name)
+        })
+        .ok_or_else(|| resource_not_found("Microsoft.KeyVault/vaults", name, rg))
+}
+
 /// `GET .../vaults/{name}`
 pub fn get(
     state: &Shared,
@@ -365,15 +381,7 @@ pub fn update_access_policy(
         .subscription_mut(subscription_id)
         .ok_or_else(|| crate::arm::subscription_not_found(subscription_id))?;
     let sub_id = sub.subscription_id.clone();
-    let kv = sub
-        .key_vaults
-        .iter_mut()
-        .find(|kv| {
-            !kv.deleted
-                && kv.resource_group.eq_ignore_ascii_case(rg)
-                && kv.name.eq_ignore_ascii_case(name)
-        })
-        .ok_or_else(|| resource_not_found("Microsoft.KeyVault/vaults", name, rg))?;
+    let kv = crate::keyvault::live_vault_mut(sub, rg, name)?;
 
     let vault_key = format!("{sub_id}/{}", kv.name).to_ascii_lowercase();
     let claim = state.key_vault_writes.claim(&vault_key)?;

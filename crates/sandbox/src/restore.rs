@@ -20,10 +20,11 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::Shared;
-use crate::arm::{ArmError, segment_after, subscription_not_found};
+use crate::arm::{ArmError, segment_after};
 use crate::backup::{
     Operation, VaultPath, VaultRequest, accepted, available_points, bad_request, find_vault,
     item_not_found, item_urls, parse_time, parse_vm_name, rfc3339, start_operation,
+    subscription_index, vault_mut,
 };
 use crate::tenant::{
     AdeRecord, BlobRecord, JobFailure, JobRecord, OsKind, RecoveryPointRecord, RestoredDiskRecord,
@@ -106,17 +107,12 @@ fn encryption_info(state: &Shared, tenant: &Tenant, subscription: &str, ade: &Ad
             .encode(crate::keyvault_data::backup_bytes(content))
     };
     let mut details = json!({
-        "SecretUrl": format!("{}secrets/{}/{}", state.vault_uri(&ade.bek.vault), ade.bek.name, ade.bek.version),
+        "SecretUrl": crate::compute::secret_url(state, &ade.bek),
         "SecretData": secret.map(|(_, s)| s.value.clone()),
     });
     match &ade.kek {
         Some(kek) => {
-            details["KeyUrl"] = json!(format!(
-                "{}keys/{}/{}",
-                state.vault_uri(&kek.vault),
-                kek.name,
-                kek.version
-            ));
+            details["KeyUrl"] = json!(crate::compute::key_url(state, kek));
             details["KeyBackupData"] = json!(blob(&crate::keyvault_data::BackupContent {
                 kind: "key".to_owned(),
                 subscription: subscription.to_owned(),
@@ -199,11 +195,7 @@ pub fn trigger(state: &Shared, r: &VaultRequest<'_>) -> Result<Response, ArmErro
     let now = crate::token::now();
     let duration = state.job_duration_secs;
     let mut tenant = state.tenant_mut();
-    let sub_index = tenant
-        .subscriptions
-        .iter()
-        .position(|s| s.subscription_id.eq_ignore_ascii_case(r.subscription))
-        .ok_or_else(|| subscription_not_found(r.subscription))?;
+    let sub_index = subscription_index(&tenant, r.subscription)?;
     let sub = &tenant.subscriptions[sub_index];
     let sub_id = sub.subscription_id.clone();
     let vault = find_vault(sub, r.resource_group, r.vault)?;
@@ -424,14 +416,7 @@ pub fn trigger(state: &Shared, r: &VaultRequest<'_>) -> Result<Response, ArmErro
             });
         }
     }
-    let vault = sub
-        .recovery_vaults
-        .iter_mut()
-        .find(|v| {
-            v.resource_group.eq_ignore_ascii_case(r.resource_group)
-                && v.name.eq_ignore_ascii_case(r.vault)
-        })
-        .ok_or_else(|| find_vault_error(r))?;
+    let vault = vault_mut(sub, r)?;
     vault.jobs.push(JobRecord {
         id: job_id.clone(),
         operation: "Restore".to_owned(),
@@ -462,12 +447,4 @@ pub fn trigger(state: &Shared, r: &VaultRequest<'_>) -> Result<Response, ArmErro
     );
     let (location, status) = item_urls(state, &item_id, &op);
     Ok(accepted(state, Some(&location), Some(&status)))
-}
-
-fn find_vault_error(r: &VaultRequest<'_>) -> ArmError {
-    crate::arm::resource_not_found(
-        "Microsoft.RecoveryServices/vaults",
-        r.vault,
-        r.resource_group,
-    )
 }

@@ -119,23 +119,7 @@ impl TokenService {
         audience: &str,
         lifetime_secs: i64,
     ) -> anyhow::Result<String> {
-        let now = now();
-        let claims = Claims {
-            aud: audience.to_owned(),
-            iss: self.issuer.clone(),
-            iat: now,
-            nbf: now.min(now + lifetime_secs) - 300,
-            exp: now + lifetime_secs,
-            tid: tenant_id.to_owned(),
-            oid: object_id.to_owned(),
-            sub: object_id.to_owned(),
-            appid: client_id.to_owned(),
-            ver: "1.0".to_owned(),
-            upn: None,
-            name: None,
-            scp: None,
-        };
-        self.sign(&claims)
+        self.sign(&self.claims(tenant_id, object_id, client_id, audience, lifetime_secs))
     }
 
     /// Signs `claims` as a token.
