@@ -20,7 +20,7 @@ pub struct Session {
     pub cloud: Cloud,
     /// Tenant signed in to.
     pub tenant_id: String,
-    /// Who is signed in (the service principal's client id for the sandbox).
+    /// Who is signed in, as people read it (the sandbox principal's display name).
     pub principal: String,
     /// Azure Resource Manager.
     pub arm: Arc<dyn ArmApi>,
@@ -91,7 +91,7 @@ impl Connection {
         Ok(Session {
             cloud,
             tenant_id: endpoints.tenant_id,
-            principal: endpoints.client_id,
+            principal: endpoints.client_name,
             arm,
             _sandbox: sandbox,
         })

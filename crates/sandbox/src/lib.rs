@@ -119,6 +119,8 @@ pub struct Endpoints {
     pub tenant_id: String,
     /// The service principal's client id.
     pub client_id: String,
+    /// The service principal's display name.
+    pub client_name: String,
     /// Path of the CA certificate (PEM) to trust.
     pub ca_cert: PathBuf,
     /// Path of the owner-only file with the service principal's client id and secret.
@@ -404,6 +406,7 @@ impl Sandbox {
             authority_host: shared.authority_host.clone(),
             tenant_id: shared.principal.tenant_id.clone(),
             client_id: shared.principal.client_id.clone(),
+            client_name: shared.principal.display_name.clone(),
             ca_cert: authority.cert_path.clone(),
             credentials_file: ServicePrincipal::file_path(&data_dir),
             admin_endpoint: format!("{}{}", shared.arm_endpoint, admin::PREFIX),
