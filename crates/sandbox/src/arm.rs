@@ -467,6 +467,38 @@ fn route(state: &Shared, method: &Method, uri: &Uri, body: &[u8]) -> ArmResult {
             require_api_version(&pairs, &api_versions::KEY_VAULTS)?;
             crate::keyvault::delete(state, segments[1], segments[3], segments[7])
         }
+        (
+            &Method::PUT,
+            [
+                "subscriptions",
+                _,
+                "resourcegroups",
+                _,
+                "providers",
+                "microsoft.keyvault",
+                "vaults",
+                _,
+            ],
+        ) => {
+            require_api_version(&pairs, &api_versions::KEY_VAULTS)?;
+            crate::keyvault::create_or_update(state, segments[1], segments[3], segments[7], body)
+        }
+        (
+            &Method::PUT,
+            [
+                "subscriptions",
+                _,
+                "resourcegroups",
+                _,
+                "providers",
+                "microsoft.recoveryservices",
+                "vaults",
+                _,
+            ],
+        ) => {
+            require_api_version(&pairs, &api_versions::RECOVERY_SERVICES_VAULTS)?;
+            crate::resources::put_recovery_vault(state, segments[1], segments[3], segments[7], body)
+        }
         (&Method::GET, ["subscriptions", _, ..]) => {
             let tenant = state.tenant();
             let sub = tenant

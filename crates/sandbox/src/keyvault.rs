@@ -520,3 +520,219 @@ impl VaultWrites {
         })
     }
 }
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct VaultBody {
+    location: Option<String>,
+    properties: Option<VaultBodyProperties>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct VaultBodyProperties {
+    tenant_id: Option<String>,
+    sku: Option<Value>,
+    access_policies: Option<Vec<PolicyEntry>>,
+    enabled_for_disk_encryption: Option<bool>,
+    enabled_for_template_deployment: Option<bool>,
+    enable_soft_delete: Option<bool>,
+    soft_delete_retention_in_days: Option<u32>,
+    enable_purge_protection: Option<bool>,
+    enable_rbac_authorization: Option<bool>,
+}
+
+fn entry_record(e: PolicyEntry) -> AccessPolicyRecord {
+    AccessPolicyRecord {
+        tenant_id: e.tenant_id,
+        object_id: e.object_id,
+        application_id: e.application_id,
+        keys: e.permissions.keys,
+        secrets: e.permissions.secrets,
+        certificates: e.permissions.certificates,
+        storage: e.permissions.storage,
+    }
+}
+
+/// `PUT .../vaults/{name}`: create a key vault (201) or update one (200). Names are global:
+/// a name taken anywhere, or held by a soft-deleted vault, gets 409.
+pub fn create_or_update(
+    state: &Shared,
+    subscription: &str,
+    rg: &str,
+    name: &str,
+    body: &[u8],
+) -> Result<Response, ArmError> {
+    let body: VaultBody = serde_json::from_slice(body)
+        .map_err(|e| bad_request(format!("The request body is not a key vault: {e}.")))?;
+    let location = body
+        .location
+        .ok_or_else(|| bad_request("'location' is required.".to_owned()))?;
+    let p = body
+        .properties
+        .ok_or_else(|| bad_request("'properties' is required.".to_owned()))?;
+    let valid_name = (3..=24).contains(&name.len())
+        && name.starts_with(|c: char| c.is_ascii_alphabetic())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        && !name.ends_with('-')
+        && !name.contains("--");
+    if !valid_name {
+        return Err(ArmError::new(
+            StatusCode::BAD_REQUEST,
+            "VaultNameNotValid",
+            format!(
+                "'{name}' is not a valid key vault name: 3 to 24 letters, digits and single dashes, starting with a letter."
+            ),
+        ));
+    }
+    let mut tenant = state.tenant_mut();
+    let tenant_id = tenant.tenant_id.clone();
+    if !p
+        .tenant_id
+        .as_deref()
+        .is_some_and(|t| t.eq_ignore_ascii_case(&tenant_id))
+    {
+        return Err(bad_request(format!(
+            "properties.tenantId must be the subscription's tenant, '{tenant_id}'."
+        )));
+    }
+    let sku_name = p
+        .sku
+        .as_ref()
+        .and_then(|s| s["name"].as_str())
+        .map(str::to_ascii_lowercase)
+        .filter(|s| s == "standard" || s == "premium")
+        .ok_or_else(|| {
+            bad_request(
+                "properties.sku must be {\"family\": \"A\", \"name\": \"standard\" | \"premium\"}."
+                    .to_owned(),
+            )
+        })?;
+    let rbac = p.enable_rbac_authorization.unwrap_or(false);
+    // Names are global: taken elsewhere, or held by a deleted vault, is a conflict.
+    let taken = tenant
+        .subscriptions
+        .iter()
+        .flat_map(|s| s.key_vaults.iter().map(move |k| (s, k)))
+        .find(|(s, k)| {
+            k.name.eq_ignore_ascii_case(name)
+                && (k.deleted
+                    || !s.subscription_id.eq_ignore_ascii_case(subscription)
+                    || !k.resource_group.eq_ignore_ascii_case(rg))
+        });
+    if let Some((_, k)) = taken {
+        let message = if k.deleted {
+            format!(
+                "A key vault named '{name}' exists in a deleted state. Recover or purge it, or choose another name."
+            )
+        } else {
+            format!("The key vault name '{name}' is already in use.")
+        };
+        return Err(ArmError::new(
+            StatusCode::CONFLICT,
+            if k.deleted {
+                "ConflictError"
+            } else {
+                "VaultAlreadyExists"
+            },
+            message,
+        ));
+    }
+    let sub = tenant
+        .subscription_mut(subscription)
+        .ok_or_else(|| crate::arm::subscription_not_found(subscription))?;
+    if !sub
+        .resource_groups
+        .iter()
+        .any(|g| g.name.eq_ignore_ascii_case(rg))
+    {
+        return Err(ArmError::new(
+            StatusCode::NOT_FOUND,
+            "ResourceGroupNotFound",
+            format!("Resource group '{rg}' could not be found."),
+        ));
+    }
+    let sub_id = sub.subscription_id.clone();
+    let existing = sub.key_vaults.iter().position(|k| {
+        !k.deleted && k.resource_group.eq_ignore_ascii_case(rg) && k.name.eq_ignore_ascii_case(name)
+    });
+    let status = match existing {
+        Some(i) => {
+            let kv = &mut sub.key_vaults[i];
+            if kv.purge_protection && p.enable_purge_protection == Some(false) {
+                return Err(bad_request(
+                    "Purge protection cannot be turned off once it is on.".to_owned(),
+                ));
+            }
+            if p.enable_soft_delete == Some(false) {
+                return Err(bad_request(
+                    "Soft delete cannot be turned off once it is on.".to_owned(),
+                ));
+            }
+            if let Some(policies) = p.access_policies {
+                kv.access_policies = policies.into_iter().map(entry_record).collect();
+            }
+            kv.sku = sku_name;
+            kv.rbac_authorization = rbac;
+            kv.enabled_for_disk_encryption = p
+                .enabled_for_disk_encryption
+                .unwrap_or(kv.enabled_for_disk_encryption);
+            kv.enabled_for_template_deployment = p
+                .enabled_for_template_deployment
+                .unwrap_or(kv.enabled_for_template_deployment);
+            kv.purge_protection |= p.enable_purge_protection.unwrap_or(false);
+            StatusCode::OK
+        }
+        None => {
+            if !rbac && p.access_policies.is_none() {
+                return Err(bad_request(
+                    "properties.accessPolicies is required unless enableRbacAuthorization is true."
+                        .to_owned(),
+                ));
+            }
+            let retention = p.soft_delete_retention_in_days.unwrap_or(90);
+            if !(7..=90).contains(&retention) {
+                return Err(bad_request(
+                    "softDeleteRetentionInDays must be 7 to 90.".to_owned(),
+                ));
+            }
+            sub.key_vaults.push(KeyVaultRecord {
+                resource_group: rg.to_owned(),
+                name: name.to_owned(),
+                location: location.to_ascii_lowercase(),
+                sku: sku_name,
+                rbac_authorization: rbac,
+                enabled_for_disk_encryption: p.enabled_for_disk_encryption.unwrap_or(false),
+                enabled_for_template_deployment: p.enabled_for_template_deployment.unwrap_or(false),
+                soft_delete_retention_days: retention,
+                purge_protection: p.enable_purge_protection.unwrap_or(false),
+                access_policies: p
+                    .access_policies
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(entry_record)
+                    .collect(),
+                secrets: vec![],
+                keys: vec![],
+                deleted: false,
+                role_assignments: vec![],
+                created: time::OffsetDateTime::now_utc()
+                    .format(&time::format_description::well_known::Rfc3339)
+                    .unwrap_or_default(),
+            });
+            StatusCode::CREATED
+        }
+    };
+    state.persist(&tenant)?;
+    drop(tenant);
+    state.serve_vault(name).map_err(|e| {
+        tracing::error!(error = %format!("{e:#}"), "could not start a key vault's data plane");
+        ArmError::internal("The sandbox could not start the vault's data plane.")
+    })?;
+    let tenant = state.tenant();
+    let sub = tenant
+        .subscription(&sub_id)
+        .ok_or_else(|| crate::arm::subscription_not_found(&sub_id))?;
+    let kv = find(sub, rg, name)?;
+    Ok((status, Json(vault_json(state, &tenant.tenant_id, sub, kv))).into_response())
+}

@@ -152,6 +152,12 @@ pub struct Shared {
     lro_retry_after_secs: u64,
     tenant_seed: TenantSeed,
     blob_endpoint: String,
+    /// This state itself, for starting listeners from a handler.
+    myself: std::sync::OnceLock<std::sync::Weak<Shared>>,
+    /// The TLS configuration every listener uses.
+    tls: std::sync::OnceLock<axum_server::tls_rustls::RustlsConfig>,
+    /// The handle that stops every listener.
+    server_handle: std::sync::OnceLock<axum_server::Handle<SocketAddr>>,
     /// Authorization codes and device codes in flight.
     flows: interactive::Flows,
     /// The polling interval device-code clients are told to use.
@@ -228,6 +234,37 @@ impl Shared {
     }
 
     /// A key vault's data-plane URI (with the trailing slash, as the service returns it).
+    /// Starts the data plane of key vault `name` on a new port (once per name).
+    pub(crate) fn serve_vault(&self, name: &str) -> anyhow::Result<()> {
+        let key = name.to_ascii_lowercase();
+        let mut ports = self
+            .vault_ports
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if ports.contains_key(&key) {
+            return Ok(());
+        }
+        let (Some(me), Some(tls), Some(handle)) = (
+            self.myself.get().and_then(std::sync::Weak::upgrade),
+            self.tls.get(),
+            self.server_handle.get(),
+        ) else {
+            anyhow::bail!("the sandbox is not serving yet");
+        };
+        let listener =
+            std::net::TcpListener::bind(("127.0.0.1", 0)).context("binding a key vault port")?;
+        listener.set_nonblocking(true)?;
+        ports.insert(key.clone(), listener.local_addr()?.port());
+        let server = axum_server::from_tcp_rustls(listener, tls.clone())?
+            .handle(handle.clone())
+            .serve(tower::make::Shared::new(faults::FaultInjecting::new(
+                keyvault_data::router(me.clone(), key),
+                me.faults.clone(),
+            )));
+        tokio::spawn(server);
+        Ok(())
+    }
+
     /// Each vault has its own origin (a port), since the Key Vault SDKs read the vault from the
     /// origin of a key or secret id. Before its listener exists, the public-cloud host name.
     fn vault_uri(&self, name: &str) -> String {
@@ -328,6 +365,9 @@ fn load_shared(
         lro_retry_after_secs: config.lro_retry_after_secs,
         tenant_seed: config.tenant_seed.clone(),
         blob_endpoint: format!("https://{blob_addr}"),
+        myself: std::sync::OnceLock::new(),
+        tls: std::sync::OnceLock::new(),
+        server_handle: std::sync::OnceLock::new(),
         flows: interactive::Flows::default(),
         device_poll_interval_secs: config.device_poll_interval_secs,
         vault_ports: RwLock::default(),
@@ -374,31 +414,19 @@ impl Sandbox {
                 blob::router(shared.clone()),
                 shared.faults.clone(),
             )));
-        let mut tasks = vec![tokio::spawn(server), tokio::spawn(blob_server)];
-        // Every key vault gets its own origin for its data plane.
+        let tasks = vec![tokio::spawn(server), tokio::spawn(blob_server)];
+        // Every key vault gets its own origin for its data plane, now and when one is created.
+        let _ = shared.myself.set(Arc::downgrade(&shared));
+        let _ = shared.tls.set(tls);
+        let _ = shared.server_handle.set(handle.clone());
         let vault_names: Vec<String> = shared
             .tenant()
             .subscriptions
             .iter()
-            .flat_map(|s| s.key_vaults.iter().map(|k| k.name.to_ascii_lowercase()))
+            .flat_map(|s| s.key_vaults.iter().map(|k| k.name.clone()))
             .collect();
         for name in vault_names {
-            let listener = std::net::TcpListener::bind(("127.0.0.1", 0))
-                .context("binding a key vault port")?;
-            listener.set_nonblocking(true)?;
-            let port = listener.local_addr()?.port();
-            shared
-                .vault_ports
-                .write()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .insert(name.clone(), port);
-            let vault_server = axum_server::from_tcp_rustls(listener, tls.clone())?
-                .handle(handle.clone())
-                .serve(tower::make::Shared::new(faults::FaultInjecting::new(
-                    keyvault_data::router(shared.clone(), name),
-                    shared.faults.clone(),
-                )));
-            tasks.push(tokio::spawn(vault_server));
+            shared.serve_vault(&name)?;
         }
 
         let endpoints = Endpoints {

@@ -148,3 +148,107 @@ pub fn get_recovery_vault(
             resource_not_found("Microsoft.RecoveryServices/vaults", name, resource_group)
         })
 }
+
+/// `PUT {sub}/resourceGroups/{rg}/providers/Microsoft.RecoveryServices/vaults/{name}`: create a
+/// vault (201, with `DefaultPolicy`) or update one (200). The storage redundancy is set before
+/// anything is protected; afterwards it cannot change.
+pub fn put_recovery_vault(
+    state: &Shared,
+    subscription: &str,
+    rg: &str,
+    name: &str,
+    body: &[u8],
+) -> Result<Response, ArmError> {
+    let bad =
+        |message: String| ArmError::new(axum::http::StatusCode::BAD_REQUEST, "BadRequest", message);
+    let body: Value = serde_json::from_slice(body)
+        .map_err(|e| bad(format!("The request body is not a vault: {e}.")))?;
+    let location = body["location"]
+        .as_str()
+        .ok_or_else(|| bad("'location' is required.".to_owned()))?
+        .to_ascii_lowercase();
+    let sku = body["sku"]["name"].as_str().unwrap_or("RS0");
+    if !sku.eq_ignore_ascii_case("RS0") && !sku.eq_ignore_ascii_case("Standard") {
+        return Err(bad(format!(
+            "sku.name must be 'RS0' or 'Standard', not '{sku}'."
+        )));
+    }
+    let redundancy =
+        body["properties"]["redundancySettings"]["standardTierStorageRedundancy"].as_str();
+    if let Some(r) = redundancy
+        && !["LocallyRedundant", "ZoneRedundant", "GeoRedundant"].contains(&r)
+    {
+        return Err(bad(format!(
+            "'{r}' is not a storage redundancy: use LocallyRedundant, ZoneRedundant or GeoRedundant."
+        )));
+    }
+    let valid_name = (2..=50).contains(&name.len())
+        && name.starts_with(|c: char| c.is_ascii_alphabetic())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    if !valid_name {
+        return Err(ArmError::new(
+            axum::http::StatusCode::BAD_REQUEST,
+            "InvalidResourceName",
+            format!(
+                "'{name}' is not a valid vault name: 2 to 50 letters, digits and dashes, starting with a letter."
+            ),
+        ));
+    }
+    let mut tenant = state.tenant_mut();
+    let sub = tenant
+        .subscription_mut(subscription)
+        .ok_or_else(|| subscription_not_found(subscription))?;
+    if !sub
+        .resource_groups
+        .iter()
+        .any(|g| g.name.eq_ignore_ascii_case(rg))
+    {
+        return Err(ArmError::new(
+            axum::http::StatusCode::NOT_FOUND,
+            "ResourceGroupNotFound",
+            format!("Resource group '{rg}' could not be found."),
+        ));
+    }
+    let existing = sub.recovery_vaults.iter().position(|v| {
+        v.resource_group.eq_ignore_ascii_case(rg) && v.name.eq_ignore_ascii_case(name)
+    });
+    let status = match existing {
+        Some(i) => {
+            let vault = &mut sub.recovery_vaults[i];
+            if let Some(r) = redundancy
+                && r != vault.storage_redundancy
+            {
+                if !vault.protected_items.is_empty() {
+                    return Err(ArmError::new(
+                        axum::http::StatusCode::BAD_REQUEST,
+                        "BMSUserErrorStorageRedundancyChangeNotAllowed",
+                        "The storage redundancy of a vault cannot change once it protects items. Create another vault.",
+                    ));
+                }
+                vault.storage_redundancy = r.to_owned();
+            }
+            axum::http::StatusCode::OK
+        }
+        None => {
+            let mut vault = crate::seed::new_recovery_vault(
+                rg,
+                name,
+                &location,
+                redundancy.unwrap_or("GeoRedundant"),
+            );
+            vault.created = time::OffsetDateTime::now_utc()
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default();
+            sub.recovery_vaults.push(vault);
+            axum::http::StatusCode::CREATED
+        }
+    };
+    let json = sub
+        .recovery_vaults
+        .iter()
+        .find(|v| v.resource_group.eq_ignore_ascii_case(rg) && v.name.eq_ignore_ascii_case(name))
+        .map(|v| vault_json(&sub.subscription_id, v))
+        .unwrap_or_default();
+    state.persist(&tenant)?;
+    Ok((status, Json(json)).into_response())
+}

@@ -50,6 +50,18 @@ fn tags(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// A new, empty Recovery Services vault with its `DefaultPolicy`.
+pub(crate) fn new_recovery_vault(
+    rg: &str,
+    name: &str,
+    location: &str,
+    redundancy: &str,
+) -> RecoveryVaultRecord {
+    let mut v = vault(rg, name, location, redundancy, "");
+    v.tags.clear();
+    v
+}
+
 fn vault(
     rg: &str,
     name: &str,

@@ -213,3 +213,55 @@ async fn overlapping_writes_to_one_vault_get_409_but_sequential_ones_never_do() 
     assert_eq!(status, 400);
     assert!(arm_error(&error, "BadRequest").contains("'fly'"));
 }
+
+#[tokio::test]
+async fn a_new_key_vault_serves_its_data_plane_at_once_and_names_are_global() {
+    let s = crate::support::start().await;
+    let token = s.arm_token().await;
+    let sub = s.sub_path(&token, "Contoso Production").await;
+    let tenant = s.sandbox.endpoints().tenant_id.clone();
+    let url = |name: &str| {
+        format!(
+            "{sub}/resourceGroups/rg-security-prod/providers/Microsoft.KeyVault/vaults/{name}?{KV_API}"
+        )
+    };
+    let operator = crate::support::operator_object_id(&s, &token).await;
+    let body = json!({"location": "japaneast", "properties": {
+        "tenantId": tenant, "sku": {"family": "A", "name": "standard"},
+        "enabledForDiskEncryption": true, "enablePurgeProtection": true,
+        "accessPolicies": [{"tenantId": tenant, "objectId": operator,
+            "permissions": {"keys": ["get", "list", "restore"], "secrets": ["get", "list", "set", "restore"]}}]
+    }});
+    let (status, created) = s.put(&url("kv-restore-jpe"), &token, &body).await;
+    assert_eq!(status, 201, "{created}");
+    let uri = created["properties"]["vaultUri"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(uri.starts_with("https://127.0.0.1:"), "{uri}");
+    // Its data plane answers right away.
+    let vault = s.vault_token().await;
+    let response = s
+        .http
+        .get(format!("{uri}secrets?api-version=7.5"))
+        .bearer_auth(&vault)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    // The same PUT again updates (200); the name elsewhere, or a bad one, is refused.
+    assert_eq!(s.put(&url("kv-restore-jpe"), &token, &body).await.0, 200);
+    let elsewhere = format!(
+        "{sub}/resourceGroups/rg-hr/providers/Microsoft.KeyVault/vaults/kv-restore-jpe?{KV_API}"
+    );
+    let (status, error) = s.put(&elsewhere, &token, &body).await;
+    assert_eq!(status, 409);
+    arm_error(&error, "VaultAlreadyExists");
+    let (status, error) = s.put(&url("9-bad--name"), &token, &body).await;
+    assert_eq!(status, 400);
+    arm_error(&error, "VaultNameNotValid");
+    let missing_group = format!(
+        "{sub}/resourceGroups/rg-nope/providers/Microsoft.KeyVault/vaults/kv-nope-jpe?{KV_API}"
+    );
+    assert_eq!(s.put(&missing_group, &token, &body).await.0, 404);
+}

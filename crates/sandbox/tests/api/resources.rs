@@ -175,3 +175,49 @@ async fn a_dropped_sandbox_stops_serving() {
     }
     assert!(refused, "the sandbox still answers after being dropped");
 }
+
+#[tokio::test]
+async fn a_recovery_services_vault_is_created_with_its_redundancy_and_a_default_policy() {
+    let s = start().await;
+    let token = s.arm_token().await;
+    let sub = s.sub_path(&token, "Contoso Production").await;
+    let url = |rg: &str, name: &str| {
+        format!(
+            "{sub}/resourceGroups/{rg}/providers/Microsoft.RecoveryServices/vaults/{name}?api-version=2024-04-01"
+        )
+    };
+    let body = serde_json::json!({
+        "location": "japaneast", "sku": {"name": "RS0", "tier": "Standard"},
+        "properties": {"publicNetworkAccess": "Enabled", "redundancySettings": {"standardTierStorageRedundancy": "LocallyRedundant"}}
+    });
+    let (status, created) = s
+        .put(&url("rg-backup-prod", "rsv-new-jpe"), &token, &body)
+        .await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(
+        created["properties"]["redundancySettings"]["standardTierStorageRedundancy"],
+        "LocallyRedundant"
+    );
+    let policies = s.ok(&format!("{sub}/resourceGroups/rg-backup-prod/providers/Microsoft.RecoveryServices/vaults/rsv-new-jpe/backupPolicies?api-version=2024-04-01"), &token).await;
+    assert_eq!(policies["value"][0]["name"], "DefaultPolicy");
+
+    // Before anything is protected the redundancy may still change; afterwards it may not.
+    let mut geo = body.clone();
+    geo["properties"]["redundancySettings"]["standardTierStorageRedundancy"] =
+        serde_json::json!("GeoRedundant");
+    assert_eq!(
+        s.put(&url("rg-backup-prod", "rsv-new-jpe"), &token, &geo)
+            .await
+            .0,
+        200
+    );
+    let (status, error) = s
+        .put(&url("rg-backup-prod", "rsv-prod-japaneast"), &token, &body)
+        .await;
+    assert_eq!(status, 400, "{error}");
+    arm_error(&error, "BMSUserErrorStorageRedundancyChangeNotAllowed");
+    assert_eq!(
+        s.put(&url("rg-missing", "rsv-x"), &token, &body).await.0,
+        404
+    );
+}

@@ -164,3 +164,20 @@ impl Running {
         body["access_token"].as_str().unwrap().to_owned()
     }
 }
+
+/// The object id of the principal the sandbox's own credentials sign in as.
+pub async fn operator_object_id(s: &Running, token: &str) -> String {
+    let sub = s.sub_path(token, "Contoso Production").await;
+    let vault = s
+        .ok(&format!("{sub}/resourceGroups/rg-security-prod/providers/Microsoft.KeyVault/vaults/kv-shared-jpe?api-version=2023-07-01"), token)
+        .await;
+    // The demo seed appends the operator's entry last.
+    vault["properties"]["accessPolicies"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()["objectId"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
