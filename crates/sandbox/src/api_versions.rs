@@ -330,3 +330,9 @@ pub static AUTHORIZATION: Set = Set {
         "2022-05-01-preview",
     ],
 };
+
+/// `Microsoft.Resources/deployments`.
+pub static DEPLOYMENTS: Set = Set {
+    kind: Kind::Platform,
+    versions: SUBSCRIPTIONS.versions,
+};

@@ -499,6 +499,22 @@ fn route(state: &Shared, method: &Method, uri: &Uri, body: &[u8]) -> ArmResult {
             require_api_version(&pairs, &api_versions::RECOVERY_SERVICES_VAULTS)?;
             crate::resources::put_recovery_vault(state, segments[1], segments[3], segments[7], body)
         }
+        (
+            &Method::PUT,
+            [
+                "subscriptions",
+                _,
+                "resourcegroups",
+                _,
+                "providers",
+                "microsoft.resources",
+                "deployments",
+                _,
+            ],
+        ) => {
+            require_api_version(&pairs, &api_versions::DEPLOYMENTS)?;
+            crate::deployments::put(state, segments[1], segments[3], segments[7], body)
+        }
         (&Method::GET, ["subscriptions", _, ..]) => {
             let tenant = state.tenant();
             let sub = tenant
@@ -651,6 +667,22 @@ fn read_in_subscription(r: &ReadRequest<'_>, scope: &Scope<'_>) -> Option<ArmRes
         (Some(rg), ["providers", "microsoft.keyvault", "vaults", _]) => r
             .version(&api_versions::KEY_VAULTS)
             .and_then(|_| keyvault::get(state, r.tenant, sub, rg, rest[3])),
+        (Some(rg), ["providers", "microsoft.resources", "deployments", _]) => r
+            .version(&api_versions::DEPLOYMENTS)
+            .and_then(|_| crate::deployments::get(sub, rg, rest[3])),
+        (
+            Some(rg),
+            [
+                "providers",
+                "microsoft.resources",
+                "deployments",
+                _,
+                "operationstatuses",
+                _,
+            ],
+        ) => r
+            .version(&api_versions::DEPLOYMENTS)
+            .and_then(|_| crate::deployments::status(sub, rg, rest[3])),
         (None, ["providers", "microsoft.keyvault", "deletedvaults"]) => r
             .version(&api_versions::KEY_VAULTS)
             .map(|_| keyvault::list_deleted(sub)),

@@ -16,6 +16,7 @@ mod authorization;
 mod backup;
 mod blob;
 mod compute;
+mod deployments;
 mod entra;
 pub mod faults;
 mod graph;

@@ -103,6 +103,7 @@ pub fn generate(spec: &ScaleSpec, tenant_id: &str) -> Tenant {
             bek_only_managed_unsupported: false,
             storage_accounts: vec![],
             restored_disks: vec![],
+            deployments: vec![],
         })
         .collect();
 

@@ -832,6 +832,7 @@ pub fn contoso_in(tenant_id: &str) -> Tenant {
                     blobs: vec![],
                 }],
                 restored_disks: vec![],
+                deployments: vec![],
             },
             SubscriptionRecord {
                 subscription_id: id(),
@@ -845,6 +846,7 @@ pub fn contoso_in(tenant_id: &str) -> Tenant {
                 bek_only_managed_unsupported: true,
                 storage_accounts: vec![],
                 restored_disks: vec![],
+                deployments: vec![],
             },
         ],
     }

@@ -99,6 +99,9 @@ pub struct SubscriptionRecord {
     /// Managed disks made by restores, attached to no VM.
     #[serde(default)]
     pub restored_disks: Vec<RestoredDiskRecord>,
+    /// Template deployments.
+    #[serde(default)]
+    pub deployments: Vec<crate::deployments::DeploymentRecord>,
 }
 
 /// A storage account.

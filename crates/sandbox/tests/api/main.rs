@@ -5,6 +5,7 @@ mod support;
 mod auth;
 mod backup;
 mod compute;
+mod deployments;
 mod entra;
 mod faults;
 mod graph;

@@ -1,0 +1,215 @@
+//! Creating a VM from restored disks with the template the restore wrote.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::support::{Running, arm_error, start_with};
+
+async fn restored(s: &Running, token: &str) -> (String, Value) {
+    let sub = s.sub_path(token, "Contoso Production").await;
+    let vault = format!(
+        "{sub}/resourceGroups/rg-backup-prod/providers/Microsoft.RecoveryServices/vaults/rsv-prod-japaneast"
+    );
+    let item = format!(
+        "{vault}/backupFabrics/Azure/protectionContainers/IaasVMContainer;iaasvmcontainerv2;rg-sql-prod;vm-sql-01/protectedItems/VM;iaasvmcontainerv2;rg-sql-prod;vm-sql-01"
+    );
+    let points = s
+        .ok(
+            &format!("{item}/recoveryPoints?api-version=2024-04-01"),
+            token,
+        )
+        .await;
+    let rp = points["value"][0]["name"].as_str().unwrap().to_owned();
+    let body = json!({"properties": {
+        "objectType": "IaasVMRestoreRequest", "recoveryPointId": rp, "recoveryType": "RestoreDisks",
+        "storageAccountId": format!("{sub}/resourceGroups/rg-backup-prod/providers/Microsoft.Storage/storageAccounts/stcontosorestorejpe"),
+        "targetResourceGroupId": format!("{sub}/resourceGroups/rg-app-prod"), "region": "japaneast"
+    }});
+    let response = s
+        .http
+        .post(s.arm(&format!(
+            "{item}/recoveryPoints/{rp}/restore?api-version=2024-04-01"
+        )))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status_url = response.headers()["azure-asyncoperation"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let op: Value = s
+        .http
+        .get(status_url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    let job = s
+        .ok(
+            &format!(
+                "{vault}/backupJobs/{}?api-version=2024-04-01",
+                op["properties"]["jobId"].as_str().unwrap()
+            ),
+            token,
+        )
+        .await;
+    assert_eq!(job["properties"]["status"], "Completed");
+    (
+        sub,
+        job["properties"]["extendedInfo"]["propertyBag"].clone(),
+    )
+}
+
+async fn deploy(
+    s: &Running,
+    token: &str,
+    sub: &str,
+    name: &str,
+    template_uri: &str,
+) -> (u16, reqwest::header::HeaderMap, Value) {
+    let body = json!({"properties": {
+        "mode": "Incremental",
+        "templateLink": {"uri": template_uri},
+        "parameters": {"VirtualMachineName": {"value": name}, "VirtualNetwork": {"value": "vnet-app"}}
+    }});
+    let response = s
+        .http
+        .put(s.arm(&format!("{sub}/resourcegroups/rg-app-prod/providers/Microsoft.Resources/deployments/{name}?api-version=2024-03-01")))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    (
+        status,
+        headers,
+        response.json().await.unwrap_or(Value::Null),
+    )
+}
+
+#[tokio::test]
+async fn the_restores_template_creates_the_vm_with_its_encryption_carried_over() {
+    let s = start_with(|c| {
+        c.job_duration_secs = 1;
+        c.lro_retry_after_secs = 1;
+    })
+    .await;
+    let token = s.arm_token().await;
+    let (sub, bag) = restored(&s, &token).await;
+    let template = bag["Template Blob Uri"].as_str().unwrap().to_owned();
+    let (status, headers, accepted) =
+        deploy(&s, &token, &sub, "vm-sql-01-restored", &template).await;
+    assert_eq!(status, 201, "{accepted}");
+    assert_eq!(accepted["properties"]["provisioningState"], "Accepted");
+    let status_url = headers["azure-asyncoperation"].to_str().unwrap().to_owned();
+    let op: Value = s
+        .http
+        .get(&status_url)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(op["status"], "Succeeded", "{op}");
+    let deployment = s.ok(&format!("{sub}/resourcegroups/rg-app-prod/providers/Microsoft.Resources/deployments/vm-sql-01-restored?api-version=2024-03-01"), &token).await;
+    assert_eq!(deployment["properties"]["provisioningState"], "Succeeded");
+    let vm_id = deployment["properties"]["outputResources"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let vm = s
+        .ok(
+            &format!("{vm_id}?$expand=instanceView&api-version=2024-07-01"),
+            &token,
+        )
+        .await;
+    assert_eq!(vm["name"], "vm-sql-01-restored");
+    let disk = &vm["properties"]["instanceView"]["disks"][0];
+    assert!(
+        disk["statuses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|st| st["code"] == "EncryptionState/encrypted"),
+        "{vm}"
+    );
+
+    // A link outside the sandbox cannot be downloaded.
+    let (status, _, error) = deploy(
+        &s,
+        &token,
+        &sub,
+        "elsewhere",
+        "https://example.invalid/azuredeploy.json",
+    )
+    .await;
+    assert_eq!(status, 400);
+    arm_error(&error, "InvalidContentLink");
+}
+
+#[tokio::test]
+async fn the_deployment_fails_when_the_disks_secret_is_gone() {
+    let s = start_with(|c| {
+        c.job_duration_secs = 1;
+        c.lro_retry_after_secs = 1;
+    })
+    .await;
+    let token = s.arm_token().await;
+    let (sub, bag) = restored(&s, &token).await;
+    // Delete the BEK secret of vm-sql-01.
+    let vm = s.ok(&format!("{sub}/resourceGroups/rg-sql-prod/providers/Microsoft.Compute/virtualMachines/vm-sql-01?$expand=instanceView&api-version=2024-07-01"), &token).await;
+    let secret_url =
+        vm["properties"]["instanceView"]["disks"][0]["encryptionSettings"][0]["diskEncryptionKey"]
+            ["secretUrl"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    let secret = secret_url.rsplit_once('/').unwrap().0.to_owned();
+    let vault = s.vault_token().await;
+    assert_eq!(
+        s.http
+            .delete(format!("{secret}?api-version=7.5"))
+            .bearer_auth(&vault)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+
+    let (status, headers, _) = deploy(
+        &s,
+        &token,
+        &sub,
+        "vm-sql-01-restored",
+        bag["Template Blob Uri"].as_str().unwrap(),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let op: Value = s
+        .http
+        .get(headers["azure-asyncoperation"].to_str().unwrap())
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(op["status"], "Failed");
+    assert_eq!(
+        op["error"]["details"][0]["code"],
+        "KeyVaultSecretDoesNotExist"
+    );
+}
