@@ -69,6 +69,14 @@ SPEC_ERRATA = (
         "(Azure/azure-rest-api-specs#17621, Azure/azure-sdk-for-rust#650)",
     ),
     (
+        "resources/resource-manager/Microsoft.Resources/stable/2022-12-01/subscriptions.json",
+        "/definitions/TenantListResult",
+        {"required"},
+        "the same paging defect as SubscriptionListResult, in the same file and written the same "
+        "way: ARM's lists omit nextLink on their last page (evidence above names the subscriptions "
+        "list only)",
+    ),
+    (
         "compute/resource-manager/Microsoft.Compute/ComputeRP/stable/2024-07-01/"
         "computeRPCommon.json",
         "/definitions/HardwareProfile/properties/vmSize",
@@ -84,8 +92,9 @@ SPEC_ERRATA = (
 # Endpoints no swagger documents. These are the only requests allowed to go unchecked; the tests
 # that call them assert the response shape themselves.
 UNSPECIFIED_PATHS = (
-    # Entra ID: token and OIDC discovery.
+    # Entra ID: token, device code and OIDC discovery.
     re.compile(r"^/[^/]+/oauth2/v2\.0/token$", re.IGNORECASE),
+    re.compile(r"^/[^/]+/oauth2/v2\.0/devicecode$", re.IGNORECASE),
     re.compile(r"^/[^/]+/v2\.0/\.well-known/openid-configuration$", re.IGNORECASE),
     # Microsoft Graph is described in CSDL, not swagger (INDEX.md section 3.8).
     re.compile(r"^/v1\.0/servicePrincipals$", re.IGNORECASE),

@@ -17,9 +17,12 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from azure.core.pipeline.transport import RequestsTransport
 from azure.identity import ClientSecretCredential
+from azure.keyvault.keys import KeyClient
+from azure.keyvault.secrets import SecretClient
 
 from arm_specs import Exchange
 
@@ -78,7 +81,12 @@ class Sandbox:
     client_id: str
     client_secret: str
     ca_cert: str
+    # The first-party public client (the Azure CLI's role) that device-code sign-ins use.
+    public_client_id: str
     exchanges: list[Exchange] = field(default_factory=list)
+    # Origins (`https://127.0.0.1:PORT`) of the vault data planes the test reached: not ARM, so
+    # conftest does not validate their responses against the ARM swagger.
+    data_plane_origins: set[str] = field(default_factory=set)
 
     def transport(self) -> RecordingTransport:
         """A recording transport trusting the sandbox CA. One per client: clients close theirs."""
@@ -108,6 +116,32 @@ class Sandbox:
             retry_total=0,
             **kwargs,
         )
+
+
+    def _data_plane_client(self, client_class, vault_url: str):
+        split = urlsplit(vault_url)
+        origin = f"{split.scheme}://{split.netloc}".lower()
+        # Exempting ARM's own origin from validation would hide every ARM response.
+        assert origin != self.arm_endpoint.rstrip("/").lower(), vault_url
+        self.data_plane_origins.add(origin)
+        return client_class(
+            vault_url,
+            self.credential(),
+            # The SDK's default check wants the vault host under the challenge's resource
+            # (`*.vault.azure.net`); a sandbox vault lives on an IP address.
+            verify_challenge_resource=False,
+            connection_verify=self.ca_cert,
+            transport=self.transport(),
+            retry_total=0,
+        )
+
+    def secret_client(self, vault_url: str) -> SecretClient:
+        """azure-keyvault-secrets on one vault's data plane (its `vaultUri`), retries off."""
+        return self._data_plane_client(SecretClient, vault_url)
+
+    def key_client(self, vault_url: str) -> KeyClient:
+        """azure-keyvault-keys on one vault's data plane (its `vaultUri`), retries off."""
+        return self._data_plane_client(KeyClient, vault_url)
 
 
 class SandboxProcess:
@@ -158,6 +192,7 @@ class SandboxProcess:
             client_id=announced["client_id"],
             client_secret=credentials["client_secret"],
             ca_cert=announced["ca_cert"],
+            public_client_id=announced["public_client_id"],
         )
 
     def crashed(self) -> str | None:

@@ -35,3 +35,12 @@ def test_unknown_subscription_surfaces_arm_subscription_not_found(sandbox):
 
     assert raised.value.status_code == 404
     assert raised.value.error.code == "SubscriptionNotFound"
+
+
+def test_tenants_list_the_home_tenant(sandbox):
+    with sandbox.mgmt_client(SubscriptionClient) as client:
+        tenants = list(client.tenants.list())
+
+    assert sandbox.tenant_id in {t.tenant_id for t in tenants}
+    [home] = [t for t in tenants if t.tenant_id == sandbox.tenant_id]
+    assert home.id == f"/tenants/{sandbox.tenant_id}"

@@ -115,20 +115,31 @@ pub async fn token(
             ),
         );
     }
-    // Compare in constant time: the secret is the one thing here worth guessing.
-    if !constant_time_eq(
-        field("client_secret").as_bytes(),
-        principal.client_secret.as_bytes(),
-    ) {
-        return oauth_error(
-            StatusCode::UNAUTHORIZED,
-            "invalid_client",
-            7000215,
-            &format!(
-                "The client secret sent for application '{}' is not valid. Send the secret's value, not its id.",
-                principal.client_id
-            ),
-        );
+    if field("client_assertion_type") == "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" {
+        if let Err(problem) = check_assertion(&state, field("client_assertion")) {
+            return oauth_error(
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                700027,
+                &format!("The client assertion is not valid: {problem}."),
+            );
+        }
+    } else {
+        // Compare in constant time: the secret is the one thing here worth guessing.
+        if !constant_time_eq(
+            field("client_secret").as_bytes(),
+            principal.client_secret.as_bytes(),
+        ) {
+            return oauth_error(
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                7000215,
+                &format!(
+                    "The client secret sent for application '{}' is not valid. Send the secret's value, not its id.",
+                    principal.client_id
+                ),
+            );
+        }
     }
     let scope = field("scope");
     let Some(resource) = scope.split(' ').find_map(|s| s.strip_suffix("/.default")) else {
@@ -205,4 +216,51 @@ pub async fn openid_configuration(
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[derive(serde::Deserialize)]
+struct Assertion {
+    aud: String,
+    iss: String,
+    sub: String,
+}
+
+/// Checks a client assertion: signed (RS256 or PS256) with the principal's certificate, issued
+/// by and about the principal, for this token endpoint, not expired.
+fn check_assertion(state: &Shared, assertion: &str) -> Result<(), String> {
+    let header =
+        jsonwebtoken::decode_header(assertion).map_err(|_| "it is not a JWT".to_owned())?;
+    if !matches!(
+        header.alg,
+        jsonwebtoken::Algorithm::RS256 | jsonwebtoken::Algorithm::PS256
+    ) {
+        return Err(format!(
+            "the algorithm {:?} is not accepted (use RS256 or PS256)",
+            header.alg
+        ));
+    }
+    let key =
+        jsonwebtoken::DecodingKey::from_rsa_pem(state.client_certificate_public_pem.as_bytes())
+            .map_err(|_| "the principal has no usable certificate".to_owned())?;
+    let mut validation = jsonwebtoken::Validation::new(header.alg);
+    validation.validate_aud = false;
+    validation.set_required_spec_claims(&["exp", "aud", "iss", "sub"]);
+    let claims = jsonwebtoken::decode::<Assertion>(assertion, &key, &validation)
+        .map_err(|e| {
+            format!("it failed validation ({e}); sign it with the principal's certificate")
+        })?
+        .claims;
+    let client_id = &state.principal.client_id;
+    if !claims.iss.eq_ignore_ascii_case(client_id) || !claims.sub.eq_ignore_ascii_case(client_id) {
+        return Err("its iss and sub must both be the client id".to_owned());
+    }
+    if !claims.aud.ends_with("/oauth2/v2.0/token")
+        && !claims.aud.contains(&state.principal.tenant_id)
+    {
+        return Err(format!(
+            "its audience '{}' is not this token endpoint",
+            claims.aud
+        ));
+    }
+    Ok(())
 }

@@ -126,6 +126,9 @@ pub struct Endpoints {
     pub ca_cert: PathBuf,
     /// Path of the owner-only file with the service principal's client id and secret.
     pub credentials_file: PathBuf,
+    /// Path of the owner-only PEM (private key and certificate) the principal may also sign in
+    /// with, as a certificate credential.
+    pub client_certificate: PathBuf,
     /// The admin endpoint (fault injection, reset); needs a token from this sandbox.
     pub admin_endpoint: String,
     /// Blob storage, path-style: `{blob_endpoint}/{account}/{container}/{blob}`.
@@ -153,6 +156,10 @@ pub struct Shared {
     lro_retry_after_secs: u64,
     tenant_seed: TenantSeed,
     blob_endpoint: String,
+    /// The public key (PEM) client assertions must be signed with.
+    client_certificate_public_pem: String,
+    /// Where the client certificate is, for the JSON line.
+    client_certificate_path: PathBuf,
     /// This state itself, for starting listeners from a handler.
     myself: std::sync::OnceLock<std::sync::Weak<Shared>>,
     /// The TLS configuration every listener uses.
@@ -343,6 +350,7 @@ fn load_shared(
     let tenant = Tenant::load_or_seed(data_dir, &config.tenant_seed)?;
     let principal = ServicePrincipal::load_or_create(data_dir, &tenant)?;
     let tokens = TokenService::load_or_create(data_dir, &tenant.tenant_id)?;
+    let client_certificate = pki::ClientCertificate::load_or_create(data_dir)?;
     let base = format!("https://{addr}");
     Ok(Shared {
         arm_audiences: vec![
@@ -366,6 +374,8 @@ fn load_shared(
         lro_retry_after_secs: config.lro_retry_after_secs,
         tenant_seed: config.tenant_seed.clone(),
         blob_endpoint: format!("https://{blob_addr}"),
+        client_certificate_public_pem: client_certificate.public_key_pem,
+        client_certificate_path: client_certificate.path,
         myself: std::sync::OnceLock::new(),
         tls: std::sync::OnceLock::new(),
         server_handle: std::sync::OnceLock::new(),
@@ -438,6 +448,7 @@ impl Sandbox {
             client_name: shared.principal.display_name.clone(),
             ca_cert: authority.cert_path.clone(),
             credentials_file: ServicePrincipal::file_path(&data_dir),
+            client_certificate: shared.client_certificate_path.clone(),
             admin_endpoint: format!("{}{}", shared.arm_endpoint, admin::PREFIX),
             blob_endpoint: shared.blob_endpoint.clone(),
             public_client_id: seed::SAFEHOLD_PUBLIC_CLIENT_ID.to_owned(),

@@ -107,6 +107,48 @@ impl Authority {
     }
 }
 
+const CLIENT_CERTIFICATE_FILE: &str = "client-certificate.pem";
+
+/// The certificate the sandbox's service principal may sign client assertions with: its
+/// private key and self-signed certificate in one owner-only PEM file, the form the Azure SDKs
+/// take for certificate credentials.
+pub struct ClientCertificate {
+    /// Where the PEM (key and certificate) is.
+    pub path: PathBuf,
+    /// The certificate's public key, PEM, to check assertions with.
+    pub public_key_pem: String,
+}
+
+impl ClientCertificate {
+    /// Loads the client certificate from `dir`, creating it on first run.
+    pub fn load_or_create(dir: &Path) -> anyhow::Result<Self> {
+        let path = dir.join(CLIENT_CERTIFICATE_FILE);
+        let pem = if path.exists() {
+            std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?
+        } else {
+            let key = KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, rcgen::RsaKeySize::_2048)
+                .context("generating the client certificate's key")?;
+            let mut params = CertificateParams::default();
+            params
+                .distinguished_name
+                .push(DnType::CommonName, crate::tenant::OPERATOR_NAME);
+            params.not_before = time::OffsetDateTime::now_utc() - time::Duration::days(1);
+            params.not_after = time::OffsetDateTime::now_utc() + time::Duration::days(730);
+            let cert = params
+                .self_signed(&key)
+                .context("signing the client certificate")?;
+            let pem = format!("{}{}", key.serialize_pem(), cert.pem());
+            store::write_private(&path, pem.as_bytes())?;
+            pem
+        };
+        let key = KeyPair::from_pem(&pem).context("reading the client certificate's key")?;
+        Ok(Self {
+            path,
+            public_key_pem: key.public_key_pem(),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

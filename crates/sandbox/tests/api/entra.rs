@@ -111,3 +111,68 @@ async fn the_credentials_file_is_owner_only_and_holds_the_secret() {
         );
     }
 }
+
+fn assertion(key_pem: &str, client_id: &str, audience: &str) -> String {
+    let now = safehold_sandbox::token::now();
+    let claims = serde_json::json!({
+        "aud": audience, "iss": client_id, "sub": client_id,
+        "jti": "7d3b1f2e-0000-4000-8000-000000000001", "nbf": now, "exp": now + 600
+    });
+    let key = jsonwebtoken::EncodingKey::from_rsa_pem(key_pem.as_bytes()).unwrap();
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256),
+        &claims,
+        &key,
+    )
+    .unwrap()
+}
+
+async fn with_assertion(s: &crate::support::Running, client_assertion: &str) -> (u16, Value) {
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("client_id", s.sandbox.endpoints().client_id.as_str()),
+        (
+            "client_assertion_type",
+            "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        ),
+        ("client_assertion", client_assertion),
+        ("scope", "https://management.azure.com/.default"),
+    ];
+    oauth_error(s.http.post(s.token_url()).form(&form).send().await.unwrap()).await
+}
+
+#[tokio::test]
+async fn the_principal_can_sign_in_with_its_certificate_and_only_its_own() {
+    let s = start().await;
+    let pem = std::fs::read_to_string(&s.sandbox.endpoints().client_certificate).unwrap();
+    assert!(pem.contains("BEGIN CERTIFICATE"));
+    let key_pem = pem.split("-----BEGIN CERTIFICATE-----").next().unwrap();
+    let client_id = s.sandbox.endpoints().client_id.clone();
+
+    let (status, body) = with_assertion(&s, &assertion(key_pem, &client_id, &s.token_url())).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, _, _) = s
+        .get(
+            "/subscriptions?api-version=2022-12-01",
+            body["access_token"].as_str(),
+        )
+        .await;
+    assert_eq!(status, 200);
+
+    // Another installation's certificate, or an assertion about someone else, is refused.
+    let other = start().await;
+    let other_pem = std::fs::read_to_string(&other.sandbox.endpoints().client_certificate).unwrap();
+    let other_key = other_pem
+        .split("-----BEGIN CERTIFICATE-----")
+        .next()
+        .unwrap();
+    let (status, body) =
+        with_assertion(&s, &assertion(other_key, &client_id, &s.token_url())).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client"))
+    );
+    assert_eq!(body["error_codes"][0], 700027);
+    let (status, _) = with_assertion(&s, &assertion(key_pem, "someone-else", &s.token_url())).await;
+    assert_eq!(status, 401);
+}
