@@ -1,65 +1,12 @@
 //! Creating a VM from restored disks with the template the restore wrote.
 
-use std::time::Duration;
-
 use serde_json::{Value, json};
 
 use crate::support::{Running, arm_error, start_with};
 
 async fn restored(s: &Running, token: &str) -> (String, Value) {
     let sub = s.sub_path(token, "Contoso Production").await;
-    let vault = format!(
-        "{sub}/resourceGroups/rg-backup-prod/providers/Microsoft.RecoveryServices/vaults/rsv-prod-japaneast"
-    );
-    let item = format!(
-        "{vault}/backupFabrics/Azure/protectionContainers/IaasVMContainer;iaasvmcontainerv2;rg-sql-prod;vm-sql-01/protectedItems/VM;iaasvmcontainerv2;rg-sql-prod;vm-sql-01"
-    );
-    let points = s
-        .ok(
-            &format!("{item}/recoveryPoints?api-version=2024-04-01"),
-            token,
-        )
-        .await;
-    let rp = points["value"][0]["name"].as_str().unwrap().to_owned();
-    let body = json!({"properties": {
-        "objectType": "IaasVMRestoreRequest", "recoveryPointId": rp, "recoveryType": "RestoreDisks",
-        "storageAccountId": format!("{sub}/resourceGroups/rg-backup-prod/providers/Microsoft.Storage/storageAccounts/stcontosorestorejpe"),
-        "targetResourceGroupId": format!("{sub}/resourceGroups/rg-app-prod"), "region": "japaneast"
-    }});
-    let response = s
-        .http
-        .post(s.arm(&format!(
-            "{item}/recoveryPoints/{rp}/restore?api-version=2024-04-01"
-        )))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status_url = response.headers()["azure-asyncoperation"]
-        .to_str()
-        .unwrap()
-        .to_owned();
-    let op: Value = s
-        .http
-        .get(status_url)
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    tokio::time::sleep(Duration::from_millis(1_100)).await;
-    let job = s
-        .ok(
-            &format!(
-                "{vault}/backupJobs/{}?api-version=2024-04-01",
-                op["properties"]["jobId"].as_str().unwrap()
-            ),
-            token,
-        )
-        .await;
+    let job = crate::support::restore_newest(s, token, "rg-sql-prod", "vm-sql-01").await;
     assert_eq!(job["properties"]["status"], "Completed");
     (
         sub,

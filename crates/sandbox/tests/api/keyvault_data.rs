@@ -1,7 +1,5 @@
 //! The Key Vault data plane: challenge, secrets and keys, backup and restore, soft delete.
 
-use std::time::Duration;
-
 use serde_json::{Value, json};
 
 use crate::support::{Running, start_with};
@@ -202,7 +200,7 @@ async fn a_restore_fails_while_the_key_and_secret_are_deleted_and_works_once_the
             .ends_with(&format!("/deletedsecrets/{secret_name}"))
     );
 
-    let job = restore_newest(&s, &token, "rg-app-prod", "vm-app-lnx01").await;
+    let job = crate::support::restore_newest(&s, &token, "rg-app-prod", "vm-app-lnx01").await;
     assert_eq!(
         job["properties"]["errorDetails"][0]["errorTitle"],
         "UserErrorKeyAndSecretNotFound"
@@ -245,61 +243,8 @@ async fn a_restore_fails_while_the_key_and_secret_are_deleted_and_works_once_the
         .0,
         200
     );
-    let job = restore_newest(&s, &token, "rg-app-prod", "vm-app-lnx01").await;
+    let job = crate::support::restore_newest(&s, &token, "rg-app-prod", "vm-app-lnx01").await;
     assert_eq!(job["properties"]["status"], "Completed", "{job}");
-}
-
-async fn restore_newest(s: &Running, token: &str, rg: &str, vm: &str) -> Value {
-    let sub = s.sub_path(token, "Contoso Production").await;
-    let vault = format!(
-        "{sub}/resourceGroups/rg-backup-prod/providers/Microsoft.RecoveryServices/vaults/rsv-prod-japaneast"
-    );
-    let item = format!(
-        "{vault}/backupFabrics/Azure/protectionContainers/IaasVMContainer;iaasvmcontainerv2;{rg};{vm}/protectedItems/VM;iaasvmcontainerv2;{rg};{vm}"
-    );
-    let points = s
-        .ok(
-            &format!("{item}/recoveryPoints?api-version=2024-04-01"),
-            token,
-        )
-        .await;
-    let rp = points["value"][0]["name"].as_str().unwrap().to_owned();
-    let body = json!({"properties": {
-        "objectType": "IaasVMRestoreRequest", "recoveryPointId": rp, "recoveryType": "RestoreDisks",
-        "storageAccountId": format!("{sub}/resourceGroups/rg-backup-prod/providers/Microsoft.Storage/storageAccounts/stcontosorestorejpe"),
-        "targetResourceGroupId": format!("{sub}/resourceGroups/rg-app-prod"), "region": "japaneast"
-    }});
-    let response = s
-        .http
-        .post(s.arm(&format!(
-            "{item}/recoveryPoints/{rp}/restore?api-version=2024-04-01"
-        )))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 202);
-    let status_url = response.headers()["azure-asyncoperation"]
-        .to_str()
-        .unwrap()
-        .to_owned();
-    let op: Value = s
-        .http
-        .get(status_url)
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let job_url = format!(
-        "{vault}/backupJobs/{}?api-version=2024-04-01",
-        op["properties"]["jobId"].as_str().unwrap()
-    );
-    tokio::time::sleep(Duration::from_millis(1_100)).await;
-    s.ok(&job_url, token).await
 }
 
 #[tokio::test]

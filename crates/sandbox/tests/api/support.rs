@@ -1,5 +1,5 @@
 use safehold_sandbox::{Config, Sandbox};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 pub struct Running {
     pub sandbox: Sandbox,
@@ -180,4 +180,59 @@ pub async fn operator_object_id(s: &Running, token: &str) -> String {
         .as_str()
         .unwrap()
         .to_owned()
+}
+
+/// Restores the newest recovery point of a Contoso Production VM (jobs of about a second) and
+/// returns its job once ended.
+pub async fn restore_newest(s: &Running, token: &str, rg: &str, vm: &str) -> Value {
+    let sub = s.sub_path(token, "Contoso Production").await;
+    let vault = format!(
+        "{sub}/resourceGroups/rg-backup-prod/providers/Microsoft.RecoveryServices/vaults/rsv-prod-japaneast"
+    );
+    let item = format!(
+        "{vault}/backupFabrics/Azure/protectionContainers/IaasVMContainer;iaasvmcontainerv2;{rg};{vm}/protectedItems/VM;iaasvmcontainerv2;{rg};{vm}"
+    );
+    let points = s
+        .ok(
+            &format!("{item}/recoveryPoints?api-version=2024-04-01"),
+            token,
+        )
+        .await;
+    let rp = points["value"][0]["name"].as_str().unwrap().to_owned();
+    let body = json!({"properties": {
+        "objectType": "IaasVMRestoreRequest", "recoveryPointId": rp, "recoveryType": "RestoreDisks",
+        "storageAccountId": format!("{sub}/resourceGroups/rg-backup-prod/providers/Microsoft.Storage/storageAccounts/stcontosorestorejpe"),
+        "targetResourceGroupId": format!("{sub}/resourceGroups/rg-app-prod"), "region": "japaneast"
+    }});
+    let response = s
+        .http
+        .post(s.arm(&format!(
+            "{item}/recoveryPoints/{rp}/restore?api-version=2024-04-01"
+        )))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 202);
+    let status_url = response.headers()["azure-asyncoperation"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let op: Value = s
+        .http
+        .get(status_url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let job_url = format!(
+        "{vault}/backupJobs/{}?api-version=2024-04-01",
+        op["properties"]["jobId"].as_str().unwrap()
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    s.ok(&job_url, token).await
 }
