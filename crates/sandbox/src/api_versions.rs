@@ -336,3 +336,11 @@ pub static DEPLOYMENTS: Set = Set {
     kind: Kind::Platform,
     versions: SUBSCRIPTIONS.versions,
 };
+
+/// The generic resources view that Key Vault's `Vaults_List` uses: one version only.
+pub static KEY_VAULTS_AS_RESOURCES: Set = Set {
+    kind: Kind::ResourceProvider {
+        resource_type: "resources",
+    },
+    versions: &["2015-11-01"],
+};

@@ -515,6 +515,23 @@ fn route(state: &Shared, method: &Method, uri: &Uri, body: &[u8]) -> ArmResult {
             require_api_version(&pairs, &api_versions::DEPLOYMENTS)?;
             crate::deployments::put(state, segments[1], segments[3], segments[7], body)
         }
+        (
+            &Method::POST,
+            [
+                "subscriptions",
+                _,
+                "providers",
+                "microsoft.keyvault",
+                "locations",
+                _,
+                "deletedvaults",
+                _,
+                "purge",
+            ],
+        ) => {
+            require_api_version(&pairs, &api_versions::KEY_VAULTS)?;
+            crate::keyvault::purge_deleted(state, segments[1], segments[5], segments[7])
+        }
         (&Method::GET, ["subscriptions", _, ..]) => {
             let tenant = state.tenant();
             let sub = tenant
@@ -683,6 +700,25 @@ fn read_in_subscription(r: &ReadRequest<'_>, scope: &Scope<'_>) -> Option<ArmRes
         ) => r
             .version(&api_versions::DEPLOYMENTS)
             .and_then(|_| crate::deployments::status(sub, rg, rest[3])),
+        (None, ["resources"]) => r
+            .base(&api_versions::KEY_VAULTS_AS_RESOURCES)
+            .and_then(|base| {
+                let filter = query_value(r.pairs, "$filter");
+                crate::keyvault::list_as_resources(sub, filter, &base, r.page)
+            }),
+        (
+            None,
+            [
+                "providers",
+                "microsoft.keyvault",
+                "locations",
+                _,
+                "deletedvaults",
+                _,
+            ],
+        ) => r
+            .version(&api_versions::KEY_VAULTS)
+            .and_then(|_| keyvault::get_deleted(sub, rest[3], rest[5])),
         (None, ["providers", "microsoft.keyvault", "deletedvaults"]) => r
             .version(&api_versions::KEY_VAULTS)
             .map(|_| keyvault::list_deleted(sub)),

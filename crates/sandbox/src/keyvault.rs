@@ -224,31 +224,120 @@ pub fn delete(
     Ok(StatusCode::OK.into_response())
 }
 
+fn deleted_json(sub: &SubscriptionRecord, kv: &KeyVaultRecord) -> Value {
+    json!({
+        "id": format!(
+            "/subscriptions/{}/providers/Microsoft.KeyVault/locations/{}/deletedVaults/{}",
+            sub.subscription_id, kv.location, kv.name
+        ),
+        "name": kv.name,
+        "type": "Microsoft.KeyVault/deletedVaults",
+        "properties": {
+            "vaultId": vault_resource_id(sub, kv),
+            "location": kv.location,
+            "deletionDate": kv.created,
+            "scheduledPurgeDate": kv.created,
+            "purgeProtectionEnabled": kv.purge_protection
+        }
+    })
+}
+
 /// `GET {sub}/providers/Microsoft.KeyVault/deletedVaults`
 pub fn list_deleted(sub: &SubscriptionRecord) -> Response {
     let value: Vec<Value> = sub
         .key_vaults
         .iter()
         .filter(|kv| kv.deleted)
-        .map(|kv| {
-            json!({
-                "id": format!(
-                    "/subscriptions/{}/providers/Microsoft.KeyVault/locations/{}/deletedVaults/{}",
-                    sub.subscription_id, kv.location, kv.name
-                ),
-                "name": kv.name,
-                "type": "Microsoft.KeyVault/deletedVaults",
-                "properties": {
-                    "vaultId": vault_resource_id(sub, kv),
-                    "location": kv.location,
-                    "deletionDate": kv.created,
-                    "scheduledPurgeDate": kv.created,
-                    "purgeProtectionEnabled": kv.purge_protection
-                }
-            })
-        })
+        .map(|kv| deleted_json(sub, kv))
         .collect();
     Json(json!({ "value": value })).into_response()
+}
+
+fn deleted_not_found(name: &str, location: &str) -> ArmError {
+    ArmError::new(
+        StatusCode::NOT_FOUND,
+        "ResourceNotFound",
+        format!("No deleted key vault named '{name}' exists in '{location}'."),
+    )
+}
+
+/// `GET {sub}/providers/Microsoft.KeyVault/locations/{location}/deletedVaults/{name}`
+pub fn get_deleted(
+    sub: &SubscriptionRecord,
+    location: &str,
+    name: &str,
+) -> Result<Response, ArmError> {
+    sub.key_vaults
+        .iter()
+        .find(|kv| {
+            kv.deleted
+                && kv.name.eq_ignore_ascii_case(name)
+                && kv.location.eq_ignore_ascii_case(location)
+        })
+        .map(|kv| Json(deleted_json(sub, kv)).into_response())
+        .ok_or_else(|| deleted_not_found(name, location))
+}
+
+/// `POST .../deletedVaults/{name}/purge`: gone for good, unless purge protection keeps it.
+pub fn purge_deleted(
+    state: &Shared,
+    subscription: &str,
+    location: &str,
+    name: &str,
+) -> Result<Response, ArmError> {
+    let mut tenant = state.tenant_mut();
+    let sub = tenant
+        .subscription_mut(subscription)
+        .ok_or_else(|| crate::arm::subscription_not_found(subscription))?;
+    let index = sub
+        .key_vaults
+        .iter()
+        .position(|kv| {
+            kv.deleted
+                && kv.name.eq_ignore_ascii_case(name)
+                && kv.location.eq_ignore_ascii_case(location)
+        })
+        .ok_or_else(|| deleted_not_found(name, location))?;
+    if sub.key_vaults[index].purge_protection {
+        return Err(ArmError::new(
+            StatusCode::CONFLICT,
+            "ConflictError",
+            format!(
+                "Purge protection is on for '{name}': it is kept until its retention period ends."
+            ),
+        ));
+    }
+    sub.key_vaults.remove(index);
+    state.persist(&tenant)?;
+    Ok(StatusCode::ACCEPTED.into_response())
+}
+
+/// `GET {sub}/resources?$filter=resourceType eq 'Microsoft.KeyVault/vaults'&api-version=2015-11-01`
+/// (Vaults_List): the generic resources view of the subscription's key vaults.
+pub fn list_as_resources(
+    sub: &SubscriptionRecord,
+    filter: Option<&str>,
+    base: &str,
+    page: Page,
+) -> Result<Response, ArmError> {
+    let wanted = filter
+        .and_then(|f| f.trim().strip_prefix("resourceType eq '"))
+        .and_then(|f| f.strip_suffix('\''))
+        .ok_or_else(|| {
+            bad_request(
+                "The sandbox supports $filter=resourceType eq '<type>' on this list.".to_owned(),
+            )
+        })?;
+    if !wanted.eq_ignore_ascii_case("Microsoft.KeyVault/vaults") {
+        return Ok(Json(json!({ "value": [] })).into_response());
+    }
+    let vaults = sub.key_vaults.iter().filter(|kv| !kv.deleted);
+    let body = page.render(
+        vaults,
+        |kv| json!({ "id": vault_resource_id(sub, kv), "name": kv.name, "type": "Microsoft.KeyVault/vaults", "location": kv.location, "tags": {} }),
+        base,
+    );
+    Ok(Json(body).into_response())
 }
 
 #[derive(Deserialize)]

@@ -265,3 +265,104 @@ async fn a_new_key_vault_serves_its_data_plane_at_once_and_names_are_global() {
     );
     assert_eq!(s.put(&missing_group, &token, &body).await.0, 404);
 }
+
+#[tokio::test]
+async fn vaults_list_is_the_resources_view_at_its_own_api_version() {
+    let s = crate::support::start().await;
+    let token = s.arm_token().await;
+    let sub = s.sub_path(&token, "Contoso Production").await;
+    let filter = "$filter=resourceType%20eq%20'Microsoft.KeyVault/vaults'";
+    let list = s
+        .ok(
+            &format!("{sub}/resources?{filter}&api-version=2015-11-01"),
+            &token,
+        )
+        .await;
+    let names: Vec<_> = list["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "kv-prod-jpe-ade",
+            "kv-shared-jpe",
+            "kv-finance-ade",
+            "kv-hr-rbac"
+        ]
+    );
+    let (status, _, body) = s
+        .get(&format!("{sub}/resources?{filter}&{KV_API}"), Some(&token))
+        .await;
+    assert_eq!(status, 400, "{body}");
+}
+
+#[tokio::test]
+async fn a_deleted_vault_can_be_read_and_purged_unless_purge_protection_keeps_it() {
+    let s = crate::support::start().await;
+    let token = s.arm_token().await;
+    let sub = s.sub_path(&token, "Contoso Production").await;
+    let tenant = s.sandbox.endpoints().tenant_id.clone();
+    let vault = format!(
+        "{sub}/resourceGroups/rg-security-prod/providers/Microsoft.KeyVault/vaults/kv-temp-jpe?{KV_API}"
+    );
+    let body = json!({"location": "japaneast", "properties": {"tenantId": tenant, "sku": {"family": "A", "name": "standard"}, "accessPolicies": []}});
+    assert_eq!(s.put(&vault, &token, &body).await.0, 201);
+    assert_eq!(
+        s.http
+            .delete(s.arm(&vault))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let deleted = s.ok(&format!("{sub}/providers/Microsoft.KeyVault/locations/japaneast/deletedVaults/kv-temp-jpe?{KV_API}"), &token).await;
+    assert_eq!(deleted["properties"]["purgeProtectionEnabled"], false);
+    // While deleted, the name is taken.
+    assert_eq!(s.put(&vault, &token, &body).await.0, 409);
+    let purge = s.arm(&format!("{sub}/providers/Microsoft.KeyVault/locations/japaneast/deletedVaults/kv-temp-jpe/purge?{KV_API}"));
+    assert_eq!(
+        s.http
+            .post(&purge)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        202
+    );
+    assert_eq!(
+        s.put(&vault, &token, &body).await.0,
+        201,
+        "the name is free again after a purge"
+    );
+
+    // A purge-protected vault stays.
+    let shared = format!(
+        "{sub}/resourceGroups/rg-security-prod/providers/Microsoft.KeyVault/vaults/kv-shared-jpe?{KV_API}"
+    );
+    assert_eq!(
+        s.http
+            .delete(s.arm(&shared))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let purge = s.arm(&format!("{sub}/providers/Microsoft.KeyVault/locations/japaneast/deletedVaults/kv-shared-jpe/purge?{KV_API}"));
+    let response = s
+        .http
+        .post(&purge)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 409);
+    arm_error(&response.json().await.unwrap(), "ConflictError");
+}
