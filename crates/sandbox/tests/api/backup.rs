@@ -4,17 +4,9 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::support::{Running, arm_error, start_with};
+use crate::support::{Running, arm_error};
 
 const API: &str = "api-version=2024-04-01";
-
-async fn fast() -> Running {
-    start_with(|c| {
-        c.job_duration_secs = 1;
-        c.lro_retry_after_secs = 1;
-    })
-    .await
-}
 
 async fn vault(s: &Running, token: &str, sub: &str, rg: &str, name: &str) -> String {
     let sub = s.sub_path(token, sub).await;
@@ -113,7 +105,7 @@ fn failure_code(job: &Value) -> &str {
 
 #[tokio::test]
 async fn a_backup_of_a_vm_whose_vault_lacks_backup_access_fails_until_access_is_granted() {
-    let s = fast().await;
+    let s = crate::support::start_fast().await;
     let token = s.arm_token().await;
     let vault = prod_vault(&s, &token).await;
     let web01 = item(&vault, "rg-web-prod", "vm-web01");
@@ -191,7 +183,7 @@ async fn backup_object_id(s: &Running) -> String {
 
 #[tokio::test]
 async fn enabling_protection_then_backing_up_makes_an_encrypted_recovery_point_over_time() {
-    let s = fast().await;
+    let s = crate::support::start_fast().await;
     let token = s.arm_token().await;
     let vault = prod_vault(&s, &token).await;
 
@@ -340,7 +332,7 @@ async fn enabling_protection_then_backing_up_makes_an_encrypted_recovery_point_o
 
 #[tokio::test]
 async fn a_bek_only_managed_vm_fails_validation_where_the_2017_matrix_applies() {
-    let s = fast().await;
+    let s = crate::support::start_fast().await;
     let token = s.arm_token().await;
     let vault = vault(
         &s,
@@ -381,7 +373,7 @@ async fn a_bek_only_managed_vm_fails_validation_where_the_2017_matrix_applies() 
 
 #[tokio::test]
 async fn a_vm_whose_agent_is_not_ready_fails_its_backup_and_classic_vms_are_refused() {
-    let s = fast().await;
+    let s = crate::support::start_fast().await;
     let token = s.arm_token().await;
     let vault = prod_vault(&s, &token).await;
     let job = back_up(&s, &token, &item(&vault, "rg-batch", "vm-batch02")).await;
@@ -407,7 +399,7 @@ async fn a_vm_whose_agent_is_not_ready_fails_its_backup_and_classic_vms_are_refu
 
 #[tokio::test]
 async fn the_job_history_holds_a_failure_for_every_troubleshooting_row_of_the_seed() {
-    let s = fast().await;
+    let s = crate::support::start_fast().await;
     let token = s.arm_token().await;
     let mut codes = Vec::new();
     for (sub, rg, name) in [
@@ -446,7 +438,7 @@ async fn the_job_history_holds_a_failure_for_every_troubleshooting_row_of_the_se
 
 #[tokio::test]
 async fn policies_list_get_and_create_with_validation() {
-    let s = fast().await;
+    let s = crate::support::start_fast().await;
     let token = s.arm_token().await;
     let vault = prod_vault(&s, &token).await;
     let list = s
@@ -493,7 +485,7 @@ async fn policies_list_get_and_create_with_validation() {
 
 #[tokio::test]
 async fn the_legacy_vm_keeps_a_recovery_point_from_before_26_april_2017() {
-    let s = fast().await;
+    let s = crate::support::start_fast().await;
     let token = s.arm_token().await;
     let vault = prod_vault(&s, &token).await;
     let points = s
@@ -516,7 +508,7 @@ async fn the_legacy_vm_keeps_a_recovery_point_from_before_26_april_2017() {
 
 #[tokio::test]
 async fn an_rbac_vault_needs_key_vault_administrator_for_backup_and_the_role_can_be_assigned() {
-    let s = fast().await;
+    let s = crate::support::start_fast().await;
     let token = s.arm_token().await;
     let vault = prod_vault(&s, &token).await;
     let hr = item(&vault, "rg-hr", "vm-hr-rbac01");
@@ -561,7 +553,7 @@ async fn an_rbac_vault_needs_key_vault_administrator_for_backup_and_the_role_can
 #[tokio::test]
 async fn container_and_item_names_may_arrive_percent_encoded() {
     // The official SDKs send `;` in these names as `%3B`.
-    let s = fast().await;
+    let s = crate::support::start_fast().await;
     let token = s.arm_token().await;
     let vault = prod_vault(&s, &token).await;
     let encoded = item(&vault, "rg-sql-prod", "vm-sql-01").replace(';', "%3B");

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{Running, arm_error, start_with};
+use crate::support::{Running, arm_error};
 
 async fn restored(s: &Running, token: &str) -> (String, Value) {
     let sub = s.sub_path(token, "Contoso Production").await;
@@ -45,11 +45,7 @@ async fn deploy(
 
 #[tokio::test]
 async fn the_restores_template_creates_the_vm_with_its_encryption_carried_over() {
-    let s = start_with(|c| {
-        c.job_duration_secs = 1;
-        c.lro_retry_after_secs = 1;
-    })
-    .await;
+    let s = crate::support::start_fast().await;
     let token = s.arm_token().await;
     let (sub, bag) = restored(&s, &token).await;
     let template = bag["Template Blob Uri"].as_str().unwrap().to_owned();
@@ -107,11 +103,7 @@ async fn the_restores_template_creates_the_vm_with_its_encryption_carried_over()
 
 #[tokio::test]
 async fn the_deployment_fails_when_the_disks_secret_is_gone() {
-    let s = start_with(|c| {
-        c.job_duration_secs = 1;
-        c.lro_retry_after_secs = 1;
-    })
-    .await;
+    let s = crate::support::start_fast().await;
     let token = s.arm_token().await;
     let (sub, bag) = restored(&s, &token).await;
     // Delete the BEK secret of vm-sql-01.

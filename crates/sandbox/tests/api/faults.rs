@@ -234,11 +234,7 @@ async fn reset_restores_the_demo_tenant_but_keeps_the_tenant_and_sign_in() {
 
 #[tokio::test]
 async fn slow_operations_stay_in_progress_and_polls_can_miss_for_a_moment() {
-    let s = crate::support::start_with(|c| {
-        c.job_duration_secs = 1;
-        c.lro_retry_after_secs = 1;
-    })
-    .await;
+    let s = crate::support::start_fast().await;
     let token = s.arm_token().await;
     set_faults(&s, &token, json!({"slowLroSecs": 1})).await;
     let sub = s.sub_path(&token, "Contoso Production").await;

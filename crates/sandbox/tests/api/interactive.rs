@@ -101,7 +101,7 @@ async fn token(s: &Running, form: &[(&str, &str)]) -> (u16, Value) {
 
 #[tokio::test]
 async fn a_user_signs_in_with_pkce_and_the_tokens_work_and_refresh() {
-    let s = start_with(|_| {}).await;
+    let s = crate::support::start().await;
     let http = no_redirects(&s);
     let (verifier, challenge) = pkce();
     let response = sign_in(&s, &http, &challenge, false).await;
@@ -197,7 +197,7 @@ async fn a_user_signs_in_with_pkce_and_the_tokens_work_and_refresh() {
 
 #[tokio::test]
 async fn cancelling_sends_access_denied_back_and_foreign_redirects_are_refused() {
-    let s = start_with(|_| {}).await;
+    let s = crate::support::start().await;
     let http = no_redirects(&s);
     let (_, challenge) = pkce();
     let response = sign_in(&s, &http, &challenge, true).await;

@@ -2,17 +2,9 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{Running, start_with};
+use crate::support::Running;
 
 const V: &str = "api-version=7.5";
-
-async fn fast() -> Running {
-    start_with(|c| {
-        c.job_duration_secs = 1;
-        c.lro_retry_after_secs = 1;
-    })
-    .await
-}
 
 async fn call(
     s: &Running,
@@ -51,7 +43,7 @@ async fn ade_urls(s: &Running, token: &str, rg: &str, vm: &str) -> (String, Stri
 
 #[tokio::test]
 async fn an_unauthenticated_call_gets_the_challenge_that_names_the_tenant() {
-    let s = fast().await;
+    let s = crate::support::start_fast().await;
     let token = s.arm_token().await;
     let kv = s
         .vault_uri(&token, "rg-security-prod", "kv-prod-jpe-ade")
@@ -91,7 +83,7 @@ async fn an_unauthenticated_call_gets_the_challenge_that_names_the_tenant() {
 
 #[tokio::test]
 async fn the_bek_secret_ade_wrote_is_readable_with_its_content_type_and_tags() {
-    let s = fast().await;
+    let s = crate::support::start_fast().await;
     let token = s.arm_token().await;
     let vault = s.vault_token().await;
     let (secret_url, key_url) = ade_urls(&s, &token, "rg-sql-prod", "vm-sql-01").await;
@@ -123,7 +115,7 @@ async fn the_bek_secret_ade_wrote_is_readable_with_its_content_type_and_tags() {
 
 #[tokio::test]
 async fn a_restore_fails_while_the_key_and_secret_are_deleted_and_works_once_they_are_recovered() {
-    let s = fast().await;
+    let s = crate::support::start_fast().await;
     let token = s.arm_token().await;
     let vault = s.vault_token().await;
     let (secret_url, key_url) = ade_urls(&s, &token, "rg-app-prod", "vm-app-lnx01").await;
@@ -250,7 +242,7 @@ async fn a_restore_fails_while_the_key_and_secret_are_deleted_and_works_once_the
 #[tokio::test]
 async fn key_and_secret_backups_restore_only_into_the_same_subscription_and_geography_and_never_over_a_name()
  {
-    let s = fast().await;
+    let s = crate::support::start_fast().await;
     let token = s.arm_token().await;
     let vault = s.vault_token().await;
     let (_, key_url) = ade_urls(&s, &token, "rg-sql-prod", "vm-sql-01").await;
@@ -328,7 +320,7 @@ async fn key_and_secret_backups_restore_only_into_the_same_subscription_and_geog
 
 #[tokio::test]
 async fn set_secret_keeps_content_type_and_tags_and_access_policies_decide_who_may() {
-    let s = fast().await;
+    let s = crate::support::start_fast().await;
     let token = s.arm_token().await;
     let vault = s.vault_token().await;
     let kv = s

@@ -4,17 +4,9 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::support::{Running, arm_error, start_with};
+use crate::support::{Running, arm_error};
 
 const API: &str = "api-version=2024-04-01";
-
-async fn fast() -> Running {
-    start_with(|c| {
-        c.job_duration_secs = 1;
-        c.lro_retry_after_secs = 1;
-    })
-    .await
-}
 
 struct Prod {
     sub: String,
@@ -120,7 +112,7 @@ async fn storage_token(s: &Running) -> String {
 
 #[tokio::test]
 async fn restoring_disks_of_an_encrypted_vm_writes_config_template_and_encryption_info() {
-    let s = fast().await;
+    let s = crate::support::start_fast().await;
     let token = s.arm_token().await;
     let p = prod(&s, &token).await;
     let (_, job) = restore(&s, &token, &p, "rg-sql-prod", "vm-sql-01", "RestoreDisks").await;
@@ -227,7 +219,7 @@ async fn restoring_disks_of_an_encrypted_vm_writes_config_template_and_encryptio
 
 #[tokio::test]
 async fn a_recovery_point_from_before_26_april_2017_gets_no_template() {
-    let s = fast().await;
+    let s = crate::support::start_fast().await;
     let token = s.arm_token().await;
     let p = prod(&s, &token).await;
     let item = item(&p.vault, "rg-web-legacy", "vm-legacy-web01");
@@ -268,7 +260,7 @@ async fn a_recovery_point_from_before_26_april_2017_gets_no_template() {
 
 #[tokio::test]
 async fn a_restore_fails_once_the_key_vault_is_gone_and_create_vm_or_replace_is_refused() {
-    let s = fast().await;
+    let s = crate::support::start_fast().await;
     let token = s.arm_token().await;
     let p = prod(&s, &token).await;
     let (status, job) = restore(
@@ -353,7 +345,7 @@ async fn a_restore_fails_once_the_key_vault_is_gone_and_create_vm_or_replace_is_
 
 #[tokio::test]
 async fn staging_accounts_must_exist_in_the_vaults_region_and_subscription() {
-    let s = fast().await;
+    let s = crate::support::start_fast().await;
     let token = s.arm_token().await;
     let p = prod(&s, &token).await;
     let item = item(&p.vault, "rg-sql-prod", "vm-sql-01");

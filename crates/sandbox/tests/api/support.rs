@@ -24,6 +24,15 @@ pub async fn start_with(configure: impl FnOnce(&mut Config)) -> Running {
     }
 }
 
+/// A sandbox whose jobs take a second and whose 202s say `Retry-After: 1`.
+pub async fn start_fast() -> Running {
+    start_with(|c| {
+        c.job_duration_secs = 1;
+        c.lro_retry_after_secs = 1;
+    })
+    .await
+}
+
 pub async fn start() -> Running {
     start_with(|_| {}).await
 }
