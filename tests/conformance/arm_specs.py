@@ -104,6 +104,13 @@ UNSPECIFIED_PATHS = (
     re.compile(
         r"^/subscriptions/[^/]+/providers/Microsoft\.ClassicCompute/virtualMachines$", re.IGNORECASE
     ),
+    # A deployment's Azure-AsyncOperation URL: ARM's generic operation status, not in the
+    # Resources swagger.
+    re.compile(
+        r"^/subscriptions/[^/]+/resourcegroups/[^/]+/providers/Microsoft\.Resources/deployments/"
+        r"[^/]+/operationStatuses/[^/]+$",
+        re.IGNORECASE,
+    ),
 )
 
 HTTP_METHODS = {"get", "put", "post", "patch", "delete", "head", "options"}

@@ -23,6 +23,7 @@ from azure.core.pipeline.transport import RequestsTransport
 from azure.identity import ClientSecretCredential
 from azure.keyvault.keys import KeyClient
 from azure.keyvault.secrets import SecretClient
+from azure.storage.blob import BlobServiceClient
 
 from arm_specs import Exchange
 
@@ -83,6 +84,8 @@ class Sandbox:
     ca_cert: str
     # The first-party public client (the Azure CLI's role) that device-code sign-ins use.
     public_client_id: str
+    # Blob storage, path-style: `{blob_endpoint}/{account}/{container}/{blob}`.
+    blob_endpoint: str
     exchanges: list[Exchange] = field(default_factory=list)
     # Origins (`https://127.0.0.1:PORT`) of the vault data planes the test reached: not ARM, so
     # conftest does not validate their responses against the ARM swagger.
@@ -139,6 +142,22 @@ class Sandbox:
         """azure-keyvault-secrets on one vault's data plane (its `vaultUri`), retries off."""
         return self._data_plane_client(SecretClient, vault_url)
 
+    def blob_service_client(self, account: str) -> BlobServiceClient:
+        """azure-storage-blob on one storage account of the blob endpoint, retries off.
+
+        Blob storage is not ARM either: its origin joins the data-plane origins conftest leaves
+        out of the swagger validation.
+        """
+        split = urlsplit(self.blob_endpoint)
+        self.data_plane_origins.add(f"{split.scheme}://{split.netloc}".lower())
+        return BlobServiceClient(
+            f"{self.blob_endpoint}/{account}",
+            credential=self.credential(),
+            connection_verify=self.ca_cert,
+            transport=self.transport(),
+            retry_total=0,
+        )
+
     def key_client(self, vault_url: str) -> KeyClient:
         """azure-keyvault-keys on one vault's data plane (its `vaultUri`), retries off."""
         return self._data_plane_client(KeyClient, vault_url)
@@ -193,6 +212,7 @@ class SandboxProcess:
             client_secret=credentials["client_secret"],
             ca_cert=announced["ca_cert"],
             public_client_id=announced["public_client_id"],
+            blob_endpoint=announced["blob_endpoint"],
         )
 
     def crashed(self) -> str | None:

@@ -17,9 +17,9 @@ use crate::step_with;
 const REQUIREMENTS: &str = "tests/conformance/requirements.txt";
 const STAMP: &str = "safehold-install-complete";
 
-/// Builds the sandbox, makes sure the venv is there, and runs the suite. Any pytest failure
-/// fails the step, including exit status 5 ("no tests collected").
-pub fn run() -> Result<()> {
+/// Builds the sandbox, makes sure the venv is there, and runs the suite, passing `pytest_args`
+/// on. Any pytest failure fails the step, including exit status 5 ("no tests collected").
+pub fn run(pytest_args: &[String]) -> Result<()> {
     let root = crate::root();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     step_with(
@@ -36,7 +36,10 @@ pub fn run() -> Result<()> {
     step_with(
         &root,
         path_str(&python)?,
-        &["-m", "pytest", "-q", "tests/conformance"],
+        &["-m", "pytest", "-q", "tests/conformance"]
+            .into_iter()
+            .chain(pytest_args.iter().map(String::as_str))
+            .collect::<Vec<_>>(),
         &[
             ("SAFEHOLD_SANDBOX_BIN", sandbox),
             // No __pycache__ inside the repository.

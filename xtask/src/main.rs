@@ -25,6 +25,8 @@ usage: cargo xtask <command>
   run        install what is missing, build the UI and start Safehold on the sandbox cloud
   test       install what is missing and run every check (what CI runs)
   bindings   regenerate ui/src/bindings.ts from the Rust commands
+  conformance [pytest arguments]
+             run the conformance suite alone (e.g. -k restore)
   sandbox    run the sandbox cloud alone (arguments go to safehold-sandbox, e.g. --port 8443)
   bench-sandbox
              measure the sandbox's loopback throughput (writes docs/benchmarks/)
@@ -37,6 +39,7 @@ fn main() {
         Some("test") => test(),
         Some("bindings") => bindings(),
         Some("sandbox") => sandbox(&args[1..]),
+        Some("conformance") => conformance::run(&args[1..]),
         Some("bench-sandbox") => bench::run(),
         Some("-h" | "--help" | "help") | None => {
             print!("{USAGE}");
@@ -170,7 +173,7 @@ fn test() -> Result<()> {
             APP_FEATURES,
         ],
     )?;
-    conformance::run()?;
+    conformance::run(&[])?;
     step(
         &root,
         &cargo,

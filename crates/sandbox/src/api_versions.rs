@@ -73,6 +73,8 @@ pub static SUBSCRIPTIONS: Set = Set {
         "2025-01-01",
         "2025-03-01",
         "2025-04-01",
+        // What azure-mgmt-resource-deployments 2.0.0 sends.
+        "2026-06-01",
     ],
 };
 

@@ -100,7 +100,7 @@ fn evaluate(
 }
 
 /// The template of a deployment body: inline, or read from the sandbox's blob storage.
-fn template_of(tenant: &Tenant, state: &Shared, properties: &Value) -> Result<Value, ArmError> {
+fn template_of(state: &Shared, properties: &Value) -> Result<Value, ArmError> {
     if let Some(template) = properties.get("template").filter(|t| t.is_object()) {
         return Ok(template.clone());
     }
@@ -110,31 +110,15 @@ fn template_of(tenant: &Tenant, state: &Shared, properties: &Value) -> Result<Va
             "The deployment needs properties.template or properties.templateLink.uri.".to_owned(),
         )
     })?;
-    let path = uri
-        .strip_prefix(&state.blob_endpoint)
-        .ok_or_else(|| bad("InvalidContentLink", format!("The template link '{}' cannot be downloaded: only the sandbox's blob endpoint is reachable.", uri.split('?').next().unwrap_or(uri))))?;
-    let path = path.split('?').next().unwrap_or_default();
-    let mut parts = path.trim_start_matches('/').splitn(3, '/');
-    let (account, container, blob) = (
-        parts.next().unwrap_or_default(),
-        parts.next().unwrap_or_default(),
-        parts.next().unwrap_or_default(),
-    );
-    let now = crate::token::now();
-    let content = tenant
-        .subscriptions
-        .iter()
-        .flat_map(|s| &s.storage_accounts)
-        .filter(|a| a.name.eq_ignore_ascii_case(account))
-        .flat_map(|a| &a.blobs)
-        .find(|b| b.container == container && b.name == blob && b.available_at <= now)
-        .map(|b| b.content.clone())
-        .ok_or_else(|| {
-            bad(
-                "InvalidContentLink",
-                format!("The template link points at '{path}', which does not exist."),
-            )
-        })?;
+    let content = crate::blob::read_with_sas(state, uri).map_err(|why| {
+        bad(
+            "InvalidContentLink",
+            format!(
+                "Unable to download deployment content from '{}': {why}.",
+                uri.split('?').next().unwrap_or(uri)
+            ),
+        )
+    })?;
     serde_json::from_str(&content).map_err(|e| {
         bad(
             "InvalidTemplate",
@@ -166,8 +150,9 @@ pub fn put(
             "properties.mode must be 'Incremental' or 'Complete'.".to_owned(),
         ));
     }
+    // Read before taking the tenant for writing: reading a linked template takes it too.
+    let template = template_of(state, properties)?;
     let mut tenant = state.tenant_mut();
-    let template = template_of(&tenant, state, properties)?;
     let Some(resources) = template["resources"].as_array().cloned() else {
         return Err(bad(
             "InvalidTemplate",

@@ -27,6 +27,7 @@ mod metadata;
 pub mod pki;
 mod resources;
 mod restore;
+mod sas;
 pub mod scale;
 mod seed;
 mod store;

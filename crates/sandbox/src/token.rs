@@ -78,6 +78,8 @@ pub struct TokenService {
     encoding: EncodingKey,
     decoding: DecodingKey,
     issuer: String,
+    /// The signing key itself, for deriving other per-installation keys.
+    secret: Vec<u8>,
 }
 
 /// A fresh random secret, URL-safe, 256 bits.
@@ -107,7 +109,18 @@ impl TokenService {
             encoding: EncodingKey::from_secret(&key),
             decoding: DecodingKey::from_secret(&key),
             issuer: format!("https://sts.windows.net/{tenant_id}/"),
+            secret: key,
         })
+    }
+
+    /// A key derived from this installation's secret for `purpose`: stable across restarts,
+    /// different for every purpose, and useless for signing tokens.
+    pub fn derive_key(&self, purpose: &str) -> [u8; 32] {
+        use hmac::Mac as _;
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&self.secret)
+            .expect("HMAC takes keys of any length");
+        mac.update(purpose.as_bytes());
+        mac.finalize().into_bytes().into()
     }
 
     /// Issues a token for `audience` valid for `lifetime_secs` (negative for an expired one).

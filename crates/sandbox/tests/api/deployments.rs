@@ -48,7 +48,9 @@ async fn the_restores_template_creates_the_vm_with_its_encryption_carried_over()
     let s = crate::support::start_fast().await;
     let token = s.arm_token().await;
     let (sub, bag) = restored(&s, &token).await;
-    let template = bag["Template Blob Uri"].as_str().unwrap().to_owned();
+    let template = s
+        .with_read_sas(bag["Template Blob Uri"].as_str().unwrap())
+        .await;
     let (status, headers, accepted) =
         deploy(&s, &token, &sub, "vm-sql-01-restored", &template).await;
     assert_eq!(status, 201, "{accepted}");
@@ -86,6 +88,21 @@ async fn the_restores_template_creates_the_vm_with_its_encryption_carried_over()
             .iter()
             .any(|st| st["code"] == "EncryptionState/encrypted"),
         "{vm}"
+    );
+
+    // Without a SAS, ARM cannot read the private blob.
+    let (status, _, error) = deploy(
+        &s,
+        &token,
+        &sub,
+        "no-sas",
+        bag["Template Blob Uri"].as_str().unwrap(),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(
+        arm_error(&error, "InvalidContentLink").contains("no SAS"),
+        "{error}"
     );
 
     // A link outside the sandbox cannot be downloaded.
@@ -132,7 +149,8 @@ async fn the_deployment_fails_when_the_disks_secret_is_gone() {
         &token,
         &sub,
         "vm-sql-01-restored",
-        bag["Template Blob Uri"].as_str().unwrap(),
+        &s.with_read_sas(bag["Template Blob Uri"].as_str().unwrap())
+            .await,
     )
     .await;
     assert_eq!(status, 201);

@@ -4,6 +4,7 @@ mod support;
 
 mod auth;
 mod backup;
+mod blob;
 mod compute;
 mod deployments;
 mod entra;

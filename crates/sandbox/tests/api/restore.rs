@@ -99,17 +99,6 @@ async fn restore(
     panic!("the restore never ended");
 }
 
-async fn storage_token(s: &Running) -> String {
-    let response = s
-        .request_token(
-            s.sandbox.client_secret(),
-            "https://storage.azure.com/.default",
-        )
-        .await;
-    let body: Value = response.json().await.unwrap();
-    body["access_token"].as_str().unwrap().to_owned()
-}
-
 #[tokio::test]
 async fn restoring_disks_of_an_encrypted_vm_writes_config_template_and_encryption_info() {
     let s = crate::support::start_fast().await;
@@ -128,7 +117,7 @@ async fn restoring_disks_of_an_encrypted_vm_writes_config_template_and_encryptio
     assert_eq!(bag["Target resource group"], "rg-app-prod");
 
     // Read the outputs from the blob endpoint with a storage token.
-    let storage = storage_token(&s).await;
+    let storage = s.storage_token().await;
     let get = |url: String| {
         let (http, storage) = (s.http.clone(), storage.clone());
         async move {
