@@ -12,7 +12,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use crate::token::Rejection;
+use crate::token::{Claims, Rejection};
 use crate::{Shared, api_versions};
 
 /// An ARM error: a status plus the `{"error":{"code","message"}}` envelope.
@@ -101,11 +101,11 @@ fn rfc3339(seconds: i64) -> String {
         .unwrap_or_else(|| seconds.to_string())
 }
 
-fn authenticate(state: &Shared, headers: &HeaderMap) -> Result<(), ArmError> {
+fn authenticate(state: &Shared, headers: &HeaderMap) -> Result<Claims, ArmError> {
     let header = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    state.tokens.check(header, &state.arm_audiences).map(drop).map_err(|rejection| match rejection {
+    state.tokens.check(header, &state.arm_audiences).map_err(|rejection| match rejection {
         Rejection::Missing => ArmError::unauthorized(
             state,
             "AuthenticationFailed",
@@ -229,10 +229,9 @@ pub async fn dispatch(
         .unwrap_or_else(uuid::Uuid::new_v4);
     let request_id = uuid::Uuid::new_v4();
     let is_read = method == Method::GET || method == Method::HEAD;
-    let result = match authenticate(&state, &headers) {
-        Ok(()) => route(&state, &method, &uri, &body),
-        Err(error) => Err(error),
-    };
+    let result = authenticate(&state, &headers)
+        .and_then(|claims| check_directory(&state, &claims, uri.path()).map(|()| claims))
+        .and_then(|claims| route(&state, &claims, &method, &uri, &body));
     let mut response = result.unwrap_or_else(IntoResponse::into_response);
     // An access-policy write is "processed" for a while before it is answered; the vault stays
     // claimed until then, so only overlapping writes conflict.
@@ -266,7 +265,38 @@ pub async fn dispatch(
     response
 }
 
-fn route(state: &Shared, method: &Method, uri: &Uri, body: &[u8]) -> ArmResult {
+/// A subscription answers only tokens from its own directory, as ARM does: a token from another
+/// tenant the caller also belongs to gets `InvalidAuthenticationTokenTenant`, which names the
+/// authority to ask instead.
+fn check_directory(state: &Shared, claims: &Claims, path: &str) -> Result<(), ArmError> {
+    let mut segments = path.split('/').filter(|s| !s.is_empty());
+    let (Some(first), Some(id)) = (segments.next(), segments.next()) else {
+        return Ok(());
+    };
+    if !first.eq_ignore_ascii_case("subscriptions") {
+        return Ok(());
+    }
+    let tenant = state.tenant();
+    let Some(subscription) = tenant.subscription(id) else {
+        return Ok(());
+    };
+    let directory = tenant.directory_of(subscription);
+    if directory.eq_ignore_ascii_case(&claims.tid) {
+        return Ok(());
+    }
+    Err(ArmError::unauthorized(
+        state,
+        "InvalidAuthenticationTokenTenant",
+        format!(
+            "The access token is from the wrong issuer '{}'. It must match the tenant '{}' associated with this subscription. Please use the authority (URL) '{}/{directory}' to get the token.",
+            claims.iss,
+            crate::token::issuer_of(directory),
+            state.authority_host
+        ),
+    ))
+}
+
+fn route(state: &Shared, claims: &Claims, method: &Method, uri: &Uri, body: &[u8]) -> ArmResult {
     let path = uri.path();
     // Clients percent-encode reserved characters in names (Backup's `;` arrives as `%3B`):
     // route and look up by the decoded segments.
@@ -288,22 +318,16 @@ fn route(state: &Shared, method: &Method, uri: &Uri, body: &[u8]) -> ArmResult {
     match (method, lower.as_slice()) {
         (&Method::GET, ["subscriptions"]) => {
             let version = require_api_version(&pairs, &api_versions::SUBSCRIPTIONS)?;
-            crate::resources::list_subscriptions(state, &uri_base(state, path, version), page)
+            crate::resources::list_subscriptions(
+                state,
+                &claims.tid,
+                &uri_base(state, path, version),
+                page,
+            )
         }
         (&Method::GET, ["tenants"]) => {
             require_api_version(&pairs, &api_versions::SUBSCRIPTIONS)?;
-            let tenant = state.tenant();
-            Ok(Json(json!({ "value": [{
-                "id": format!("/tenants/{}", tenant.tenant_id),
-                "tenantId": tenant.tenant_id,
-                "tenantCategory": "Home",
-                "countryCode": "JP",
-                "displayName": tenant.display_name,
-                "domains": ["contoso.onmicrosoft.com", "contoso.com"],
-                "defaultDomain": "contoso.onmicrosoft.com",
-                "tenantType": "AAD"
-            }] }))
-            .into_response())
+            Ok(Json(crate::resources::tenants_of(state, &claims.oid)).into_response())
         }
         (&Method::GET, ["subscriptions", _]) => {
             require_api_version(&pairs, &api_versions::SUBSCRIPTIONS)?;

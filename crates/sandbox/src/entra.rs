@@ -41,9 +41,17 @@ pub(crate) fn oauth_error(
     (status, Json(body)).into_response()
 }
 
+/// Whether `tenant` (a path segment of an Entra endpoint) names a directory of this sandbox: the
+/// home one, another directory, or `organizations` / `common` (the signing-in user's home).
 pub(crate) fn known_tenant(state: &Shared, tenant: &str) -> bool {
-    let tenant_id = &state.principal.tenant_id;
-    tenant.eq_ignore_ascii_case(tenant_id)
+    is_multi_tenant_alias(tenant)
+        || tenant.eq_ignore_ascii_case(&state.principal.tenant_id)
+        || state.tenant().directory(tenant).is_some()
+}
+
+/// `organizations` and `common`: authorities that let the user's own directory decide.
+pub(crate) fn is_multi_tenant_alias(tenant: &str) -> bool {
+    tenant.eq_ignore_ascii_case("organizations") || tenant.eq_ignore_ascii_case("common")
 }
 
 /// `POST /{tenant}/oauth2/v2.0/token`
@@ -80,10 +88,12 @@ pub async fn token(
     let field = |name: &str| form.get(name).map(String::as_str).unwrap_or_default();
     match field("grant_type") {
         "client_credentials" => {}
-        "authorization_code" => return crate::interactive::redeem_code(&state, &form),
-        "refresh_token" => return crate::interactive::redeem_refresh_token(&state, &form),
+        "authorization_code" => return crate::interactive::redeem_code(&state, &tenant, &form),
+        "refresh_token" => {
+            return crate::interactive::redeem_refresh_token(&state, &tenant, &form);
+        }
         "urn:ietf:params:oauth:grant-type:device_code" => {
-            return crate::interactive::redeem_device_code(&state, &form);
+            return crate::interactive::redeem_device_code(&state, &tenant, &form);
         }
         "" => {
             return oauth_error(
@@ -103,15 +113,27 @@ pub async fn token(
         }
     }
     let principal = &state.principal;
-    if !field("client_id").eq_ignore_ascii_case(&principal.client_id) {
+    if is_multi_tenant_alias(&tenant) {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            50059,
+            &format!(
+                "No tenant-identifying information found: a service principal signs in to its own tenant, not '{tenant}'. Use the tenant id."
+            ),
+        );
+    }
+    // The principal exists only in the home directory.
+    if !field("client_id").eq_ignore_ascii_case(&principal.client_id)
+        || !tenant.eq_ignore_ascii_case(&principal.tenant_id)
+    {
         return oauth_error(
             StatusCode::BAD_REQUEST,
             "unauthorized_client",
             700016,
             &format!(
-                "No application with id '{}' exists in tenant '{}'.",
+                "No application with id '{}' exists in tenant '{tenant}'.",
                 field("client_id"),
-                principal.tenant_id
             ),
         );
     }
@@ -196,9 +218,15 @@ pub async fn openid_configuration(
             &format!("Tenant '{tenant}' was not found in this sandbox."),
         );
     }
-    let base = format!("{}/{}", state.authority_host, state.principal.tenant_id);
+    let base = format!("{}/{}", state.authority_host, tenant);
+    // A multi-tenant authority's issuer is a template the user's own tenant fills in.
+    let issuer_tenant = if is_multi_tenant_alias(&tenant) {
+        "{tenantid}"
+    } else {
+        tenant.as_str()
+    };
     Json(json!({
-        "issuer": format!("{base}/v2.0"),
+        "issuer": format!("{}/{issuer_tenant}/v2.0", state.authority_host),
         "token_endpoint": format!("{base}/oauth2/v2.0/token"),
         "authorization_endpoint": format!("{base}/oauth2/v2.0/authorize"),
         "device_authorization_endpoint": format!("{base}/oauth2/v2.0/devicecode"),

@@ -285,8 +285,15 @@ fn audience_of(scope: &str) -> String {
         .unwrap_or_else(|| "https://management.azure.com/".to_owned())
 }
 
-/// Access, refresh and id tokens for `user` of `client_id`.
-fn user_tokens(state: &Shared, user_id: &str, client_id: &str, scope: &str) -> Response {
+/// Access, refresh and id tokens for `user` of `client_id` in the directory `authority`
+/// names (a tenant id, or `organizations`/`common` for the user's home directory).
+fn user_tokens(
+    state: &Shared,
+    authority: &str,
+    user_id: &str,
+    client_id: &str,
+    scope: &str,
+) -> Response {
     let tenant = state.tenant();
     let Some(user) = tenant
         .users
@@ -301,8 +308,27 @@ fn user_tokens(state: &Shared, user_id: &str, client_id: &str, scope: &str) -> R
             "The user account does not exist in this directory.",
         );
     };
+    let tid = if crate::entra::is_multi_tenant_alias(authority) {
+        tenant.tenant_id.clone()
+    } else {
+        let Some((tid, _, _)) = tenant
+            .directories_of(user_id)
+            .into_iter()
+            .find(|(id, _, _)| id.eq_ignore_ascii_case(authority))
+        else {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_grant",
+                50020,
+                &format!(
+                    "User account '{}' does not exist in tenant '{authority}' and cannot access it. Ask that tenant's administrator to invite the user as a guest, or sign in to the user's own tenant.",
+                    user.user_principal_name
+                ),
+            );
+        };
+        tid
+    };
     drop(tenant);
-    let tid = state.principal.tenant_id.clone();
     let audience = audience_of(scope);
     let mut access = state.tokens.claims(
         &tid,
@@ -359,7 +385,7 @@ fn user_tokens(state: &Shared, user_id: &str, client_id: &str, scope: &str) -> R
 }
 
 /// `grant_type=authorization_code`
-pub fn redeem_code(state: &Shared, form: &HashMap<String, String>) -> Response {
+pub fn redeem_code(state: &Shared, authority: &str, form: &HashMap<String, String>) -> Response {
     let field = |name: &str| form.get(name).map(String::as_str).unwrap_or_default();
     let Some(pending) = lock(&state.flows.codes).remove(field("code")) else {
         return oauth_error(
@@ -403,11 +429,17 @@ pub fn redeem_code(state: &Shared, form: &HashMap<String, String>) -> Response {
     } else {
         field("scope").to_owned()
     };
-    user_tokens(state, &pending.user, &pending.client_id, &scope)
+    user_tokens(state, authority, &pending.user, &pending.client_id, &scope)
 }
 
 /// `grant_type=refresh_token`
-pub fn redeem_refresh_token(state: &Shared, form: &HashMap<String, String>) -> Response {
+/// A refresh token works for every directory its user belongs to (Entra's multi-tenant refresh
+/// tokens): redeeming it at another tenant's endpoint is how clients switch tenants.
+pub fn redeem_refresh_token(
+    state: &Shared,
+    authority: &str,
+    form: &HashMap<String, String>,
+) -> Response {
     let field = |name: &str| form.get(name).map(String::as_str).unwrap_or_default();
     match state
         .tokens
@@ -419,7 +451,7 @@ pub fn redeem_refresh_token(state: &Shared, form: &HashMap<String, String>) -> R
             } else {
                 field("scope").to_owned()
             };
-            user_tokens(state, &claims.oid, &claims.appid, &scope)
+            user_tokens(state, authority, &claims.oid, &claims.appid, &scope)
         }
         Ok(_) => oauth_error(
             StatusCode::BAD_REQUEST,
@@ -497,7 +529,11 @@ pub async fn device_code(
 }
 
 /// `grant_type=urn:ietf:params:oauth:grant-type:device_code`
-pub fn redeem_device_code(state: &Shared, form: &HashMap<String, String>) -> Response {
+pub fn redeem_device_code(
+    state: &Shared,
+    authority: &str,
+    form: &HashMap<String, String>,
+) -> Response {
     let code = form.get("device_code").cloned().unwrap_or_default();
     let flow = lock(&state.flows.devices).get(&code).cloned();
     let Some(flow) = flow else {
@@ -534,7 +570,7 @@ pub fn redeem_device_code(state: &Shared, form: &HashMap<String, String>) -> Res
         ),
         Some(user) => {
             lock(&state.flows.devices).remove(&code);
-            user_tokens(state, &user, &flow.client_id, &flow.scope)
+            user_tokens(state, authority, &user, &flow.client_id, &flow.scope)
         }
     }
 }

@@ -350,7 +350,7 @@ fn load_shared(
 ) -> anyhow::Result<Shared> {
     let tenant = Tenant::load_or_seed(data_dir, &config.tenant_seed)?;
     let principal = ServicePrincipal::load_or_create(data_dir, &tenant)?;
-    let tokens = TokenService::load_or_create(data_dir, &tenant.tenant_id)?;
+    let tokens = TokenService::load_or_create(data_dir)?;
     let client_certificate = pki::ClientCertificate::load_or_create(data_dir)?;
     let base = format!("https://{addr}");
     Ok(Shared {

@@ -59,15 +59,47 @@ fn vault_json(subscription_id: &str, v: &RecoveryVaultRecord) -> Value {
     })
 }
 
-/// `GET /subscriptions`
-pub fn list_subscriptions(state: &Shared, base: &str, page: Page) -> Result<Response, ArmError> {
+/// `GET /subscriptions`: those of the token's directory.
+pub fn list_subscriptions(
+    state: &Shared,
+    tid: &str,
+    base: &str,
+    page: Page,
+) -> Result<Response, ArmError> {
     let tenant = state.tenant();
     let items = tenant
         .subscriptions
         .iter()
-        .map(|s| subscription_json(&tenant.tenant_id, s))
+        .filter(|s| tenant.directory_of(s).eq_ignore_ascii_case(tid))
+        .map(|s| subscription_json(tenant.directory_of(s), s))
         .collect();
     Ok(page.respond(items, base))
+}
+
+/// `GET /tenants`: the directories the caller can sign in to, guest directories included.
+pub fn tenants_of(state: &Shared, object_id: &str) -> Value {
+    let tenant = state.tenant();
+    let value: Vec<Value> = tenant
+        .directories_of(object_id)
+        .into_iter()
+        .map(|(id, name, domain)| {
+            let mut domains = vec![domain.clone()];
+            if id == tenant.tenant_id {
+                domains.push("contoso.com".to_owned());
+            }
+            json!({
+                "id": format!("/tenants/{id}"),
+                "tenantId": id,
+                "tenantCategory": "Home",
+                "countryCode": "JP",
+                "displayName": name,
+                "domains": domains,
+                "defaultDomain": domain,
+                "tenantType": "AAD"
+            })
+        })
+        .collect();
+    json!({ "value": value })
 }
 
 /// `GET /subscriptions/{id}`
@@ -76,7 +108,7 @@ pub fn get_subscription(state: &Shared, id: &str) -> Result<Response, ArmError> 
     let s = tenant
         .subscription(id)
         .ok_or_else(|| subscription_not_found(id))?;
-    Ok(Json(subscription_json(&tenant.tenant_id, s)).into_response())
+    Ok(Json(subscription_json(tenant.directory_of(s), s)).into_response())
 }
 
 fn group_json(sub: &SubscriptionRecord, g: &ResourceGroupRecord) -> Value {

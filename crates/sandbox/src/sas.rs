@@ -211,7 +211,7 @@ mod tests {
 
     fn tokens() -> (tempfile::TempDir, TokenService) {
         let dir = tempfile::tempdir().unwrap();
-        let tokens = TokenService::load_or_create(dir.path(), "tid").unwrap();
+        let tokens = TokenService::load_or_create(dir.path()).unwrap();
         (dir, tokens)
     }
 

@@ -86,6 +86,7 @@ pub fn generate(spec: &ScaleSpec, tenant_id: &str) -> Tenant {
     let ops_group = uuid(&mut rng);
     let mut subscriptions: Vec<SubscriptionRecord> = (0..spec.subscriptions)
         .map(|i| SubscriptionRecord {
+            directory: None,
             subscription_id: uuid(&mut rng),
             display_name: format!("Scale {:03}", i + 1),
             state: "Enabled".to_owned(),
@@ -303,6 +304,7 @@ pub fn generate(spec: &ScaleSpec, tenant_id: &str) -> Tenant {
         display_name: "Contoso (scale)".to_owned(),
         subscriptions,
         users: vec![],
+        directories: vec![],
         public_clients: crate::seed::public_clients(),
         service_principals: vec![ServicePrincipalRecord {
             object_id: backup_sp,

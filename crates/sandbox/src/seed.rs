@@ -25,8 +25,8 @@
 use std::collections::BTreeMap;
 
 use crate::tenant::{
-    AccessPolicyRecord, AdePass, AdeRecord, BackupPolicyRecord, ClassicVmRecord, DiskRecord,
-    JobFailure, JobRecord, KeyRecord, KeyVaultRecord, OsKind, ProtectedItemRecord,
+    AccessPolicyRecord, AdePass, AdeRecord, BackupPolicyRecord, ClassicVmRecord, DirectoryRecord,
+    DiskRecord, JobFailure, JobRecord, KeyRecord, KeyVaultRecord, OsKind, ProtectedItemRecord,
     PublicClientRecord, RecoveryVaultRecord, ResourceGroupRecord, SecretRecord,
     ServicePrincipalRecord, StorageAccountRecord, SubscriptionRecord, Tenant, UserRecord,
     VaultObjectRef, VirtualMachineRecord,
@@ -771,12 +771,30 @@ pub fn contoso_in(tenant_id: &str) -> Tenant {
         &BEK_ONLY_VALIDATION,
     );
 
+    // Mei also looks after the backups of a partner company, as a guest in its directory.
+    let mei = id();
+    let partner_directory = id();
+    let mut partner_vault = vault(
+        "rg-backup",
+        "rsv-fabrikam-japanwest",
+        "japanwest",
+        "GeoRedundant",
+        "2024-06-12T02:10:00Z",
+    );
+    partner_vault.tags = tags(&[("owner", "fabrikam-it")]);
+
     Tenant {
         tenant_id: tenant_id.clone(),
         display_name: "Contoso".to_owned(),
+        directories: vec![DirectoryRecord {
+            tenant_id: partner_directory.clone(),
+            display_name: "Fabrikam Trading".to_owned(),
+            default_domain: "fabrikamtrading.onmicrosoft.com".to_owned(),
+            guests: vec![mei.clone()],
+        }],
         users: vec![
             UserRecord {
-                object_id: id(),
+                object_id: mei,
                 user_principal_name: "mei.tanaka@contoso.com".to_owned(),
                 display_name: "Mei Tanaka (IT administrator)".to_owned(),
             },
@@ -812,6 +830,7 @@ pub fn contoso_in(tenant_id: &str) -> Tenant {
         subscriptions: vec![
             SubscriptionRecord {
                 subscription_id: id(),
+                directory: None,
                 display_name: "Contoso Production".to_owned(),
                 state: "Enabled".to_owned(),
                 recovery_vaults: prod_vaults,
@@ -836,6 +855,7 @@ pub fn contoso_in(tenant_id: &str) -> Tenant {
             },
             SubscriptionRecord {
                 subscription_id: id(),
+                directory: None,
                 display_name: "Contoso Development".to_owned(),
                 state: "Enabled".to_owned(),
                 recovery_vaults: vec![dev_vault],
@@ -844,6 +864,21 @@ pub fn contoso_in(tenant_id: &str) -> Tenant {
                 classic_virtual_machines: vec![],
                 key_vaults: vec![kv_dev],
                 bek_only_managed_unsupported: true,
+                storage_accounts: vec![],
+                restored_disks: vec![],
+                deployments: vec![],
+            },
+            SubscriptionRecord {
+                subscription_id: id(),
+                directory: Some(partner_directory),
+                display_name: "Fabrikam Trading Operations".to_owned(),
+                state: "Enabled".to_owned(),
+                recovery_vaults: vec![partner_vault],
+                resource_groups: vec![group("rg-backup", "japanwest")],
+                virtual_machines: vec![],
+                classic_virtual_machines: vec![],
+                key_vaults: vec![],
+                bek_only_managed_unsupported: false,
                 storage_accounts: vec![],
                 restored_disks: vec![],
                 deployments: vec![],

@@ -33,7 +33,26 @@ pub struct Tenant {
     /// Public client applications interactive sign-in accepts (desktop apps, the Azure CLI).
     #[serde(default)]
     pub public_clients: Vec<PublicClientRecord>,
+    /// Other directories (tenants) some of this directory's users are guests in.
+    #[serde(default)]
+    pub directories: Vec<DirectoryRecord>,
 }
+
+/// Another directory, where users of the home directory are invited as guests (Entra B2B).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct DirectoryRecord {
+    /// Directory (tenant) id.
+    pub tenant_id: String,
+    /// Display name.
+    pub display_name: String,
+    /// Its `*.onmicrosoft.com` domain.
+    pub default_domain: String,
+    /// Object ids of the home directory's users who are guests here.
+    pub guests: Vec<String>,
+}
+
+/// The home directory's default domain.
+pub const HOME_DOMAIN: &str = "contoso.onmicrosoft.com";
 
 /// A user of the directory.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -71,6 +90,9 @@ pub struct ServicePrincipalRecord {
 pub struct SubscriptionRecord {
     /// Subscription GUID.
     pub subscription_id: String,
+    /// The directory the subscription belongs to, when it is not the home one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub directory: Option<String>,
     /// Display name.
     pub display_name: String,
     /// `Enabled`, `Disabled`, …
@@ -529,6 +551,41 @@ impl Tenant {
     /// Writes the tenant to `dir`.
     pub fn save(&self, dir: &Path) -> anyhow::Result<()> {
         store::write_private(&dir.join(TENANT_FILE), &serde_json::to_vec(self)?)
+    }
+
+    /// The directory (tenant) id `subscription` belongs to.
+    pub fn directory_of<'a>(&'a self, subscription: &'a SubscriptionRecord) -> &'a str {
+        subscription.directory.as_deref().unwrap_or(&self.tenant_id)
+    }
+
+    /// The directories `object_id` can sign in to: the home one if it is a user or principal
+    /// of it, then those it is a guest in. Each as (tenant id, display name, default domain).
+    pub fn directories_of(&self, object_id: &str) -> Vec<(String, String, String)> {
+        let mut found = vec![(
+            self.tenant_id.clone(),
+            self.display_name.clone(),
+            HOME_DOMAIN.to_owned(),
+        )];
+        found.extend(
+            self.directories
+                .iter()
+                .filter(|d| d.guests.iter().any(|g| g.eq_ignore_ascii_case(object_id)))
+                .map(|d| {
+                    (
+                        d.tenant_id.clone(),
+                        d.display_name.clone(),
+                        d.default_domain.clone(),
+                    )
+                }),
+        );
+        found
+    }
+
+    /// The directory with this id other than the home one.
+    pub fn directory(&self, tenant_id: &str) -> Option<&DirectoryRecord> {
+        self.directories
+            .iter()
+            .find(|d| d.tenant_id.eq_ignore_ascii_case(tenant_id))
     }
 
     /// The subscription with this id, compared case-insensitively.

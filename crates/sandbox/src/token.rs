@@ -77,7 +77,6 @@ pub enum Rejection {
 pub struct TokenService {
     encoding: EncodingKey,
     decoding: DecodingKey,
-    issuer: String,
     /// The signing key itself, for deriving other per-installation keys.
     secret: Vec<u8>,
 }
@@ -89,6 +88,11 @@ pub fn random_secret() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// The issuer of tokens from the directory `tenant_id`, as Entra ID writes it in v1 tokens.
+pub fn issuer_of(tenant_id: &str) -> String {
+    format!("https://sts.windows.net/{tenant_id}/")
+}
+
 /// Seconds since the Unix epoch.
 pub fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
@@ -96,7 +100,7 @@ pub fn now() -> i64 {
 
 impl TokenService {
     /// Loads the signing key from `dir`, creating it on first run.
-    pub fn load_or_create(dir: &Path, tenant_id: &str) -> anyhow::Result<Self> {
+    pub fn load_or_create(dir: &Path) -> anyhow::Result<Self> {
         let path = dir.join(SIGNING_KEY_FILE);
         let key = if path.exists() {
             std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?
@@ -108,7 +112,6 @@ impl TokenService {
         Ok(Self {
             encoding: EncodingKey::from_secret(&key),
             decoding: DecodingKey::from_secret(&key),
-            issuer: format!("https://sts.windows.net/{tenant_id}/"),
             secret: key,
         })
     }
@@ -153,7 +156,7 @@ impl TokenService {
         let now = now();
         Claims {
             aud: audience.to_owned(),
-            iss: self.issuer.clone(),
+            iss: issuer_of(tenant_id),
             iat: now,
             nbf: now - 300,
             exp: now + lifetime_secs,
@@ -187,10 +190,13 @@ impl TokenService {
         validation.validate_exp = false;
         validation.validate_aud = false;
         validation.required_spec_claims.clear();
-        validation.set_issuer(&[&self.issuer]);
         let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation)
             .map_err(|_| Rejection::Invalid)?
             .claims;
+        // Each directory issues its own tokens: the issuer names the token's tenant.
+        if claims.iss != issuer_of(&claims.tid) {
+            return Err(Rejection::Invalid);
+        }
         let now = now();
         if claims.exp <= now {
             return Err(Rejection::Expired {
@@ -215,7 +221,7 @@ mod tests {
 
     fn service() -> (tempfile::TempDir, TokenService) {
         let dir = tempfile::tempdir().unwrap();
-        let service = TokenService::load_or_create(dir.path(), "tenant").unwrap();
+        let service = TokenService::load_or_create(dir.path()).unwrap();
         (dir, service)
     }
 

@@ -4,7 +4,7 @@ use base64::Engine as _;
 use serde_json::Value;
 use sha2::Digest as _;
 
-use crate::support::{Running, start_with};
+use crate::support::{Running, arm_error, start_with};
 
 const REDIRECT: &str = "http://localhost:53118/callback";
 
@@ -43,6 +43,16 @@ async fn sign_in(
     challenge: &str,
     cancel: bool,
 ) -> reqwest::Response {
+    sign_in_as(s, http, challenge, cancel, "mei.tanaka@contoso.com").await
+}
+
+async fn sign_in_as(
+    s: &Running,
+    http: &reqwest::Client,
+    challenge: &str,
+    cancel: bool,
+    upn: &str,
+) -> reqwest::Response {
     let client_id = s.sandbox.endpoints().public_client_id.clone();
     let url = format!(
         "{}/oauth2/v2.0/authorize?client_id={client_id}&response_type=code&redirect_uri={}&scope=https%3A%2F%2Fmanagement.azure.com%2F.default%20offline_access%20openid&state=s123&code_challenge={challenge}&code_challenge_method=S256",
@@ -51,7 +61,7 @@ async fn sign_in(
     );
     let html = http.get(&url).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("Sandbox sign-in"), "{html}");
-    let user = user_id(&html, "mei.tanaka@contoso.com");
+    let user = user_id(&html, upn);
     let mut form = vec![
         ("client_id", client_id),
         ("redirect_uri", REDIRECT.to_owned()),
@@ -294,4 +304,170 @@ async fn device_code_is_pending_until_someone_signs_in_on_the_verification_page(
         .await
         .unwrap();
     assert!(bad.contains("id=\"error\""));
+}
+
+/// Signs `upn` in with PKCE and returns the token response.
+async fn tokens_for(s: &Running, upn: &str) -> Value {
+    let http = no_redirects(s);
+    let (verifier, challenge) = pkce();
+    let response = sign_in_as(s, &http, &challenge, false, upn).await;
+    let code = query(response.headers()["location"].to_str().unwrap(), "code").unwrap();
+    let client_id = s.sandbox.endpoints().public_client_id.clone();
+    let (status, tokens) = token(
+        s,
+        &[
+            ("grant_type", "authorization_code"),
+            ("client_id", &client_id),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", &verifier),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{tokens}");
+    tokens
+}
+
+/// The claims of a token, unverified.
+fn claims(token: &str) -> Value {
+    let payload = token.split('.').nth(1).unwrap();
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap()
+}
+
+/// Redeems `refresh` at the token endpoint of `tenant`.
+async fn refresh_at(s: &Running, tenant: &str, refresh: &str) -> (u16, Value) {
+    let e = s.sandbox.endpoints();
+    let response = s
+        .http
+        .post(format!("{}/{tenant}/oauth2/v2.0/token", e.authority_host))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("client_id", e.public_client_id.as_str()),
+            ("refresh_token", refresh),
+            (
+                "scope",
+                "https://management.azure.com/.default offline_access",
+            ),
+        ])
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn a_guest_switches_to_the_partner_directory_with_the_same_refresh_token() {
+    let s = crate::support::start().await;
+    let home = s.sandbox.endpoints().tenant_id.clone();
+    let tokens = tokens_for(&s, "mei.tanaka@contoso.com").await;
+    let access = tokens["access_token"].as_str().unwrap();
+    assert_eq!(claims(access)["tid"], home.as_str());
+
+    // Her tenants: home first, then the directory she is a guest in.
+    let (status, _, tenants) = s.get("/tenants?api-version=2022-12-01", Some(access)).await;
+    assert_eq!(status, 200, "{tenants}");
+    let names: Vec<&str> = tenants["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["displayName"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Contoso", "Fabrikam Trading"]);
+    let partner = tenants["value"][1]["tenantId"].as_str().unwrap().to_owned();
+
+    // The same refresh token gets a token for the partner directory, which lists its own
+    // subscriptions only.
+    let (status, guest) = refresh_at(&s, &partner, tokens["refresh_token"].as_str().unwrap()).await;
+    assert_eq!(status, 200, "{guest}");
+    let guest_access = guest["access_token"].as_str().unwrap();
+    assert_eq!(claims(guest_access)["tid"], partner.as_str());
+    assert_eq!(
+        claims(guest_access)["iss"],
+        format!("https://sts.windows.net/{partner}/")
+    );
+    let (_, _, subs) = s
+        .get("/subscriptions?api-version=2022-12-01", Some(guest_access))
+        .await;
+    let subs = subs["value"].as_array().unwrap();
+    assert_eq!(subs.len(), 1);
+    assert_eq!(subs[0]["displayName"], "Fabrikam Trading Operations");
+    assert_eq!(subs[0]["tenantId"], partner.as_str());
+    let partner_sub = subs[0]["subscriptionId"].as_str().unwrap().to_owned();
+    let vaults = format!(
+        "/subscriptions/{partner_sub}/providers/Microsoft.RecoveryServices/vaults?api-version=2024-04-01"
+    );
+    let (status, _, listed) = s.get(&vaults, Some(guest_access)).await;
+    assert_eq!(status, 200, "{listed}");
+    assert_eq!(listed["value"][0]["name"], "rsv-fabrikam-japanwest");
+
+    // The home token is refused there, with the authority to ask instead.
+    let (status, headers, refused) = s.get(&vaults, Some(access)).await;
+    assert_eq!(status, 401);
+    let message = arm_error(&refused, "InvalidAuthenticationTokenTenant");
+    assert!(message.contains(&format!("/{partner}'")), "{message}");
+    assert!(headers.contains_key("www-authenticate"));
+    // And home's subscriptions are not listed to the guest token.
+    let (_, _, home_subs) = s
+        .get("/subscriptions?api-version=2022-12-01", Some(access))
+        .await;
+    assert_eq!(home_subs["value"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn only_guests_and_never_service_principals_get_into_the_partner_directory() {
+    let s = crate::support::start().await;
+    let sp = s.arm_token().await;
+    let (_, _, tenants) = s.get("/tenants?api-version=2022-12-01", Some(&sp)).await;
+    assert_eq!(tenants["value"].as_array().unwrap().len(), 1, "{tenants}");
+    let mei = tokens_for(&s, "mei.tanaka@contoso.com").await;
+    let (_, _, tenants) = s
+        .get(
+            "/tenants?api-version=2022-12-01",
+            Some(mei["access_token"].as_str().unwrap()),
+        )
+        .await;
+    let partner = tenants["value"][1]["tenantId"].as_str().unwrap().to_owned();
+
+    // Kenji is not a guest there.
+    let kenji = tokens_for(&s, "kenji.sato@contoso.com").await;
+    let (status, refused) =
+        refresh_at(&s, &partner, kenji["refresh_token"].as_str().unwrap()).await;
+    assert_eq!(status, 400);
+    assert_eq!(refused["error_codes"][0], 50020, "{refused}");
+
+    // The operator principal exists only at home.
+    let e = s.sandbox.endpoints();
+    let response = s
+        .http
+        .post(format!("{}/{partner}/oauth2/v2.0/token", e.authority_host))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", e.client_id.as_str()),
+            ("client_secret", s.sandbox.client_secret()),
+            ("scope", "https://management.azure.com/.default"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "unauthorized_client");
+
+    // `organizations` signs a user in to the home directory.
+    let (status, home) = refresh_at(
+        &s,
+        "organizations",
+        kenji["refresh_token"].as_str().unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200, "{home}");
+    assert_eq!(
+        claims(home["access_token"].as_str().unwrap())["tid"],
+        e.tenant_id.as_str()
+    );
 }
