@@ -20,6 +20,8 @@ from azure.mgmt.keyvault.models import (
     Permissions,
     VaultAccessPolicyParameters,
     VaultAccessPolicyProperties,
+    VaultPatchParameters,
+    VaultPatchProperties,
 )
 
 # The demo key vaults and whether each uses Azure RBAC instead of access policies.
@@ -251,3 +253,18 @@ def test_sequential_access_policy_writes_each_succeed(sandbox, keyvault):
 
     written = {p["objectId"] for p in _wire_policies(sandbox, SHARED_VAULT)}
     assert set(principals) <= written
+
+
+def test_update_changes_only_the_properties_it_sends(sandbox, keyvault):
+    keyvault.vaults.get(SECURITY_GROUP, SHARED_VAULT)
+    before = _wire_policies(sandbox, SHARED_VAULT)
+
+    updated = keyvault.vaults.update(
+        SECURITY_GROUP,
+        SHARED_VAULT,
+        VaultPatchParameters(properties=VaultPatchProperties(enabled_for_template_deployment=True)),
+    )
+
+    assert updated.properties.enabled_for_template_deployment is True
+    keyvault.vaults.get(SECURITY_GROUP, SHARED_VAULT)
+    assert _wire_policies(sandbox, SHARED_VAULT) == before

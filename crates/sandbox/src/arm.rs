@@ -508,6 +508,22 @@ fn route(state: &Shared, claims: &Claims, method: &Method, uri: &Uri, body: &[u8
             crate::keyvault::create_or_update(state, segments[1], segments[3], segments[7], body)
         }
         (
+            &Method::PATCH,
+            [
+                "subscriptions",
+                _,
+                "resourcegroups",
+                _,
+                "providers",
+                "microsoft.keyvault",
+                "vaults",
+                _,
+            ],
+        ) => {
+            require_api_version(&pairs, &api_versions::KEY_VAULTS)?;
+            crate::keyvault::update(state, segments[1], segments[3], segments[7], body)
+        }
+        (
             &Method::PUT,
             [
                 "subscriptions",

@@ -366,3 +366,63 @@ async fn a_deleted_vault_can_be_read_and_purged_unless_purge_protection_keeps_it
     assert_eq!(response.status(), 409);
     arm_error(&response.json().await.unwrap(), "ConflictError");
 }
+
+#[tokio::test]
+async fn patch_changes_only_what_it_sends_and_an_access_policy_list_replaces_the_whole_list() {
+    let s = start().await;
+    let token = s.arm_token().await;
+    let vault = shared_vault_path(&s, &token).await;
+    let before = s.ok(&format!("{vault}?{KV_API}"), &token).await;
+    assert!(policies(&before).len() > 1);
+    let patch = |body: Value| {
+        let (http, url, token) = (
+            s.http.clone(),
+            s.arm(&format!("{vault}?{KV_API}")),
+            token.clone(),
+        );
+        async move {
+            let response = http
+                .patch(url)
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            (
+                response.status().as_u16(),
+                response.json::<Value>().await.unwrap(),
+            )
+        }
+    };
+
+    let (status, after) =
+        patch(json!({"properties": {"enabledForTemplateDeployment": true}})).await;
+    assert_eq!(status, 200, "{after}");
+    assert_eq!(after["properties"]["enabledForTemplateDeployment"], true);
+    assert_eq!(
+        policies(&after),
+        policies(&before),
+        "untouched entries stay"
+    );
+    assert_eq!(
+        after["properties"]["enabledForDiskEncryption"],
+        before["properties"]["enabledForDiskEncryption"]
+    );
+
+    // A list of one replaces every entry: the hazard grants must avoid.
+    let tenant = before["properties"]["tenantId"].as_str().unwrap();
+    let one = entry(
+        tenant,
+        "00000000-0000-0000-0000-0000000000aa",
+        &["get"],
+        &[],
+    );
+    let (status, replaced) = patch(one).await;
+    assert_eq!(status, 200, "{replaced}");
+    assert_eq!(policies(&replaced).len(), 1);
+
+    let (status, refused) = patch(json!({"properties": {"enableSoftDelete": false}})).await;
+    assert_eq!(status, 400, "{refused}");
+    let (status, _) = patch(json!("not a patch")).await;
+    assert_eq!(status, 400);
+}
