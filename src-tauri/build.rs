@@ -6,6 +6,12 @@ fn main() {
         "get_app_info",
         "list_subscriptions",
         "list_vaults",
+        "list_accounts",
+        "sign_in",
+        "sign_out",
+        "refresh_tenants",
+        "set_account_scope",
+        "list_account_subscriptions",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new()

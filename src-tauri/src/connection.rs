@@ -1,37 +1,23 @@
-//! The signed-in session: which cloud, which credential, which clients.
+//! App state: where Safehold keeps things, and the accounts service.
 //!
-//! For now the only cloud is the embedded sandbox, started in-process on first use with its
-//! state under the app data directory. The sandbox's service-principal secret stays in this
-//! process's memory; it is never sent to the WebView.
+//! The keyring is opened once, off the async runtime (the Secret Service may block). Without
+//! one, the accounts service keeps sign-ins in memory only and the UI says so.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use safehold_azure::{ArmClient, Cloud, credential};
-use safehold_core::cloud::CloudInfo;
-use safehold_core::ports::ArmApi;
-use safehold_core::{Error, ErrorCode};
-use safehold_sandbox::Sandbox;
+use safehold_keystore::SecretStore;
 use tokio::sync::OnceCell;
 
-/// A live session: the cloud, who is signed in, and the clients bound to them.
-pub struct Session {
-    /// The cloud in use.
-    pub cloud: Cloud,
-    /// Tenant signed in to.
-    pub tenant_id: String,
-    /// Who is signed in, as people read it (the sandbox principal's display name).
-    pub principal: String,
-    /// Azure Resource Manager.
-    pub arm: Arc<dyn ArmApi>,
-    /// Keeps the in-process sandbox serving for as long as the session lives.
-    _sandbox: Sandbox,
-}
+use crate::accounts::Accounts;
 
-/// App state: the session, created once on first use and shared by every command.
+/// The keyring service name Safehold's entries live under.
+pub const KEYRING_SERVICE: &str = "dev.safehold.desktop";
+
+/// Shared by every command.
 #[derive(Clone)]
 pub struct Connection {
-    session: Arc<OnceCell<Arc<Session>>>,
+    accounts: Arc<OnceCell<Arc<Accounts>>>,
     /// The app's data directory.
     pub data_dir: PathBuf,
     /// Where the log files go.
@@ -39,68 +25,45 @@ pub struct Connection {
 }
 
 impl Connection {
-    /// A connection that will keep its data under `data_dir`.
+    /// State that keeps its data under `data_dir`.
     pub fn new(data_dir: PathBuf, log_dir: PathBuf) -> Self {
         Self {
-            session: Arc::new(OnceCell::new()),
+            accounts: Arc::new(OnceCell::new()),
             data_dir,
             log_dir,
         }
     }
 
-    /// The session, starting the sandbox and signing in on first call. A failed attempt leaves
-    /// nothing behind, so the next call tries again.
-    pub async fn session(&self) -> Result<Arc<Session>, Error> {
-        self.session
-            .get_or_try_init(|| async { self.sign_in_to_sandbox().await.map(Arc::new) })
-            .await
-            .cloned()
-    }
-
-    async fn sign_in_to_sandbox(&self) -> Result<Session, Error> {
-        let config = safehold_sandbox::Config::new(self.data_dir.join("sandbox"));
-        let sandbox = Sandbox::start(config).await.map_err(|e| {
-            Error::new(ErrorCode::Internal, "The sandbox cloud could not start.")
-                .with_suggestion("Check that the app data folder is writable, then retry. The log has the details.")
-                .with_source(e)
-        })?;
-        let endpoints = sandbox.endpoints().clone();
-        let parse = |url: &str| {
-            url.parse().map_err(|e| {
-                Error::new(
-                    ErrorCode::Internal,
-                    "The sandbox reported an unusable address.",
-                )
-                .with_source(e)
+    /// The accounts service, opening the keyring and the accounts file on first call, and
+    /// signing in to the sandbox when there is no account yet. A failed sign-in to the sandbox
+    /// is logged; the accounts panel still works.
+    pub async fn accounts(&self) -> Arc<Accounts> {
+        self.accounts
+            .get_or_init(|| async {
+                let overflow = self.data_dir.join("keyring-overflow");
+                let keystore = tokio::task::spawn_blocking(move || {
+                    SecretStore::open_os(KEYRING_SERVICE, overflow)
+                })
+                .await
+                .unwrap_or_else(|e| {
+                    Err(safehold_keystore::StoreError::Unavailable {
+                        detail: e.to_string(),
+                    })
+                });
+                if let Err(error) = &keystore {
+                    tracing::warn!(error = %error, "no keyring: sign-ins last until Safehold closes");
+                }
+                let accounts = Arc::new(Accounts::open(
+                    self.data_dir.clone(),
+                    keystore,
+                    safehold_azure::credential::default_cli_folders(),
+                ));
+                if let Err(error) = accounts.ensure_default().await {
+                    tracing::warn!(error = %error.chain(), "could not sign in to the sandbox");
+                }
+                accounts
             })
-        };
-        let cloud = Cloud::sandbox(
-            parse(&endpoints.arm_endpoint)?,
-            parse(&endpoints.authority_host)?,
-            sandbox.ca_pem().to_owned(),
-        );
-        let credential = credential::client_secret(
-            &cloud,
-            &endpoints.tenant_id,
-            &endpoints.client_id,
-            sandbox.client_secret().to_owned(),
-        )?;
-        credential::verify(credential.as_ref(), &cloud).await?;
-        let arm = Arc::new(ArmClient::new(&cloud, credential)?);
-        tracing::info!(arm = %endpoints.arm_endpoint, tenant = %endpoints.tenant_id, "signed in to the sandbox");
-        Ok(Session {
-            cloud,
-            tenant_id: endpoints.tenant_id,
-            principal: endpoints.client_name,
-            arm,
-            _sandbox: sandbox,
-        })
-    }
-}
-
-impl Session {
-    /// What the UI shows about the cloud.
-    pub fn cloud_info(&self) -> CloudInfo {
-        self.cloud.info()
+            .await
+            .clone()
     }
 }

@@ -4,6 +4,7 @@
 //! to [`AppError`](safehold_core::AppError) and return. The WebView never sees a token or
 //! secret; only the Rust side holds credentials.
 
+mod accounts;
 mod commands;
 mod connection;
 mod logging;
@@ -23,7 +24,14 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             commands::session::get_app_info,
             commands::inventory::list_subscriptions,
             commands::inventory::list_vaults,
+            commands::accounts::list_accounts,
+            commands::accounts::sign_in,
+            commands::accounts::sign_out,
+            commands::accounts::refresh_tenants,
+            commands::accounts::set_account_scope,
+            commands::accounts::list_account_subscriptions,
         ])
+        .events(commands::accounts::events())
 }
 
 /// Where the generated bindings live, relative to this crate.
@@ -48,13 +56,11 @@ pub fn run() {
             tracing::info!(version = env!("CARGO_PKG_VERSION"), log_dir = %log_dir.display(), "Safehold starting");
             specta.mount_events(app);
             let connection = Connection::new(data_dir, log_dir);
-            // Start the sandbox and sign in while the window loads; the UI's first call waits
-            // for the same attempt instead of starting another.
+            // Open the keyring and the accounts (and start the sandbox on a first start) while
+            // the window loads; the UI's first call waits for the same attempt.
             let warm = connection.clone();
             tauri::async_runtime::spawn(async move {
-                if let Err(error) = warm.session().await {
-                    tracing::warn!(error = %error.chain(), "first sign-in failed; the UI will offer a retry");
-                }
+                warm.accounts().await;
             });
             app.manage(connection);
             Ok(())

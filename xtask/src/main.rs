@@ -11,6 +11,7 @@
 mod bench;
 mod conformance;
 mod e2e;
+mod keyring;
 mod setup;
 
 use std::path::{Path, PathBuf};
@@ -173,6 +174,7 @@ fn test() -> Result<()> {
             APP_FEATURES,
         ],
     )?;
+    keyring::run()?;
     conformance::run(&[])?;
     step(
         &root,

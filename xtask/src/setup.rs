@@ -23,6 +23,8 @@ const BUILD_PACKAGES: &[&str] = &[
     "wget",
     "file",
     "libwebkit2gtk-4.1-dev",
+    // The keyring's Secret Service client talks D-Bus through libdbus.
+    "libdbus-1-dev",
     // The Japanese UI needs CJK glyphs; without them every label is a row of boxes.
     "fonts-noto-cjk",
 ];

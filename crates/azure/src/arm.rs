@@ -10,7 +10,7 @@ use azure_core::credentials::TokenCredential;
 use azure_core::http::policies::Policy;
 use azure_core::http::policies::auth::BearerTokenAuthorizationPolicy;
 use azure_core::http::{Context, Method, Pipeline, PipelineSendOptions, RawResponse, Request, Url};
-use safehold_core::inventory::{RecoveryVault, Subscription, resource_id_segment};
+use safehold_core::inventory::{RecoveryVault, Subscription, Tenant, resource_id_segment};
 use safehold_core::ports::ArmApi;
 use safehold_core::{Error, ErrorCode};
 use serde::Deserialize;
@@ -45,6 +45,14 @@ struct SubscriptionWire {
     display_name: Option<String>,
     state: Option<String>,
     tenant_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TenantWire {
+    tenant_id: String,
+    display_name: Option<String>,
+    default_domain: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -225,6 +233,20 @@ impl ArmClient {
 
 #[async_trait]
 impl ArmApi for ArmClient {
+    #[tracing::instrument(skip_all)]
+    async fn list_tenants(&self) -> Result<Vec<Tenant>, Error> {
+        let url = self.url("/tenants", SUBSCRIPTIONS_API)?;
+        let wires: Vec<TenantWire> = self.list_all(url).await?;
+        Ok(wires
+            .into_iter()
+            .map(|w| Tenant {
+                display_name: w.display_name.unwrap_or_else(|| w.tenant_id.clone()),
+                default_domain: w.default_domain.unwrap_or_default(),
+                tenant_id: w.tenant_id,
+            })
+            .collect())
+    }
+
     #[tracing::instrument(skip_all)]
     async fn list_subscriptions(&self) -> Result<Vec<Subscription>, Error> {
         let url = self.url("/subscriptions", SUBSCRIPTIONS_API)?;

@@ -9,12 +9,40 @@ use safehold_core::{Error, ErrorCode};
 
 use crate::cloud::Cloud;
 
-/// A reqwest client trusting the system roots plus the cloud's extra CA, if it has one.
-fn reqwest_client(cloud: &Cloud) -> Result<reqwest::Client, Error> {
+/// How requests reach a cloud.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", tag = "mode", content = "url")]
+pub enum Proxy {
+    /// The system's proxy settings (`HTTPS_PROXY`, `NO_PROXY`, …).
+    #[default]
+    System,
+    /// This proxy, e.g. `http://proxy.contoso.com:8080`.
+    Explicit(String),
+    /// Direct connections only.
+    None,
+}
+
+/// A reqwest client trusting the system roots plus the cloud's extra CA, if it has one, and
+/// going through the cloud's proxy setting. It never follows redirects: Azure's APIs do not
+/// send them, and a token must not be carried to another host.
+pub(crate) fn reqwest_client(cloud: &Cloud) -> Result<reqwest::Client, Error> {
     let mut builder = reqwest::Client::builder()
         .https_only(true)
+        .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(Duration::from_secs(15))
         .timeout(Duration::from_secs(120));
+    builder = match &cloud.proxy {
+        Proxy::System => builder,
+        Proxy::None => builder.no_proxy(),
+        Proxy::Explicit(url) => builder.proxy(reqwest::Proxy::all(url).map_err(|e| {
+            Error::new(
+                ErrorCode::InvalidInput,
+                format!("The proxy address '{url}' is not valid."),
+            )
+            .with_suggestion("Enter the proxy as http://host:port, or choose the system proxy.")
+            .with_source(e)
+        })?),
+    };
     if let Some(pem) = &cloud.extra_trusted_ca_pem {
         let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes()).map_err(|e| {
             Error::new(

@@ -14,6 +14,9 @@ pub mod cloud;
 pub mod credential;
 mod errors;
 mod http;
+pub mod user;
+
+pub use http::Proxy;
 
 pub use arm::ArmClient;
 pub use cloud::Cloud;

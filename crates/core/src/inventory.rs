@@ -1,4 +1,4 @@
-//! The resources Safehold lists: subscriptions and Recovery Services vaults so far.
+//! The resources Safehold lists: tenants, subscriptions and Recovery Services vaults so far.
 
 /// An Azure subscription the signed-in principal can see.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -13,6 +13,20 @@ pub struct Subscription {
     pub state: String,
     /// The tenant the subscription belongs to.
     pub tenant_id: String,
+}
+
+/// An Entra ID directory (tenant) the signed-in identity can use, its home one or one it is a
+/// guest in.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct Tenant {
+    /// The directory's GUID.
+    pub tenant_id: String,
+    /// Its display name.
+    pub display_name: String,
+    /// Its default domain (`contoso.onmicrosoft.com`).
+    pub default_domain: String,
 }
 
 /// A Recovery Services vault, where Azure Backup keeps recovery points.

@@ -25,7 +25,6 @@ use crate::tenant::UserRecord;
 use crate::token::{REFRESH_AUDIENCE, now};
 
 const CODE_LIFETIME_SECS: i64 = 300;
-const DEVICE_CODE_LIFETIME_SECS: i64 = 900;
 const REFRESH_LIFETIME_SECS: i64 = 90 * 86_400;
 
 /// A code issued by the authorize page, waiting for its token request.
@@ -512,7 +511,7 @@ pub async fn device_code(
             user_code: user_code.clone(),
             client_id,
             scope: form.get("scope").cloned().unwrap_or_default(),
-            expires: now() + DEVICE_CODE_LIFETIME_SECS,
+            expires: now() + state.device_code_lifetime_secs,
             approved_by: None,
             declined: false,
         },
@@ -521,7 +520,7 @@ pub async fn device_code(
         "device_code": device_code,
         "user_code": user_code,
         "verification_uri": verification_uri,
-        "expires_in": DEVICE_CODE_LIFETIME_SECS,
+        "expires_in": state.device_code_lifetime_secs,
         "interval": state.device_poll_interval_secs,
         "message": format!("To sign in to the sandbox, open {verification_uri} and enter the code {user_code}.")
     }))

@@ -69,6 +69,8 @@ pub struct Config {
     pub tenant_seed: TenantSeed,
     /// Seconds between device-code polls (Entra says 5; tests want 1).
     pub device_poll_interval_secs: u64,
+    /// How long a device code stays valid (Entra ID: 15 minutes).
+    pub device_code_lifetime_secs: i64,
 }
 
 /// Which tenant a sandbox starts with.
@@ -105,6 +107,7 @@ impl Config {
             lro_retry_after_secs: 2,
             tenant_seed: TenantSeed::Demo,
             device_poll_interval_secs: 5,
+            device_code_lifetime_secs: 900,
         }
     }
 }
@@ -171,6 +174,8 @@ pub struct Shared {
     flows: interactive::Flows,
     /// The polling interval device-code clients are told to use.
     device_poll_interval_secs: u64,
+    /// How long device codes stay valid.
+    device_code_lifetime_secs: i64,
     /// The data-plane port of each key vault, by lower-cased name.
     vault_ports: RwLock<std::collections::HashMap<String, u16>>,
     /// Bumped whenever the tenant may change; cached pages from older generations are stale.
@@ -382,6 +387,7 @@ fn load_shared(
         server_handle: std::sync::OnceLock::new(),
         flows: interactive::Flows::default(),
         device_poll_interval_secs: config.device_poll_interval_secs,
+        device_code_lifetime_secs: config.device_code_lifetime_secs,
         vault_ports: RwLock::default(),
         generation: std::sync::atomic::AtomicU64::new(0),
         page_cache: std::sync::Mutex::default(),

@@ -1,4 +1,4 @@
-//! Subscriptions and Recovery Services vaults.
+//! Subscriptions and Recovery Services vaults, across every signed-in account.
 
 use safehold_core::AppError;
 use safehold_core::inventory::{RecoveryVault, Subscription};
@@ -7,17 +7,17 @@ use tauri::State;
 use crate::Connection;
 use crate::commands::to_app_error;
 
-/// Every subscription the signed-in principal can see.
+/// The subscriptions of every account's selected tenants, through its filter.
 #[tauri::command]
 #[specta::specta]
 #[tracing::instrument(skip_all, name = "command.list_subscriptions")]
 pub async fn list_subscriptions(
     connection: State<'_, Connection>,
 ) -> Result<Vec<Subscription>, AppError> {
-    let session = connection.session().await.map_err(|e| to_app_error(&e))?;
-    session
-        .arm
-        .list_subscriptions()
+    connection
+        .accounts()
+        .await
+        .subscriptions()
         .await
         .map_err(|e| to_app_error(&e))
 }
@@ -30,10 +30,10 @@ pub async fn list_vaults(
     connection: State<'_, Connection>,
     subscription_id: String,
 ) -> Result<Vec<RecoveryVault>, AppError> {
-    let session = connection.session().await.map_err(|e| to_app_error(&e))?;
-    session
-        .arm
-        .list_recovery_vaults(&subscription_id)
+    connection
+        .accounts()
+        .await
+        .vaults(&subscription_id)
         .await
         .map_err(|e| to_app_error(&e))
 }

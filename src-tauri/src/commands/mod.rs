@@ -1,5 +1,6 @@
 //! Tauri commands, one module per feature. Each reads state, calls one function, maps the error.
 
+pub mod accounts;
 pub mod inventory;
 pub mod session;
 

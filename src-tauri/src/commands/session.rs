@@ -1,24 +1,28 @@
 //! Sign-in state and app facts.
 
-use safehold_core::AppError;
 use safehold_core::cloud::CloudInfo;
+use safehold_core::{AppError, Error, ErrorCode};
 use serde::Serialize;
 use tauri::State;
 
 use crate::Connection;
 use crate::commands::to_app_error;
 
-/// Who is signed in to which cloud. Never carries a token.
+/// Who is signed in to which cloud, for the header. Never carries a token.
 #[derive(Clone, Debug, Serialize, specta::Type)]
 // JSON carries no type names; the rename only names the TypeScript type.
 #[serde(rename = "Session", rename_all = "camelCase")]
 pub struct SessionInfo {
-    /// The cloud.
+    /// The first account's cloud.
     pub cloud: CloudInfo,
-    /// The tenant.
+    /// Its home tenant.
     pub tenant_id: String,
-    /// Who is signed in.
+    /// Who it is.
     pub principal: String,
+    /// How many accounts are signed in.
+    pub account_count: u32,
+    /// Whether any account is on the sandbox (the UI labels everything as simulated).
+    pub simulated: bool,
 }
 
 /// Facts for Settings and support.
@@ -33,16 +37,25 @@ pub struct AppInfo {
     pub data_directory: String,
 }
 
-/// Starts the sandbox if needed, signs in and describes the session.
+/// Loads the accounts (signing in to the sandbox on a first start) and describes them.
 #[tauri::command]
 #[specta::specta]
 #[tracing::instrument(skip_all, name = "command.connect")]
 pub async fn connect(connection: State<'_, Connection>) -> Result<SessionInfo, AppError> {
-    let session = connection.session().await.map_err(|e| to_app_error(&e))?;
+    let accounts = connection.accounts().await;
+    let view = accounts.view().await;
+    let Some(first) = view.accounts.first() else {
+        return Err(to_app_error(
+            &Error::new(ErrorCode::Auth, "No account is signed in.")
+                .with_suggestion("Add an account in Accounts."),
+        ));
+    };
     Ok(SessionInfo {
-        cloud: session.cloud_info(),
-        tenant_id: session.tenant_id.clone(),
-        principal: session.principal.clone(),
+        cloud: first.cloud.clone(),
+        tenant_id: first.home_tenant_id.clone(),
+        principal: first.display_name.clone(),
+        account_count: u32::try_from(view.accounts.len()).unwrap_or(u32::MAX),
+        simulated: view.accounts.iter().any(|a| a.cloud.simulated),
     })
 }
 

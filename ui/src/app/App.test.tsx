@@ -39,6 +39,7 @@ describe("App shell", () => {
       connect: () => ({
         ...sandboxSession,
         cloud: { kind: "azurePublic", name: "Azure", armEndpoint: "https://management.azure.com", simulated: false },
+        simulated: false,
       }),
     });
     renderWithProviders(<App />);

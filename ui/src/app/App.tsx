@@ -109,7 +109,7 @@ export function App() {
         </main>
       ) : (
         <>
-          {session.data.cloud.simulated ? (
+          {session.data.simulated ? (
             <MessageBar intent="info" className={styles.banner}>
               <MessageBarBody>{t("app.sandboxBanner")}</MessageBarBody>
             </MessageBar>

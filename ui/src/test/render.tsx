@@ -74,6 +74,8 @@ export const sandboxSession: Session = {
   cloud: { kind: "sandbox", name: "Sandbox", armEndpoint: "https://127.0.0.1:8443", simulated: true },
   tenantId: "00000000-0000-0000-0000-00000000a11c",
   principal: "demo@contoso.example",
+  accountCount: 1,
+  simulated: true,
 };
 
 export const appInfo: AppInfo = {

@@ -6,13 +6,13 @@ use safehold_core::ErrorCode;
 use safehold_core::ports::ArmApi;
 use safehold_sandbox::{Config, Sandbox};
 
-struct Running {
-    sandbox: Sandbox,
-    cloud: Cloud,
+pub(crate) struct Running {
+    pub(crate) sandbox: Sandbox,
+    pub(crate) cloud: Cloud,
     _dir: tempfile::TempDir,
 }
 
-async fn start(page_size: usize) -> Running {
+pub(crate) async fn start(page_size: usize) -> Running {
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config::new(dir.path());
     config.page_size = page_size;
@@ -193,3 +193,5 @@ async fn lists_come_back_whole_through_injected_5xx_throttling_and_resets() {
         "{counts:?}"
     );
 }
+
+mod sign_in;

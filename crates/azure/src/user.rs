@@ -1,0 +1,567 @@
+//! People signing in: authorization code with PKCE in the system browser, device code, and the
+//! refresh token that keeps them signed in, wrapped as an azure_core `TokenCredential` so every
+//! client uses a person's sign-in exactly as it uses a service principal's.
+//!
+//! The OAuth 2.0 protocol work is the `oauth2` crate's, over the same reqwest client (CA, proxy)
+//! as every other call to the cloud. Tokens never leave this module except as azure_core
+//! `AccessToken`s and as the refresh token handed to a [`RefreshTokenSink`] for the keyring.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use azure_core::credentials::{AccessToken, TokenCredential, TokenRequestOptions};
+use azure_core::time::OffsetDateTime;
+use base64::Engine as _;
+use oauth2::basic::{BasicErrorResponse, BasicRevocationErrorResponse, BasicTokenType};
+use oauth2::{
+    AuthUrl, AuthorizationCode, Client, ClientId, CsrfToken, DeviceAuthorizationUrl,
+    EndpointNotSet, EndpointSet, ExtraTokenFields, PkceCodeChallenge, RedirectUrl, RefreshToken,
+    Scope, StandardDeviceAuthorizationResponse, StandardRevocableToken,
+    StandardTokenIntrospectionResponse, StandardTokenResponse, TokenResponse as _, TokenUrl,
+};
+use safehold_core::{Error, ErrorCode};
+use zeroize::Zeroizing;
+
+use crate::cloud::Cloud;
+
+/// The fields Entra ID adds to a token response that Safehold reads: the id token.
+#[derive(Clone, Debug, Default, serde::Deserialize, serde::Serialize)]
+pub struct EntraFields {
+    id_token: Option<String>,
+}
+impl ExtraTokenFields for EntraFields {}
+
+type EntraTokenResponse = StandardTokenResponse<EntraFields, BasicTokenType>;
+type EntraClient<HasAuth, HasDevice> = Client<
+    BasicErrorResponse,
+    EntraTokenResponse,
+    StandardTokenIntrospectionResponse<EntraFields, BasicTokenType>,
+    StandardRevocableToken,
+    BasicRevocationErrorResponse,
+    HasAuth,
+    HasDevice,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointSet,
+>;
+
+/// Who signed in, read from the id token.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignedInUser {
+    /// Object id in the home tenant.
+    pub object_id: String,
+    /// The tenant the sign-in happened in.
+    pub tenant_id: String,
+    /// Sign-in name (`mei.tanaka@contoso.com`).
+    pub username: String,
+    /// Display name.
+    pub display_name: String,
+}
+
+/// What a completed sign-in yields. The refresh token is for the keyring only.
+pub struct SignIn {
+    /// Who signed in.
+    pub user: SignedInUser,
+    /// The refresh token: keeps the person signed in, for every tenant they belong to.
+    pub refresh_token: Zeroizing<String>,
+    /// An ARM access token, already usable.
+    pub arm_token: AccessToken,
+}
+
+impl fmt::Debug for SignIn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SignIn")
+            .field("user", &self.user)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The device-code prompt to show: where to go and what to type.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeviceCodePrompt {
+    /// The code the person types.
+    pub user_code: String,
+    /// Where they type it.
+    pub verification_uri: String,
+    /// How long the code stays valid.
+    pub expires_in: Duration,
+}
+
+fn endpoint(cloud: &Cloud, tenant: &str, path: &str) -> String {
+    format!(
+        "{}/{tenant}/oauth2/v2.0/{path}",
+        cloud.authority_host.as_str().trim_end_matches('/')
+    )
+}
+
+fn internal(message: &str) -> impl FnOnce(oauth2::url::ParseError) -> Error + '_ {
+    move |e| Error::new(ErrorCode::Internal, message).with_source(e)
+}
+
+fn oauth_client(
+    cloud: &Cloud,
+    tenant: &str,
+) -> Result<EntraClient<EndpointNotSet, EndpointNotSet>, Error> {
+    Ok(Client::new(ClientId::new(cloud.public_client_id.clone()))
+        .set_token_uri(
+            TokenUrl::new(endpoint(cloud, tenant, "token")).map_err(internal(
+                "The cloud's token endpoint is not a valid address.",
+            ))?,
+        )
+        .set_auth_type(oauth2::AuthType::RequestBody))
+}
+
+/// The scopes of a first sign-in: ARM, plus a refresh token and the id token.
+fn sign_in_scopes(cloud: &Cloud) -> Vec<Scope> {
+    [
+        cloud.arm_scope().as_str(),
+        "offline_access",
+        "openid",
+        "profile",
+    ]
+    .into_iter()
+    .map(|s| Scope::new(s.to_owned()))
+    .collect()
+}
+
+/// The reqwest client every OAuth exchange goes through, as an `oauth2` async HTTP client.
+#[derive(Clone)]
+struct Http(reqwest::Client);
+
+impl<'c> oauth2::AsyncHttpClient<'c> for Http {
+    type Error = oauth2::HttpClientError<reqwest::Error>;
+    type Future = std::pin::Pin<
+        Box<dyn Future<Output = Result<oauth2::HttpResponse, Self::Error>> + Send + Sync + 'c>,
+    >;
+
+    fn call(&'c self, request: oauth2::HttpRequest) -> Self::Future {
+        Box::pin(async move {
+            let (parts, body) = request.into_parts();
+            let mut builder = self
+                .0
+                .request(parts.method, parts.uri.to_string())
+                .body(body);
+            for (name, value) in &parts.headers {
+                builder = builder.header(name, value);
+            }
+            let response = builder.send().await.map_err(Box::new)?;
+            let mut out = oauth2::http::Response::builder().status(response.status());
+            for (name, value) in response.headers() {
+                out = out.header(name, value);
+            }
+            let body = response.bytes().await.map_err(Box::new)?;
+            out.body(body.to_vec())
+                .map_err(oauth2::HttpClientError::Http)
+        })
+    }
+}
+
+/// Turns a failed token request into the error people see. Entra's error codes (AADSTS…) in
+/// the description are kept; tokens never appear in these errors.
+fn token_error<RE, T>(
+    cloud: &Cloud,
+    error: oauth2::RequestTokenError<RE, oauth2::StandardErrorResponse<T>>,
+) -> Error
+where
+    RE: std::error::Error + Send + Sync + 'static,
+    T: oauth2::ErrorResponseType + fmt::Display,
+{
+    use oauth2::RequestTokenError as E;
+    match error {
+        E::ServerResponse(response) => {
+            let description = response
+                .error_description()
+                .cloned()
+                .unwrap_or_else(|| response.error().to_string());
+            let code = response.error().to_string();
+            if code == "invalid_grant" || code == "interaction_required" {
+                Error::new(
+                    ErrorCode::Auth,
+                    format!("The sign-in is no longer valid: {description}"),
+                )
+                .with_suggestion("Sign in to this account again.")
+            } else if code == "access_denied" {
+                Error::new(ErrorCode::Cancelled, "The sign-in was declined.")
+                    .with_suggestion("Sign in again and approve the request.")
+            } else if code == "expired_token" {
+                Error::new(
+                    ErrorCode::Cancelled,
+                    "The device code expired before anyone signed in with it.",
+                )
+                .with_suggestion("Start the device-code sign-in again and enter the new code within its time limit.")
+            } else {
+                Error::new(
+                    ErrorCode::Auth,
+                    format!("{} refused the sign-in: {description}", cloud.name),
+                )
+            }
+        }
+        E::Request(e) => Error::new(
+            ErrorCode::Network,
+            format!("{}'s sign-in service could not be reached.", cloud.name),
+        )
+        .with_source(e),
+        E::Parse(e, _) => Error::new(
+            ErrorCode::Auth,
+            format!(
+                "{}'s sign-in service sent an answer Safehold cannot read.",
+                cloud.name
+            ),
+        )
+        .with_source(e),
+        E::Other(text) => Error::new(ErrorCode::Auth, format!("The sign-in failed: {text}")),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct IdClaims {
+    oid: Option<String>,
+    tid: Option<String>,
+    preferred_username: Option<String>,
+    upn: Option<String>,
+    name: Option<String>,
+}
+
+/// Who signed in, from the id token. It came straight from the token endpoint over TLS, so its
+/// claims are read without checking its signature (OpenID Connect Core 3.1.3.7).
+fn user_from(response: &EntraTokenResponse) -> Result<SignedInUser, Error> {
+    let unreadable = || {
+        Error::new(
+            ErrorCode::Auth,
+            "The sign-in did not say who signed in (no usable id token).",
+        )
+        .with_suggestion("Sign in again; if it keeps happening, the cloud's sign-in service is not Entra ID compatible.")
+    };
+    let id_token = response
+        .extra_fields()
+        .id_token
+        .as_deref()
+        .ok_or_else(unreadable)?;
+    let payload = id_token.split('.').nth(1).ok_or_else(unreadable)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .map_err(|_| unreadable())?;
+    let claims: IdClaims = serde_json::from_slice(&bytes).map_err(|_| unreadable())?;
+    let username = claims.preferred_username.or(claims.upn).unwrap_or_default();
+    Ok(SignedInUser {
+        object_id: claims.oid.ok_or_else(unreadable)?,
+        tenant_id: claims.tid.ok_or_else(unreadable)?,
+        display_name: claims.name.unwrap_or_else(|| username.clone()),
+        username,
+    })
+}
+
+fn access_token(response: &EntraTokenResponse) -> AccessToken {
+    let lifetime = response.expires_in().unwrap_or(Duration::from_secs(3600));
+    AccessToken::new(
+        response.access_token().secret().clone(),
+        OffsetDateTime::now_utc() + lifetime,
+    )
+}
+
+fn completed(response: &EntraTokenResponse) -> Result<SignIn, Error> {
+    let refresh_token = response.refresh_token().ok_or_else(|| {
+        Error::new(
+            ErrorCode::Auth,
+            "The sign-in did not return a refresh token, so it cannot be kept.",
+        )
+        .with_suggestion("Check that the public client application allows the offline_access scope, then sign in again.")
+    })?;
+    Ok(SignIn {
+        user: user_from(response)?,
+        refresh_token: Zeroizing::new(refresh_token.secret().clone()),
+        arm_token: access_token(response),
+    })
+}
+
+/// Signs a person in through the system browser: authorization code with PKCE, redirected to
+/// a one-shot listener on `http://localhost:{port}/`. `open` shows the authorize URL (in the
+/// browser); the sign-in fails if nobody completes it within `timeout`.
+pub async fn sign_in_with_browser(
+    cloud: &Cloud,
+    tenant: &str,
+    open: impl FnOnce(&str) -> Result<(), Error>,
+    timeout: Duration,
+) -> Result<SignIn, Error> {
+    let http = Http(crate::http::reqwest_client(cloud)?);
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .map_err(|e| {
+            Error::new(
+                ErrorCode::Internal,
+                "Safehold could not listen on a loopback port for the browser's answer.",
+            )
+            .with_source(e)
+        })?;
+    let port = listener
+        .local_addr()
+        .map_err(|e| {
+            Error::new(ErrorCode::Internal, "The loopback listener has no address.").with_source(e)
+        })?
+        .port();
+    let redirect = format!("http://localhost:{port}/");
+    let client = oauth_client(cloud, tenant)?
+        .set_auth_uri(
+            AuthUrl::new(endpoint(cloud, tenant, "authorize")).map_err(internal(
+                "The cloud's authorize endpoint is not a valid address.",
+            ))?,
+        )
+        .set_redirect_uri(
+            RedirectUrl::new(redirect).map_err(internal("The redirect address is not valid."))?,
+        );
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let (url, csrf) = client
+        .authorize_url(CsrfToken::new_random)
+        .add_scopes(sign_in_scopes(cloud))
+        .set_pkce_challenge(challenge)
+        .add_extra_param("prompt", "select_account")
+        .url();
+    open(url.as_str())?;
+
+    let answer = tokio::time::timeout(timeout, wait_for_redirect(listener))
+        .await
+        .map_err(|_| {
+            Error::new(
+                ErrorCode::Cancelled,
+                "Nobody finished signing in in the browser in time.",
+            )
+            .with_suggestion(
+                "Start the sign-in again and complete it in the browser window that opens.",
+            )
+        })??;
+    if let Some(error) = answer.get("error") {
+        let description = answer.get("error_description").cloned().unwrap_or_default();
+        return Err(if error == "access_denied" {
+            Error::new(
+                ErrorCode::Cancelled,
+                "The sign-in was cancelled in the browser.",
+            )
+            .with_suggestion("Sign in again when you are ready.")
+        } else {
+            Error::new(
+                ErrorCode::Auth,
+                format!("The browser sign-in failed ({error}): {description}"),
+            )
+        });
+    }
+    if answer.get("state").map(String::as_str) != Some(csrf.secret().as_str()) {
+        return Err(Error::new(
+            ErrorCode::Auth,
+            "The browser's answer did not carry this sign-in's state, so it was ignored.",
+        )
+        .with_suggestion("Sign in again, and use only the browser window Safehold opened."));
+    }
+    let code = answer.get("code").cloned().ok_or_else(|| {
+        Error::new(
+            ErrorCode::Auth,
+            "The browser's answer had no authorization code.",
+        )
+    })?;
+    let response = client
+        .exchange_code(AuthorizationCode::new(code))
+        .set_pkce_verifier(verifier)
+        .request_async(&http)
+        .await
+        .map_err(|e| token_error(cloud, e))?;
+    completed(&response)
+}
+
+/// Serves the loopback redirect until a request carrying `code` or `error` arrives.
+async fn wait_for_redirect(
+    listener: tokio::net::TcpListener,
+) -> Result<HashMap<String, String>, Error> {
+    use axum::extract::{Query, State};
+    use axum::response::Html;
+
+    let (sender, mut receiver) = tokio::sync::mpsc::channel::<HashMap<String, String>>(1);
+    let app = axum::Router::new()
+        .route(
+            "/",
+            axum::routing::get(
+                |State(sender): State<tokio::sync::mpsc::Sender<HashMap<String, String>>>,
+                 Query(query): Query<HashMap<String, String>>| async move {
+                    let done = query.contains_key("code") || query.contains_key("error");
+                    if done {
+                        let _ = sender.send(query).await;
+                    }
+                    Html(if done {
+                        "<!doctype html><meta charset=utf-8><title>Safehold</title><body style=\"font-family:sans-serif\"><h1>Safehold</h1><p>You can close this tab and return to Safehold.</p>"
+                    } else {
+                        "<!doctype html><meta charset=utf-8><title>Safehold</title><p>Waiting for the sign-in to finish.</p>"
+                    })
+                },
+            ),
+        )
+        .with_state(sender);
+    let server = axum::serve(listener, app).into_future();
+    tokio::select! {
+        answer = receiver.recv() => answer.ok_or_else(|| Error::new(ErrorCode::Internal, "The loopback listener stopped.")),
+        result = server => Err(Error::new(ErrorCode::Internal, "The loopback listener stopped.").with_source(std::io::Error::other(format!("{result:?}")))),
+    }
+}
+
+/// Signs a person in with a device code: `show` gets the code to display, then this polls
+/// until someone signs in with it elsewhere, it expires, or it is declined.
+pub async fn sign_in_with_device_code(
+    cloud: &Cloud,
+    tenant: &str,
+    show: impl FnOnce(DeviceCodePrompt),
+) -> Result<SignIn, Error> {
+    let http = Http(crate::http::reqwest_client(cloud)?);
+    let client = oauth_client(cloud, tenant)?.set_device_authorization_url(
+        DeviceAuthorizationUrl::new(endpoint(cloud, tenant, "devicecode")).map_err(internal(
+            "The cloud's device-code endpoint is not a valid address.",
+        ))?,
+    );
+    let details: StandardDeviceAuthorizationResponse = client
+        .exchange_device_code()
+        .add_scopes(sign_in_scopes(cloud))
+        .request_async(&http)
+        .await
+        .map_err(|e| token_error(cloud, e))?;
+    show(DeviceCodePrompt {
+        user_code: details.user_code().secret().clone(),
+        verification_uri: details.verification_uri().to_string(),
+        expires_in: details.expires_in(),
+    });
+    let response = client
+        .exchange_device_access_token(&details)
+        .request_async(&http, tokio::time::sleep, None)
+        .await
+        .map_err(|e| token_error(cloud, e))?;
+    completed(&response)
+}
+
+/// Where a rotated refresh token goes (the keyring). Called whenever Entra returns a new one.
+pub trait RefreshTokenSink: Send + Sync {
+    /// Keeps `refresh_token` in place of the previous one.
+    fn store(&self, refresh_token: &str);
+}
+
+/// A person's refresh token, shared by the credentials of each tenant they use.
+pub struct RefreshTokenHolder {
+    token: Mutex<Zeroizing<String>>,
+    sink: Arc<dyn RefreshTokenSink>,
+}
+
+impl RefreshTokenHolder {
+    /// Holds `token`; rotations go to `sink`.
+    pub fn new(token: Zeroizing<String>, sink: Arc<dyn RefreshTokenSink>) -> Arc<Self> {
+        Arc::new(Self {
+            token: Mutex::new(token),
+            sink,
+        })
+    }
+
+    /// The refresh token itself, for the keyring.
+    pub fn secret(&self) -> Zeroizing<String> {
+        self.current()
+    }
+
+    fn current(&self) -> Zeroizing<String> {
+        self.token
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    fn rotate(&self, new: &str) {
+        let mut token = self
+            .token
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if token.as_str() != new {
+            *token = Zeroizing::new(new.to_owned());
+            drop(token);
+            self.sink.store(new);
+        }
+    }
+}
+
+/// A person's credential for one tenant: access tokens in memory per scope, renewed with the
+/// shared refresh token a few minutes before they expire.
+pub struct UserCredential {
+    cloud: Cloud,
+    tenant: String,
+    refresh: Arc<RefreshTokenHolder>,
+    cache: tokio::sync::Mutex<HashMap<String, AccessToken>>,
+    http: Http,
+}
+
+impl fmt::Debug for UserCredential {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UserCredential")
+            .field("tenant", &self.tenant)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Tokens are renewed this long before they expire.
+const RENEW_BEFORE: azure_core::time::Duration = azure_core::time::Duration::minutes(5);
+
+impl UserCredential {
+    /// A credential for `tenant` (an id) signed in with `refresh`.
+    pub fn new(
+        cloud: &Cloud,
+        tenant: &str,
+        refresh: Arc<RefreshTokenHolder>,
+    ) -> Result<Arc<Self>, Error> {
+        Ok(Arc::new(Self {
+            cloud: cloud.clone(),
+            tenant: tenant.to_owned(),
+            refresh,
+            cache: tokio::sync::Mutex::default(),
+            http: Http(crate::http::reqwest_client(cloud)?),
+        }))
+    }
+
+    /// Seeds the cache with a token the sign-in already returned.
+    pub async fn seed(&self, scope: &str, token: AccessToken) {
+        self.cache.lock().await.insert(scope.to_owned(), token);
+    }
+
+    async fn renew(&self, scope: &str) -> Result<AccessToken, Error> {
+        let client = oauth_client(&self.cloud, &self.tenant)?;
+        let refresh = RefreshToken::new(self.refresh.current().to_string());
+        let response = client
+            .exchange_refresh_token(&refresh)
+            .add_scope(Scope::new(scope.to_owned()))
+            .add_scope(Scope::new("offline_access".to_owned()))
+            .request_async(&self.http)
+            .await
+            .map_err(|e| token_error(&self.cloud, e))?;
+        if let Some(new) = response.refresh_token() {
+            self.refresh.rotate(new.secret());
+        }
+        Ok(access_token(&response))
+    }
+}
+
+#[async_trait::async_trait]
+impl TokenCredential for UserCredential {
+    async fn get_token(
+        &self,
+        scopes: &[&str],
+        _options: Option<TokenRequestOptions<'_>>,
+    ) -> azure_core::Result<AccessToken> {
+        let scope = scopes.first().copied().unwrap_or_default();
+        // Held across the renewal on purpose: concurrent callers wait for one refresh instead
+        // of each spending the refresh token.
+        let mut cache = self.cache.lock().await;
+        if let Some(token) = cache.get(scope)
+            && token.expires_on > OffsetDateTime::now_utc() + RENEW_BEFORE
+        {
+            return Ok(token.clone());
+        }
+        let token = self.renew(scope).await.map_err(|e| {
+            azure_core::Error::with_message(
+                azure_core::error::ErrorKind::Credential,
+                format!("{} {}", e.message, e.suggestion),
+            )
+        })?;
+        cache.insert(scope.to_owned(), token.clone());
+        Ok(token)
+    }
+}

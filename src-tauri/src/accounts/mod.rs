@@ -1,0 +1,969 @@
+//! Accounts: who is signed in to which cloud, their tenants, what the user chose to see, and
+//! the credentials behind them.
+//!
+//! Several accounts live side by side: people (browser or device code), service principals
+//! (secret or certificate), the Azure CLI's sign-in, and the embedded sandbox's operator. Their
+//! records (no secrets) persist in `accounts.json`; their secrets persist only in the OS
+//! keyring. Without a keyring nothing about a signed-in person or principal is written
+//! anywhere: the sign-in lasts until Safehold closes, and the panel says so.
+
+pub mod model;
+mod records;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use azure_core::credentials::TokenCredential;
+use safehold_azure::credential::{self, CertificatePem};
+use safehold_azure::user::{self, RefreshTokenHolder, RefreshTokenSink, SignIn, UserCredential};
+use safehold_azure::{ArmClient, Cloud};
+use safehold_core::cloud::CloudKind;
+use safehold_core::inventory::{RecoveryVault, Subscription, Tenant};
+use safehold_core::ports::ArmApi;
+use safehold_core::{Error, ErrorCode};
+use safehold_keystore::{SecretStore, StoreError};
+use safehold_sandbox::Sandbox;
+use tokio::sync::{Mutex, OnceCell};
+use zeroize::Zeroizing;
+
+pub use model::*;
+
+/// How long a browser sign-in may take before it is abandoned.
+const BROWSER_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// The embedded sandbox, started on first use and kept for the app's lifetime.
+pub struct EmbeddedSandbox {
+    sandbox: Sandbox,
+    cloud: Cloud,
+}
+
+/// A signed-in account's credentials, in memory only.
+enum Auth {
+    Person(Arc<RefreshTokenHolder>),
+    Secret(Zeroizing<String>),
+    Certificate(Zeroizing<String>),
+    AzureCli,
+    Sandbox(Zeroizing<String>),
+}
+
+struct Live {
+    cloud: Cloud,
+    auth: Auth,
+    /// One ARM client per tenant, so each keeps its access tokens.
+    clients: HashMap<String, Arc<ArmClient>>,
+    remembered: bool,
+}
+
+#[derive(Default)]
+struct State {
+    records: Vec<AccountRecord>,
+    live: HashMap<String, Live>,
+    /// Which account and tenant each listed subscription came from, lower-cased id.
+    owners: HashMap<String, (String, String)>,
+}
+
+/// The accounts service: app state, shared by every command.
+pub struct Accounts {
+    data_dir: PathBuf,
+    keystore: Result<Arc<SecretStore>, KeyringStatus>,
+    state: Mutex<State>,
+    sandbox: OnceCell<Arc<EmbeddedSandbox>>,
+    cli_folders: Vec<PathBuf>,
+}
+
+/// Stores rotated refresh tokens in the keyring.
+struct KeyringSink {
+    store: Arc<SecretStore>,
+    name: String,
+}
+
+impl RefreshTokenSink for KeyringSink {
+    fn store(&self, refresh_token: &str) {
+        if let Err(error) = self.store.put(&self.name, refresh_token) {
+            tracing::warn!(entry = %self.name, error = %error, "could not keep a renewed sign-in in the keyring");
+        }
+    }
+}
+
+/// Keeps rotated refresh tokens nowhere (no keyring): the one in memory is enough.
+struct MemoryOnly;
+impl RefreshTokenSink for MemoryOnly {
+    fn store(&self, _refresh_token: &str) {}
+}
+
+fn keyring_error(error: &StoreError) -> Error {
+    Error::new(ErrorCode::Unavailable, error.to_string()).with_suggestion(error.suggestion())
+}
+
+fn not_found(id: &str) -> Error {
+    Error::new(ErrorCode::NotFound, format!("There is no account '{id}'."))
+        .with_suggestion("Refresh the accounts panel; the account may have been signed out.")
+}
+
+impl Accounts {
+    /// The accounts kept under `data_dir`, with secrets in `keystore` (or an explanation of
+    /// why there is none). `cli_folders` are searched for `az`.
+    pub fn open(
+        data_dir: PathBuf,
+        keystore: Result<SecretStore, StoreError>,
+        cli_folders: Vec<PathBuf>,
+    ) -> Self {
+        let keystore = keystore.map(Arc::new).map_err(|e| KeyringStatus {
+            available: false,
+            message: Some(e.to_string()),
+            suggestion: Some(e.suggestion()),
+        });
+        let records = records::load(&data_dir).unwrap_or_else(|error| {
+            tracing::warn!(error = %error.chain(), "the accounts file could not be read; starting without accounts");
+            vec![]
+        });
+        Self {
+            data_dir,
+            keystore,
+            state: Mutex::new(State {
+                records,
+                ..State::default()
+            }),
+            sandbox: OnceCell::new(),
+            cli_folders,
+        }
+    }
+
+    /// The embedded sandbox, started on first call.
+    pub async fn sandbox(&self) -> Result<Arc<EmbeddedSandbox>, Error> {
+        self.sandbox
+            .get_or_try_init(|| async {
+                let config = safehold_sandbox::Config::new(self.data_dir.join("sandbox"));
+                let sandbox = Sandbox::start(config).await.map_err(|e| {
+                    Error::new(ErrorCode::Internal, "The sandbox cloud could not start.")
+                        .with_suggestion("Check that the app data folder is writable, then retry. The log has the details.")
+                        .with_source(e)
+                })?;
+                let e = sandbox.endpoints();
+                let parse = |url: &str| {
+                    url.parse().map_err(|err| {
+                        Error::new(ErrorCode::Internal, "The sandbox reported an unusable address.")
+                            .with_source(err)
+                    })
+                };
+                let cloud = Cloud::sandbox(
+                    parse(&e.arm_endpoint)?,
+                    parse(&e.authority_host)?,
+                    sandbox.ca_pem().to_owned(),
+                );
+                tracing::info!(arm = %e.arm_endpoint, "sandbox cloud started");
+                Ok(Arc::new(EmbeddedSandbox { sandbox, cloud }))
+            })
+            .await
+            .cloned()
+    }
+
+    async fn cloud_for(&self, choice: &CloudChoice) -> Result<Cloud, Error> {
+        let mut cloud = match choice.kind {
+            CloudKind::Sandbox => self.sandbox().await?.cloud.clone(),
+            CloudKind::Custom => {
+                let endpoint = choice.arm_endpoint.as_deref().unwrap_or_default();
+                Cloud::discover(endpoint, None, safehold_azure::Proxy::System).await?
+            }
+            kind => Cloud::builtin(kind)
+                .ok_or_else(|| Error::new(ErrorCode::InvalidInput, "That cloud is not known."))?,
+        };
+        if let Some(id) = choice
+            .public_client_id
+            .as_deref()
+            .filter(|id| !id.is_empty())
+        {
+            cloud.public_client_id = id.to_owned();
+        }
+        Ok(cloud)
+    }
+
+    /// Signs in to the embedded sandbox as its operator when there is no account at all, so a
+    /// first start shows the demo tenant at once.
+    pub async fn ensure_default(&self) -> Result<(), Error> {
+        if !self.state.lock().await.records.is_empty() {
+            return Ok(());
+        }
+        let embedded = self.sandbox().await?;
+        let e = embedded.sandbox.endpoints().clone();
+        let secret = Zeroizing::new(embedded.sandbox.client_secret().to_owned());
+        let credential = credential::client_secret(
+            &embedded.cloud,
+            &e.tenant_id,
+            &e.client_id,
+            secret.to_string(),
+        )?;
+        credential::verify(credential.as_ref(), &embedded.cloud).await?;
+        let record = AccountRecord {
+            id: uuid::Uuid::new_v4().to_string(),
+            method: SignInMethod::Sandbox,
+            cloud: CloudChoice {
+                kind: CloudKind::Sandbox,
+                arm_endpoint: None,
+                public_client_id: None,
+            },
+            display_name: e.client_name.clone(),
+            username: e.client_id.clone(),
+            client_id: Some(e.client_id.clone()),
+            home_tenant_id: e.tenant_id.clone(),
+            tenants: vec![],
+            selected_tenants: vec![e.tenant_id.clone()],
+            subscription_filter: None,
+        };
+        let mut state = self.state.lock().await;
+        if !state.records.is_empty() {
+            return Ok(());
+        }
+        state.live.insert(
+            record.id.clone(),
+            Live {
+                cloud: embedded.cloud.clone(),
+                auth: Auth::Sandbox(secret),
+                clients: HashMap::new(),
+                remembered: true,
+            },
+        );
+        state.records.push(record);
+        self.save(&state)?;
+        tracing::info!("signed in to the sandbox as its operator");
+        Ok(())
+    }
+
+    fn save(&self, state: &State) -> Result<(), Error> {
+        // Only what can be restored is written: without a keyring, no person or principal.
+        let kept: Vec<&AccountRecord> = state
+            .records
+            .iter()
+            .filter(|r| {
+                secret_name(&r.id, r.method).is_none()
+                    || state.live.get(&r.id).is_none_or(|l| l.remembered)
+            })
+            .collect();
+        records::save(&self.data_dir, &kept)
+    }
+
+    /// The panel's content.
+    pub async fn view(&self) -> AccountsView {
+        let state = self.state.lock().await;
+        AccountsView {
+            accounts: state
+                .records
+                .iter()
+                .map(|r| Self::account_view(&state, r))
+                .collect(),
+            keyring: self.keyring_status(),
+        }
+    }
+
+    fn keyring_status(&self) -> KeyringStatus {
+        match &self.keystore {
+            Ok(_) => KeyringStatus {
+                available: true,
+                message: None,
+                suggestion: None,
+            },
+            Err(status) => status.clone(),
+        }
+    }
+
+    fn account_view(state: &State, r: &AccountRecord) -> AccountView {
+        let live = state.live.get(&r.id);
+        let cloud = live.map(|l| l.cloud.info()).unwrap_or_else(|| {
+            Cloud::builtin(r.cloud.kind).map(|c| c.info()).unwrap_or(
+                safehold_core::cloud::CloudInfo {
+                    kind: r.cloud.kind,
+                    name: match r.cloud.kind {
+                        CloudKind::Sandbox => "Sandbox".to_owned(),
+                        _ => r.cloud.arm_endpoint.clone().unwrap_or_default(),
+                    },
+                    arm_endpoint: r.cloud.arm_endpoint.clone().unwrap_or_default(),
+                    simulated: r.cloud.kind == CloudKind::Sandbox,
+                },
+            )
+        });
+        let mut tenants: Vec<AccountTenant> = r
+            .tenants
+            .iter()
+            .map(|t| AccountTenant {
+                home: t.tenant_id.eq_ignore_ascii_case(&r.home_tenant_id),
+                selected: r
+                    .selected_tenants
+                    .iter()
+                    .any(|s| s.eq_ignore_ascii_case(&t.tenant_id)),
+                tenant: t.clone(),
+            })
+            .collect();
+        if tenants.is_empty() {
+            tenants.push(AccountTenant {
+                tenant: Tenant {
+                    tenant_id: r.home_tenant_id.clone(),
+                    display_name: r.home_tenant_id.clone(),
+                    default_domain: String::new(),
+                },
+                home: true,
+                selected: true,
+            });
+        }
+        AccountView {
+            id: r.id.clone(),
+            method: r.method,
+            cloud,
+            display_name: r.display_name.clone(),
+            username: r.username.clone(),
+            home_tenant_id: r.home_tenant_id.clone(),
+            tenants,
+            subscription_filter: r.subscription_filter.clone(),
+            remembered: live.is_none_or(|l| l.remembered),
+            status: if live.is_some() || matches!(r.method, SignInMethod::AzureCli) {
+                AccountStatus::Ready
+            } else {
+                AccountStatus::SignInNeeded
+            },
+        }
+    }
+
+    /// Signs in with `request`. `device_code` shows a device code; `open_browser` opens the
+    /// authorize page. The new account's tenants are listed before it is added.
+    pub async fn sign_in(
+        &self,
+        request: SignInRequest,
+        device_code: impl FnOnce(DeviceCodeShown),
+        open_browser: impl FnOnce(&str) -> Result<(), Error>,
+    ) -> Result<AccountView, Error> {
+        let id = uuid::Uuid::new_v4().to_string();
+        let signed = match request {
+            SignInRequest::Browser {
+                cloud: choice,
+                tenant,
+            } => {
+                let cloud = self.cloud_for(&choice).await?;
+                let tenant = tenant_or_organizations(tenant.as_deref());
+                let signed_in =
+                    user::sign_in_with_browser(&cloud, &tenant, open_browser, BROWSER_TIMEOUT)
+                        .await?;
+                person(choice, cloud, SignInMethod::Browser, signed_in)
+            }
+            SignInRequest::DeviceCode {
+                cloud: choice,
+                tenant,
+            } => {
+                let cloud = self.cloud_for(&choice).await?;
+                let tenant = tenant_or_organizations(tenant.as_deref());
+                let signed_in = user::sign_in_with_device_code(&cloud, &tenant, |prompt| {
+                    device_code(DeviceCodeShown {
+                        user_code: prompt.user_code,
+                        verification_uri: prompt.verification_uri,
+                        expires_in_secs: u32::try_from(prompt.expires_in.as_secs())
+                            .unwrap_or(u32::MAX),
+                    });
+                })
+                .await?;
+                person(choice, cloud, SignInMethod::DeviceCode, signed_in)
+            }
+            SignInRequest::ServicePrincipalSecret {
+                cloud: choice,
+                tenant_id,
+                client_id,
+                secret,
+            } => {
+                let (tenant_id, client_id) = principal_ids(&tenant_id, &client_id)?;
+                let cloud = self.cloud_for(&choice).await?;
+                let secret = Zeroizing::new(secret);
+                let credential =
+                    credential::client_secret(&cloud, &tenant_id, &client_id, secret.to_string())?;
+                credential::verify(credential.as_ref(), &cloud).await?;
+                Signed {
+                    choice,
+                    cloud,
+                    method: SignInMethod::ServicePrincipalSecret,
+                    auth: Auth::Secret(secret),
+                    display_name: format!("Service principal {client_id}"),
+                    username: client_id.clone(),
+                    client_id: Some(client_id),
+                    home_tenant: tenant_id,
+                }
+            }
+            SignInRequest::ServicePrincipalCertificate {
+                cloud: choice,
+                tenant_id,
+                client_id,
+                certificate_path,
+            } => {
+                let (tenant_id, client_id) = principal_ids(&tenant_id, &client_id)?;
+                let cloud = self.cloud_for(&choice).await?;
+                let pem =
+                    Zeroizing::new(std::fs::read_to_string(&certificate_path).map_err(|e| {
+                        Error::new(
+                            ErrorCode::InvalidInput,
+                            format!("The certificate file '{certificate_path}' could not be read."),
+                        )
+                        .with_suggestion("Check the path and that Safehold may read the file.")
+                        .with_source(e)
+                    })?);
+                let certificate = CertificatePem::parse(&pem)?;
+                let subject = certificate.subject.clone();
+                let credential =
+                    credential::client_certificate(&cloud, &tenant_id, &client_id, certificate)?;
+                credential::verify(credential.as_ref(), &cloud).await?;
+                Signed {
+                    choice,
+                    cloud,
+                    method: SignInMethod::ServicePrincipalCertificate,
+                    auth: Auth::Certificate(pem),
+                    display_name: format!("Service principal {client_id} ({subject})"),
+                    username: client_id.clone(),
+                    client_id: Some(client_id),
+                    home_tenant: tenant_id,
+                }
+            }
+            SignInRequest::AzureCli { tenant } => {
+                let choice = CloudChoice {
+                    kind: CloudKind::AzurePublic,
+                    arm_endpoint: None,
+                    public_client_id: None,
+                };
+                let cloud = Cloud::azure_public();
+                let tenant = tenant.filter(|t| !t.trim().is_empty());
+                let credential =
+                    credential::azure_cli(tenant.as_deref(), self.cli_folders.clone())?;
+                let token = credential
+                    .get_token(&[&cloud.arm_scope()], None)
+                    .await
+                    .map_err(|e| {
+                        Error::new(
+                            ErrorCode::Auth,
+                            "The Azure CLI gave no token.",
+                        )
+                        .with_suggestion("Run `az login` in a terminal (and `az account set` for the right tenant), then try again.")
+                        .with_source(e)
+                    })?;
+                let claims = token_claims(token.token.secret());
+                Signed {
+                    choice,
+                    cloud,
+                    method: SignInMethod::AzureCli,
+                    auth: Auth::AzureCli,
+                    display_name: claims
+                        .name
+                        .clone()
+                        .unwrap_or_else(|| "Azure CLI".to_owned()),
+                    username: claims
+                        .upn
+                        .or(claims.name)
+                        .unwrap_or_else(|| "az login".to_owned()),
+                    client_id: None,
+                    home_tenant: claims.tid.unwrap_or_default(),
+                }
+            }
+        };
+        let Signed {
+            choice,
+            cloud,
+            method,
+            auth,
+            display_name,
+            username,
+            client_id,
+            home_tenant,
+        } = signed;
+        let remembered = self.keep_secret(&id, method, &auth).await?;
+        let auth = match auth {
+            Auth::Person(holder) => Auth::Person(self.rewire_sink(&id, holder, remembered)),
+            other => other,
+        };
+        let mut record = AccountRecord {
+            id: id.clone(),
+            method,
+            cloud: choice,
+            display_name,
+            username,
+            client_id,
+            home_tenant_id: home_tenant.clone(),
+            tenants: vec![],
+            selected_tenants: vec![home_tenant.clone()],
+            subscription_filter: None,
+        };
+        let live = Live {
+            cloud,
+            auth,
+            clients: HashMap::new(),
+            remembered,
+        };
+        // Its tenants, guest tenants included; a principal sees its home tenant only.
+        let arm = client_for(&live, &record, &home_tenant, &self.cli_folders)?;
+        match arm.list_tenants().await {
+            Ok(tenants) if !tenants.is_empty() => record.tenants = tenants,
+            Ok(_) => {}
+            Err(error) => {
+                tracing::warn!(error = %error.chain(), "could not list the new account's tenants");
+            }
+        }
+        let mut state = self.state.lock().await;
+        let mut live = live;
+        live.clients.insert(home_tenant.to_ascii_lowercase(), arm);
+        state.live.insert(id.clone(), live);
+        state.records.push(record);
+        self.save(&state)?;
+        let view = state
+            .records
+            .iter()
+            .find(|r| r.id == id)
+            .map(|r| Self::account_view(&state, r))
+            .ok_or_else(|| not_found(&id))?;
+        tracing::info!(account = %id, method = ?method, "signed in");
+        Ok(view)
+    }
+
+    /// Puts the account's secret in the keyring. `Ok(false)` when there is no keyring (the
+    /// sign-in then lasts for this run only); an error when the keyring failed the write.
+    async fn keep_secret(
+        &self,
+        id: &str,
+        method: SignInMethod,
+        auth: &Auth,
+    ) -> Result<bool, Error> {
+        let Some(name) = secret_name(id, method) else {
+            return Ok(true);
+        };
+        let Ok(store) = &self.keystore else {
+            return Ok(false);
+        };
+        let value: Zeroizing<String> = match auth {
+            Auth::Person(holder) => holder_secret(holder),
+            Auth::Secret(secret) | Auth::Certificate(secret) => secret.clone(),
+            Auth::AzureCli | Auth::Sandbox(_) => return Ok(true),
+        };
+        let store = store.clone();
+        tokio::task::spawn_blocking(move || store.put(&name, &value))
+            .await
+            .map_err(|e| {
+                Error::new(ErrorCode::Internal, "The keyring task failed.").with_source(e)
+            })?
+            .map_err(|e| keyring_error(&e))?;
+        Ok(true)
+    }
+
+    fn rewire_sink(
+        &self,
+        id: &str,
+        holder: Arc<RefreshTokenHolder>,
+        remembered: bool,
+    ) -> Arc<RefreshTokenHolder> {
+        match (&self.keystore, remembered) {
+            (Ok(store), true) => RefreshTokenHolder::new(
+                holder_secret(&holder),
+                Arc::new(KeyringSink {
+                    store: store.clone(),
+                    name: format!("{id}.refresh-token"),
+                }),
+            ),
+            _ => holder,
+        }
+    }
+
+    /// Restores an account's credentials from the keyring after a restart.
+    async fn revive(&self, record: &AccountRecord) -> Result<Live, Error> {
+        let cloud = self.cloud_for(&record.cloud).await?;
+        if record.method == SignInMethod::Sandbox {
+            let embedded = self.sandbox().await?;
+            return Ok(Live {
+                cloud,
+                auth: Auth::Sandbox(Zeroizing::new(embedded.sandbox.client_secret().to_owned())),
+                clients: HashMap::new(),
+                remembered: true,
+            });
+        }
+        let auth = match secret_name(&record.id, record.method) {
+            None => Auth::AzureCli,
+            Some(name) => {
+                let store = self.keystore.as_ref().map_err(|status| {
+                    Error::new(ErrorCode::Auth, status.message.clone().unwrap_or_default())
+                        .with_suggestion(status.suggestion.clone().unwrap_or_default())
+                })?;
+                let reader = store.clone();
+                let lookup = name.clone();
+                let secret = tokio::task::spawn_blocking(move || reader.get(&lookup))
+                    .await
+                    .map_err(|e| {
+                        Error::new(ErrorCode::Internal, "The keyring task failed.").with_source(e)
+                    })?
+                    .map_err(|e| keyring_error(&e))?
+                    .ok_or_else(|| {
+                        Error::new(
+                            ErrorCode::Auth,
+                            format!(
+                                "The sign-in of {} is no longer in the keyring.",
+                                record.username
+                            ),
+                        )
+                        .with_suggestion("Sign in to this account again.")
+                    })?;
+                match record.method {
+                    SignInMethod::Browser | SignInMethod::DeviceCode => {
+                        Auth::Person(RefreshTokenHolder::new(
+                            secret,
+                            Arc::new(KeyringSink {
+                                store: store.clone(),
+                                name,
+                            }),
+                        ))
+                    }
+                    SignInMethod::ServicePrincipalSecret => Auth::Secret(secret),
+                    _ => Auth::Certificate(secret),
+                }
+            }
+        };
+        Ok(Live {
+            cloud,
+            auth,
+            clients: HashMap::new(),
+            remembered: true,
+        })
+    }
+
+    /// The ARM client of `account` for `tenant`, reviving the account if needed.
+    async fn arm(&self, account: &str, tenant: &str) -> Result<Arc<ArmClient>, Error> {
+        let record = {
+            let state = self.state.lock().await;
+            let record = state
+                .records
+                .iter()
+                .find(|r| r.id == account)
+                .cloned()
+                .ok_or_else(|| not_found(account))?;
+            if let Some(client) = state
+                .live
+                .get(account)
+                .and_then(|live| live.clients.get(&tenant.to_ascii_lowercase()))
+            {
+                return Ok(client.clone());
+            }
+            record
+        };
+        let needs_revival = !self.state.lock().await.live.contains_key(account);
+        if needs_revival {
+            let live = self.revive(&record).await?;
+            self.state
+                .lock()
+                .await
+                .live
+                .entry(account.to_owned())
+                .or_insert(live);
+        }
+        let mut state = self.state.lock().await;
+        let live = state
+            .live
+            .get_mut(account)
+            .ok_or_else(|| not_found(account))?;
+        let client = client_for(live, &record, tenant, &self.cli_folders)?;
+        live.clients
+            .insert(tenant.to_ascii_lowercase(), client.clone());
+        Ok(client)
+    }
+
+    /// Lists an account's tenants again (after an invitation, say).
+    pub async fn refresh_tenants(&self, account: &str) -> Result<AccountView, Error> {
+        let home = self.record(account).await?.home_tenant_id;
+        let tenants = self.arm(account, &home).await?.list_tenants().await?;
+        let mut state = self.state.lock().await;
+        let record = state
+            .records
+            .iter_mut()
+            .find(|r| r.id == account)
+            .ok_or_else(|| not_found(account))?;
+        record.tenants = tenants;
+        let record = record.clone();
+        self.save(&state)?;
+        Ok(Self::account_view(&state, &record))
+    }
+
+    async fn record(&self, account: &str) -> Result<AccountRecord, Error> {
+        self.state
+            .lock()
+            .await
+            .records
+            .iter()
+            .find(|r| r.id == account)
+            .cloned()
+            .ok_or_else(|| not_found(account))
+    }
+
+    /// Chooses which tenants' subscriptions to show and which subscriptions (none: all).
+    pub async fn set_scope(
+        &self,
+        account: &str,
+        selected_tenants: Vec<String>,
+        subscription_filter: Option<Vec<String>>,
+    ) -> Result<AccountView, Error> {
+        let mut state = self.state.lock().await;
+        let record = state
+            .records
+            .iter_mut()
+            .find(|r| r.id == account)
+            .ok_or_else(|| not_found(account))?;
+        let known = |t: &String| {
+            record
+                .tenants
+                .iter()
+                .any(|k| k.tenant_id.eq_ignore_ascii_case(t))
+                || record.home_tenant_id.eq_ignore_ascii_case(t)
+        };
+        if let Some(unknown) = selected_tenants.iter().find(|t| !known(t)) {
+            return Err(Error::new(
+                ErrorCode::InvalidInput,
+                format!("'{unknown}' is not one of this account's tenants."),
+            )
+            .with_suggestion("Refresh the account's tenants and choose from the list."));
+        }
+        record.selected_tenants = selected_tenants;
+        record.subscription_filter = subscription_filter;
+        let record = record.clone();
+        self.save(&state)?;
+        Ok(Self::account_view(&state, &record))
+    }
+
+    /// Every subscription `account` can see in `tenant`, unfiltered: what the filter offers.
+    pub async fn account_subscriptions(
+        &self,
+        account: &str,
+        tenant: &str,
+    ) -> Result<Vec<Subscription>, Error> {
+        self.arm(account, tenant).await?.list_subscriptions().await
+    }
+
+    /// The subscriptions of every account's selected tenants, through each account's filter.
+    /// A subscription two accounts can see is listed once.
+    pub async fn subscriptions(&self) -> Result<Vec<Subscription>, Error> {
+        let records = self.state.lock().await.records.clone();
+        let mut found: Vec<Subscription> = vec![];
+        let mut owners = HashMap::new();
+        let mut first_error = None;
+        for record in &records {
+            for tenant in &record.selected_tenants {
+                let listed = match self.arm(&record.id, tenant).await {
+                    Ok(arm) => arm.list_subscriptions().await,
+                    Err(error) => Err(error),
+                };
+                match listed {
+                    Ok(subscriptions) => {
+                        for s in subscriptions {
+                            let wanted = record.subscription_filter.as_ref().is_none_or(|f| {
+                                f.iter()
+                                    .any(|id| id.eq_ignore_ascii_case(&s.subscription_id))
+                            });
+                            let key = s.subscription_id.to_ascii_lowercase();
+                            if wanted && !owners.contains_key(&key) {
+                                owners.insert(key, (record.id.clone(), tenant.clone()));
+                                found.push(s);
+                            }
+                        }
+                    }
+                    Err(error) => {
+                        tracing::warn!(account = %record.id, tenant = %tenant, error = %error.chain(), "could not list subscriptions");
+                        first_error.get_or_insert(error);
+                    }
+                }
+            }
+        }
+        self.state.lock().await.owners = owners;
+        match (found.is_empty(), first_error) {
+            (true, Some(error)) => Err(error),
+            _ => Ok(found),
+        }
+    }
+
+    /// The Recovery Services vaults of a listed subscription, through the account that sees it.
+    pub async fn vaults(&self, subscription_id: &str) -> Result<Vec<RecoveryVault>, Error> {
+        let owner = self
+            .state
+            .lock()
+            .await
+            .owners
+            .get(&subscription_id.to_ascii_lowercase())
+            .cloned();
+        let owner = match owner {
+            Some(owner) => owner,
+            None => {
+                self.subscriptions().await?;
+                self.state
+                    .lock()
+                    .await
+                    .owners
+                    .get(&subscription_id.to_ascii_lowercase())
+                    .cloned()
+                    .ok_or_else(|| {
+                        Error::new(
+                            ErrorCode::NotFound,
+                            format!("No signed-in account sees subscription '{subscription_id}'."),
+                        )
+                        .with_suggestion("Check the subscription filter in Accounts, or sign in with an account that has access.")
+                    })?
+            }
+        };
+        self.arm(&owner.0, &owner.1)
+            .await?
+            .list_recovery_vaults(subscription_id)
+            .await
+    }
+
+    /// Signs `account` out: deletes every keyring entry it may have, checks they are gone,
+    /// then forgets the account.
+    pub async fn sign_out(&self, account: &str) -> Result<AccountsView, Error> {
+        self.record(account).await?;
+        if let Ok(store) = &self.keystore {
+            let store = store.clone();
+            let names = secret_names(account);
+            tokio::task::spawn_blocking(move || {
+                let names: Vec<&str> = names.iter().map(String::as_str).collect();
+                store.delete_all(&names)
+            })
+            .await
+            .map_err(|e| {
+                Error::new(ErrorCode::Internal, "The keyring task failed.").with_source(e)
+            })?
+            .map_err(|e| keyring_error(&e))?;
+        }
+        {
+            let mut state = self.state.lock().await;
+            state.records.retain(|r| r.id != account);
+            state.live.remove(account);
+            state.owners.retain(|_, (a, _)| a != account);
+            self.save(&state)?;
+        }
+        tracing::info!(account = %account, "signed out");
+        Ok(self.view().await)
+    }
+
+    /// The first account, for the header.
+    pub async fn primary(&self) -> Option<AccountView> {
+        self.view().await.accounts.into_iter().next()
+    }
+}
+
+/// A completed sign-in, before it becomes an account.
+struct Signed {
+    choice: CloudChoice,
+    cloud: Cloud,
+    method: SignInMethod,
+    auth: Auth,
+    display_name: String,
+    username: String,
+    client_id: Option<String>,
+    home_tenant: String,
+}
+
+fn person(choice: CloudChoice, cloud: Cloud, method: SignInMethod, signed_in: SignIn) -> Signed {
+    Signed {
+        choice,
+        cloud,
+        method,
+        auth: Auth::Person(RefreshTokenHolder::new(
+            signed_in.refresh_token,
+            Arc::new(MemoryOnly),
+        )),
+        display_name: signed_in.user.display_name,
+        username: signed_in.user.username,
+        client_id: None,
+        home_tenant: signed_in.user.tenant_id,
+    }
+}
+
+fn holder_secret(holder: &RefreshTokenHolder) -> Zeroizing<String> {
+    holder.secret()
+}
+
+fn tenant_or_organizations(tenant: Option<&str>) -> String {
+    tenant
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .unwrap_or("organizations")
+        .to_owned()
+}
+
+fn principal_ids(tenant_id: &str, client_id: &str) -> Result<(String, String), Error> {
+    let (tenant_id, client_id) = (tenant_id.trim(), client_id.trim());
+    if tenant_id.is_empty() || client_id.is_empty() {
+        return Err(Error::new(
+            ErrorCode::InvalidInput,
+            "A service principal needs its tenant id and its application (client) id.",
+        )
+        .with_suggestion("Copy both from the app registration's Overview page in Entra ID."));
+    }
+    if uuid::Uuid::parse_str(client_id).is_err() {
+        return Err(Error::new(
+            ErrorCode::InvalidInput,
+            format!("'{client_id}' is not an application (client) id."),
+        )
+        .with_suggestion("The client id is a GUID, shown as 'Application (client) ID' in Entra ID; not the secret's id."));
+    }
+    Ok((tenant_id.to_owned(), client_id.to_owned()))
+}
+
+fn client_for(
+    live: &Live,
+    record: &AccountRecord,
+    tenant: &str,
+    cli_folders: &[PathBuf],
+) -> Result<Arc<ArmClient>, Error> {
+    let principal_elsewhere = || {
+        Error::new(
+            ErrorCode::InvalidInput,
+            format!(
+                "{} can only be used in its own tenant.",
+                record.display_name
+            ),
+        )
+        .with_suggestion("Choose the account's home tenant.")
+    };
+    let client_id = record.client_id.clone().unwrap_or_default();
+    let credential: Arc<dyn TokenCredential> = match &live.auth {
+        Auth::Person(holder) => UserCredential::new(&live.cloud, tenant, holder.clone())?,
+        Auth::Secret(secret) | Auth::Sandbox(secret) => {
+            if !tenant.eq_ignore_ascii_case(&record.home_tenant_id) {
+                return Err(principal_elsewhere());
+            }
+            credential::client_secret(&live.cloud, tenant, &client_id, secret.to_string())?
+        }
+        Auth::Certificate(pem) => {
+            if !tenant.eq_ignore_ascii_case(&record.home_tenant_id) {
+                return Err(principal_elsewhere());
+            }
+            credential::client_certificate(
+                &live.cloud,
+                tenant,
+                &client_id,
+                CertificatePem::parse(pem)?,
+            )?
+        }
+        Auth::AzureCli => credential::azure_cli(Some(tenant), cli_folders.to_vec())?,
+    };
+    Ok(Arc::new(ArmClient::new(&live.cloud, credential)?))
+}
+
+#[derive(Default, serde::Deserialize)]
+struct Claims {
+    tid: Option<String>,
+    upn: Option<String>,
+    name: Option<String>,
+}
+
+/// The identity claims of an access token the Azure CLI handed over (read, not verified:
+/// they only label the account).
+fn token_claims(token: &str) -> Claims {
+    use base64::Engine as _;
+    token
+        .split('.')
+        .nth(1)
+        .and_then(|p| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(p.trim_end_matches('='))
+                .ok()
+        })
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests;

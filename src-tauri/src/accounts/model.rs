@@ -1,0 +1,243 @@
+//! What the accounts panel shows and what it sends, and the account records kept on disk.
+//!
+//! Records hold no secret: refresh tokens, client secrets and certificates live in the OS
+//! keyring under the account's id (see [`secret_names`]).
+
+use safehold_core::cloud::{CloudInfo, CloudKind};
+use safehold_core::inventory::Tenant;
+use serde::{Deserialize, Serialize};
+
+/// How an account signs in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub enum SignInMethod {
+    /// The embedded sandbox's operator principal (its secret comes from the sandbox each start).
+    Sandbox,
+    /// A person, in the system browser (authorization code with PKCE).
+    Browser,
+    /// A person, with a device code entered on another device.
+    DeviceCode,
+    /// A service principal with a client secret.
+    ServicePrincipalSecret,
+    /// A service principal with a certificate.
+    ServicePrincipalCertificate,
+    /// Whoever the Azure CLI is signed in as (`az login`).
+    AzureCli,
+}
+
+impl SignInMethod {
+    /// Whether the account is a person (refresh token) rather than a principal.
+    pub fn is_person(self) -> bool {
+        matches!(self, Self::Browser | Self::DeviceCode)
+    }
+}
+
+/// The cloud a sign-in goes to, as the panel chooses it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct CloudChoice {
+    /// Which cloud.
+    pub kind: CloudKind,
+    /// For a custom cloud: its Resource Manager endpoint, whose metadata describes the rest.
+    pub arm_endpoint: Option<String>,
+    /// The public client id for interactive sign-in, if not the cloud's default.
+    pub public_client_id: Option<String>,
+}
+
+/// A sign-in the panel asks for. Secrets come in here once and go to the keyring; no answer
+/// ever carries one back.
+#[derive(Deserialize, specta::Type)]
+#[serde(tag = "method", rename_all = "camelCase")]
+pub enum SignInRequest {
+    /// A person, in the system browser.
+    #[serde(rename_all = "camelCase")]
+    Browser {
+        /// Where.
+        cloud: CloudChoice,
+        /// A tenant id or domain, or none for the person's home tenant.
+        tenant: Option<String>,
+    },
+    /// A person, with a device code.
+    #[serde(rename_all = "camelCase")]
+    DeviceCode {
+        /// Where.
+        cloud: CloudChoice,
+        /// A tenant id or domain, or none for the person's home tenant.
+        tenant: Option<String>,
+    },
+    /// A service principal with a client secret.
+    #[serde(rename_all = "camelCase")]
+    ServicePrincipalSecret {
+        /// Where.
+        cloud: CloudChoice,
+        /// Its tenant.
+        tenant_id: String,
+        /// Its application (client) id.
+        client_id: String,
+        /// The secret's value.
+        secret: String,
+    },
+    /// A service principal with a certificate (PEM with the private key).
+    #[serde(rename_all = "camelCase")]
+    ServicePrincipalCertificate {
+        /// Where.
+        cloud: CloudChoice,
+        /// Its tenant.
+        tenant_id: String,
+        /// Its application (client) id.
+        client_id: String,
+        /// Path of the PEM file; its content goes to the keyring.
+        certificate_path: String,
+    },
+    /// The Azure CLI's current sign-in.
+    #[serde(rename_all = "camelCase")]
+    AzureCli {
+        /// A tenant id, or none for the CLI's default.
+        tenant: Option<String>,
+    },
+}
+
+impl std::fmt::Debug for SignInRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the secret.
+        f.write_str(match self {
+            Self::Browser { .. } => "SignInRequest::Browser",
+            Self::DeviceCode { .. } => "SignInRequest::DeviceCode",
+            Self::ServicePrincipalSecret { .. } => "SignInRequest::ServicePrincipalSecret",
+            Self::ServicePrincipalCertificate { .. } => {
+                "SignInRequest::ServicePrincipalCertificate"
+            }
+            Self::AzureCli { .. } => "SignInRequest::AzureCli",
+        })
+    }
+}
+
+/// One tenant of an account, as the panel lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountTenant {
+    /// The tenant.
+    pub tenant: Tenant,
+    /// The account's home tenant (others are guest tenants).
+    pub home: bool,
+    /// Whether its subscriptions are part of what Safehold shows.
+    pub selected: bool,
+}
+
+/// Whether an account can be used now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub enum AccountStatus {
+    /// Signed in.
+    Ready,
+    /// Its stored sign-in is missing or no longer valid: sign in again.
+    SignInNeeded,
+}
+
+/// An account as the panel shows it. Never carries a token or secret.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountView {
+    /// Stable id.
+    pub id: String,
+    /// How it signs in.
+    pub method: SignInMethod,
+    /// Its cloud.
+    pub cloud: CloudInfo,
+    /// Display name (a person's name, or the principal's).
+    pub display_name: String,
+    /// Sign-in name, or the client id of a principal.
+    pub username: String,
+    /// Its home tenant.
+    pub home_tenant_id: String,
+    /// Its tenants, guest tenants included.
+    pub tenants: Vec<AccountTenant>,
+    /// The subscriptions to show, or none for all.
+    pub subscription_filter: Option<Vec<String>>,
+    /// Whether the sign-in is kept in the keyring across restarts.
+    pub remembered: bool,
+    /// Whether it can be used now.
+    pub status: AccountStatus,
+}
+
+/// Whether sign-ins can be kept, and if not, why and what to do.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyringStatus {
+    /// True when the OS keyring works.
+    pub available: bool,
+    /// What is wrong, when it does not.
+    pub message: Option<String>,
+    /// What to install or start.
+    pub suggestion: Option<String>,
+}
+
+/// The accounts panel's content.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountsView {
+    /// Every account, in the order they were added.
+    pub accounts: Vec<AccountView>,
+    /// The keyring's state.
+    pub keyring: KeyringStatus,
+}
+
+/// A device code to show while a device-code sign-in waits.
+#[derive(
+    Clone, Debug, PartialEq, Eq, Serialize, Deserialize, specta::Type, tauri_specta::Event,
+)]
+#[serde(rename_all = "camelCase")]
+pub struct DeviceCodeShown {
+    /// The code to type.
+    pub user_code: String,
+    /// Where to type it.
+    pub verification_uri: String,
+    /// Seconds until it expires.
+    pub expires_in_secs: u32,
+}
+
+/// The account record kept in `accounts.json`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountRecord {
+    /// Stable id; also the prefix of its keyring entries.
+    pub id: String,
+    /// How it signs in.
+    pub method: SignInMethod,
+    /// Its cloud.
+    pub cloud: CloudChoice,
+    /// Display name.
+    pub display_name: String,
+    /// Sign-in name or client id.
+    pub username: String,
+    /// A principal's client id.
+    pub client_id: Option<String>,
+    /// Home tenant.
+    pub home_tenant_id: String,
+    /// Tenants last listed.
+    pub tenants: Vec<Tenant>,
+    /// Tenants whose subscriptions are shown.
+    pub selected_tenants: Vec<String>,
+    /// Subscriptions to show, or none for all.
+    pub subscription_filter: Option<Vec<String>>,
+}
+
+/// The keyring entries an account may have. Sign-out deletes all of them.
+pub fn secret_names(account_id: &str) -> [String; 3] {
+    [
+        format!("{account_id}.refresh-token"),
+        format!("{account_id}.client-secret"),
+        format!("{account_id}.certificate"),
+    ]
+}
+
+/// The keyring entry holding an account's secret, by method.
+pub fn secret_name(account_id: &str, method: SignInMethod) -> Option<String> {
+    let [refresh, secret, certificate] = secret_names(account_id);
+    match method {
+        SignInMethod::Browser | SignInMethod::DeviceCode => Some(refresh),
+        SignInMethod::ServicePrincipalSecret => Some(secret),
+        SignInMethod::ServicePrincipalCertificate => Some(certificate),
+        SignInMethod::Sandbox | SignInMethod::AzureCli => None,
+    }
+}

@@ -1,0 +1,71 @@
+//! `accounts.json`: the account records, written whole and atomically, readable by the user only.
+
+use std::path::Path;
+
+use safehold_core::{Error, ErrorCode};
+
+use super::AccountRecord;
+
+const FILE: &str = "accounts.json";
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct File<T> {
+    version: u32,
+    accounts: Vec<T>,
+}
+
+/// The records in `dir`, or none when there is no file yet.
+pub fn load(dir: &Path) -> Result<Vec<AccountRecord>, Error> {
+    let path = dir.join(FILE);
+    let bytes = match std::fs::read(&path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(vec![]),
+        Err(e) => {
+            return Err(Error::new(
+                ErrorCode::Internal,
+                format!("{} could not be read.", path.display()),
+            )
+            .with_source(e));
+        }
+    };
+    let file: File<AccountRecord> = serde_json::from_slice(&bytes).map_err(|e| {
+        Error::new(
+            ErrorCode::Internal,
+            format!("{} is damaged; its accounts were not loaded.", path.display()),
+        )
+        .with_suggestion("Sign in again; the damaged file is kept beside the new one as accounts.json.damaged.")
+        .with_source(e)
+    })
+    .inspect_err(|_| {
+        let _ = std::fs::rename(&path, path.with_extension("json.damaged"));
+    })?;
+    Ok(file.accounts)
+}
+
+/// Replaces the records in `dir` with `records`.
+pub fn save(dir: &Path, records: &[&AccountRecord]) -> Result<(), Error> {
+    let failed = |e: std::io::Error| {
+        Error::new(
+            ErrorCode::Internal,
+            "The accounts could not be saved; changes last until Safehold closes.",
+        )
+        .with_suggestion("Check that the app data folder is writable.")
+        .with_source(e)
+    };
+    std::fs::create_dir_all(dir).map_err(failed)?;
+    let body = serde_json::to_vec_pretty(&File {
+        version: 1,
+        accounts: records.to_vec(),
+    })
+    .map_err(|e| failed(std::io::Error::other(e)))?;
+    let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(failed)?;
+    std::io::Write::write_all(&mut temp, &body).map_err(failed)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(temp.path(), std::fs::Permissions::from_mode(0o600))
+            .map_err(failed)?;
+    }
+    temp.persist(dir.join(FILE)).map_err(|e| failed(e.error))?;
+    Ok(())
+}
