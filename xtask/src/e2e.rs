@@ -1,6 +1,6 @@
 //! End-to-end journeys through the real app: Xvfb, tauri-driver and WebKitWebDriver, and the
-//! WebdriverIO journeys in tests/e2e. The app runs with its own temporary home, so the user's
-//! data, logs and keyring are never touched.
+//! WebdriverIO journeys in tests/e2e. The app runs with its own temporary home, session bus and
+//! GNOME Keyring, so the user's data, logs and keyring are never touched.
 
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -98,9 +98,62 @@ pub fn run(tauri_driver: &Path) -> Result<()> {
         Path::new(&format!("/tmp/.X11-unix/X{display_number}")).exists()
     })?;
 
+    // A session bus and an unlocked GNOME Keyring of the app's own, so sign-ins are kept in a
+    // real Secret Service, as on a desktop, without touching the user's keyring.
+    let bus_path = home.join("runtime/bus");
+    let bus = format!("unix:path={}", bus_path.display());
+    println!("\n▶ dbus-daemon --session, gnome-keyring-daemon");
+    let _dbus = Background {
+        name: "dbus-daemon",
+        child: Command::new("dbus-daemon")
+            .args(["--session", "--nofork", &format!("--address={bus}")])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("could not start dbus-daemon (package dbus)")?,
+    };
+    wait_until("the session bus", Duration::from_secs(10), || {
+        bus_path.exists()
+    })?;
+    let mut keyring = Command::new("gnome-keyring-daemon")
+        .args(["--foreground", "--unlock", "--components=secrets"])
+        .env("DBUS_SESSION_BUS_ADDRESS", &bus)
+        .env("XDG_RUNTIME_DIR", home.join("runtime"))
+        .env("XDG_DATA_HOME", &data_home)
+        .env("HOME", &home)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("could not start gnome-keyring-daemon (package gnome-keyring)")?;
+    if let Some(mut stdin) = keyring.stdin.take() {
+        use std::io::Write as _;
+        stdin.write_all(b"safehold-e2e")?;
+    }
+    let _keyring = Background {
+        name: "gnome-keyring-daemon",
+        child: keyring,
+    };
+    wait_until("the Secret Service", Duration::from_secs(10), || {
+        Command::new("dbus-send")
+            .args([
+                "--session",
+                "--dest=org.freedesktop.DBus",
+                "--type=method_call",
+                "--print-reply",
+                "/org/freedesktop/DBus",
+                "org.freedesktop.DBus.NameHasOwner",
+                "string:org.freedesktop.secrets",
+            ])
+            .env("DBUS_SESSION_BUS_ADDRESS", &bus)
+            .output()
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("boolean true"))
+    })?;
+
     let port = free_port()?;
     let native_port = free_port()?;
     let env: Vec<(&str, String)> = vec![
+        ("DBUS_SESSION_BUS_ADDRESS", bus),
         ("DISPLAY", display),
         ("HOME", home.display().to_string()),
         ("XDG_DATA_HOME", data_home.display().to_string()),

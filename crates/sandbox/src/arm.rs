@@ -321,6 +321,7 @@ fn route(state: &Shared, claims: &Claims, method: &Method, uri: &Uri, body: &[u8
             crate::resources::list_subscriptions(
                 state,
                 &claims.tid,
+                &claims.oid,
                 &uri_base(state, path, version),
                 page,
             )

@@ -63,13 +63,19 @@ fn vault_json(subscription_id: &str, v: &RecoveryVaultRecord) -> Value {
 pub fn list_subscriptions(
     state: &Shared,
     tid: &str,
+    oid: &str,
     base: &str,
     page: Page,
 ) -> Result<Response, ArmError> {
     let tenant = state.tenant();
+    let no_access = tenant
+        .users
+        .iter()
+        .any(|u| u.no_subscription_access && u.object_id.eq_ignore_ascii_case(oid));
     let items = tenant
         .subscriptions
         .iter()
+        .filter(|_| !no_access)
         .filter(|s| tenant.directory_of(s).eq_ignore_ascii_case(tid))
         .map(|s| subscription_json(tenant.directory_of(s), s))
         .collect();

@@ -797,11 +797,20 @@ pub fn contoso_in(tenant_id: &str) -> Tenant {
                 object_id: mei,
                 user_principal_name: "mei.tanaka@contoso.com".to_owned(),
                 display_name: "Mei Tanaka (IT administrator)".to_owned(),
+                no_subscription_access: false,
             },
             UserRecord {
                 object_id: id(),
                 user_principal_name: "kenji.sato@contoso.com".to_owned(),
                 display_name: "Kenji Sato (support engineer)".to_owned(),
+                no_subscription_access: false,
+            },
+            // Joined last week; nobody has given her a role yet.
+            UserRecord {
+                object_id: id(),
+                user_principal_name: "aiko.suzuki@contoso.com".to_owned(),
+                display_name: "Aiko Suzuki (new starter)".to_owned(),
+                no_subscription_access: true,
             },
         ],
         public_clients: public_clients(),

@@ -63,6 +63,9 @@ pub struct UserRecord {
     pub user_principal_name: String,
     /// Display name.
     pub display_name: String,
+    /// A user with no role on any subscription: they can sign in, and see none.
+    #[serde(default)]
+    pub no_subscription_access: bool,
 }
 
 /// A public client application (no secret; loopback redirects; PKCE).

@@ -71,6 +71,8 @@ pub struct Accounts {
     state: Mutex<State>,
     sandbox: OnceCell<Arc<EmbeddedSandbox>>,
     cli_folders: Vec<PathBuf>,
+    /// Adjusts the embedded sandbox's configuration before it starts (tests shorten waits).
+    sandbox_tuning: fn(&mut safehold_sandbox::Config),
 }
 
 /// Stores rotated refresh tokens in the keyring.
@@ -128,14 +130,23 @@ impl Accounts {
             }),
             sandbox: OnceCell::new(),
             cli_folders,
+            sandbox_tuning: |_| {},
         }
+    }
+
+    /// Adjusts the embedded sandbox's configuration before it starts.
+    #[cfg(test)]
+    pub fn tune_sandbox(mut self, tuning: fn(&mut safehold_sandbox::Config)) -> Self {
+        self.sandbox_tuning = tuning;
+        self
     }
 
     /// The embedded sandbox, started on first call.
     pub async fn sandbox(&self) -> Result<Arc<EmbeddedSandbox>, Error> {
         self.sandbox
             .get_or_try_init(|| async {
-                let config = safehold_sandbox::Config::new(self.data_dir.join("sandbox"));
+                let mut config = safehold_sandbox::Config::new(self.data_dir.join("sandbox"));
+                (self.sandbox_tuning)(&mut config);
                 let sandbox = Sandbox::start(config).await.map_err(|e| {
                     Error::new(ErrorCode::Internal, "The sandbox cloud could not start.")
                         .with_suggestion("Check that the app data folder is writable, then retry. The log has the details.")
@@ -212,19 +223,21 @@ impl Accounts {
             selected_tenants: vec![e.tenant_id.clone()],
             subscription_filter: None,
         };
+        let mut live = Live {
+            cloud: embedded.cloud.clone(),
+            auth: Auth::Sandbox(secret),
+            clients: HashMap::new(),
+            remembered: true,
+        };
+        let mut record = record;
+        let arm = client_for(&live, &record, &e.tenant_id, &self.cli_folders)?;
+        record.tenants = arm.list_tenants().await?;
+        live.clients.insert(e.tenant_id.to_ascii_lowercase(), arm);
         let mut state = self.state.lock().await;
         if !state.records.is_empty() {
             return Ok(());
         }
-        state.live.insert(
-            record.id.clone(),
-            Live {
-                cloud: embedded.cloud.clone(),
-                auth: Auth::Sandbox(secret),
-                clients: HashMap::new(),
-                remembered: true,
-            },
-        );
+        state.live.insert(record.id.clone(), live);
         state.records.push(record);
         self.save(&state)?;
         tracing::info!("signed in to the sandbox as its operator");
@@ -500,6 +513,18 @@ impl Accounts {
                 tracing::warn!(error = %error.chain(), "could not list the new account's tenants");
             }
         }
+        // An account that sees no subscription anywhere is of no use yet: say why, keep nothing.
+        if !self.sees_a_subscription(&live, &record, &arm).await {
+            self.forget_secret(&id).await;
+            return Err(Error::new(
+                ErrorCode::Forbidden,
+                format!(
+                    "{} signed in, but has no role on any subscription in its tenants.",
+                    record.username
+                ),
+            )
+            .with_suggestion("Ask an administrator to give this account a role on the subscriptions it should manage (Reader to look, Backup Contributor to back up and restore), then add it again."));
+        }
         let mut state = self.state.lock().await;
         let mut live = live;
         live.clients.insert(home_tenant.to_ascii_lowercase(), arm);
@@ -514,6 +539,51 @@ impl Accounts {
             .ok_or_else(|| not_found(&id))?;
         tracing::info!(account = %id, method = ?method, "signed in");
         Ok(view)
+    }
+
+    /// Whether the account sees at least one subscription: in its home tenant, else in any of
+    /// its other tenants.
+    async fn sees_a_subscription(
+        &self,
+        live: &Live,
+        record: &AccountRecord,
+        home: &ArmClient,
+    ) -> bool {
+        if home.list_subscriptions().await.is_ok_and(|s| !s.is_empty()) {
+            return true;
+        }
+        for tenant in &record.tenants {
+            if tenant
+                .tenant_id
+                .eq_ignore_ascii_case(&record.home_tenant_id)
+            {
+                continue;
+            }
+            let Ok(arm) = client_for(live, record, &tenant.tenant_id, &self.cli_folders) else {
+                continue;
+            };
+            if arm.list_subscriptions().await.is_ok_and(|s| !s.is_empty()) {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Removes whatever the keyring holds for an account that is not being kept.
+    async fn forget_secret(&self, id: &str) {
+        let Ok(store) = &self.keystore else {
+            return;
+        };
+        let store = store.clone();
+        let names = secret_names(id);
+        let result = tokio::task::spawn_blocking(move || {
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            store.delete_all(&names)
+        })
+        .await;
+        if !matches!(result, Ok(Ok(()))) {
+            tracing::warn!(account = %id, "could not remove the keyring entries of a sign-in that was not kept");
+        }
     }
 
     /// Puts the account's secret in the keyring. `Ok(false)` when there is no keyring (the

@@ -116,3 +116,316 @@ async fn without_a_keyring_a_sign_in_lasts_for_the_run_and_nothing_is_written() 
     assert!(!file.contains(&e.client_id), "{file}");
     assert_eq!(accounts.subscriptions().await.unwrap().len(), 2);
 }
+
+/// Every form a secret could be written in: plain, UTF-16 (little and big endian), base64.
+fn forms(secret: &str) -> Vec<(String, Vec<u8>)> {
+    use base64::Engine as _;
+    let utf16le: Vec<u8> = secret.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    let utf16be: Vec<u8> = secret.encode_utf16().flat_map(u16::to_be_bytes).collect();
+    vec![
+        ("plain".to_owned(), secret.as_bytes().to_vec()),
+        ("UTF-16LE".to_owned(), utf16le),
+        ("UTF-16BE".to_owned(), utf16be),
+        (
+            "base64".to_owned(),
+            base64::engine::general_purpose::STANDARD
+                .encode(secret)
+                .into_bytes(),
+        ),
+        (
+            "base64url".to_owned(),
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .encode(secret)
+                .into_bytes(),
+        ),
+    ]
+}
+
+/// Files under `dir` (recursively), skipping `except`.
+fn files(dir: &std::path::Path, except: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut found = vec![];
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return found;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.starts_with(except) {
+            continue;
+        }
+        if path.is_dir() {
+            found.extend(files(&path, except));
+        } else {
+            found.push(path);
+        }
+    }
+    found
+}
+
+/// Where `canaries` appear, in any form, in `bytes`.
+fn hits(label: &str, bytes: &[u8], canaries: &[(&str, String)]) -> Vec<String> {
+    let mut found = vec![];
+    for (name, secret) in canaries {
+        for (form, needle) in forms(secret) {
+            if bytes.windows(needle.len()).any(|w| w == needle.as_slice()) {
+                found.push(format!("{name} ({form}) in {label}"));
+            }
+        }
+    }
+    found
+}
+
+#[tokio::test]
+async fn no_secret_or_token_reaches_a_file_a_log_or_an_ipc_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let logs = dir.path().join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    let started = std::time::SystemTime::now();
+    // The app's log, at the most detailed level, for the length of the test.
+    let appender = tracing_appender::rolling::never(&logs, "safehold.log");
+    let (writer, _flush) = tracing_appender::non_blocking(appender);
+    let _log = tracing::subscriber::set_default(
+        tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_writer(writer)
+            .with_ansi(false)
+            .finish(),
+    );
+
+    let backend = MemoryBackend::new();
+    let keyring =
+        SecretStore::open(Box::new(backend.clone()), data.join("keyring-overflow")).unwrap();
+    let accounts = Accounts::open(data.clone(), Ok(keyring), vec![]).tune_sandbox(|c| {
+        c.device_poll_interval_secs = 1;
+    });
+    accounts.ensure_default().await.unwrap();
+    let sandbox = accounts.sandbox().await.unwrap();
+    let e = sandbox.sandbox.endpoints().clone();
+    let client_secret = sandbox.sandbox.client_secret().to_owned();
+    let mut answers: Vec<(String, String)> = vec![];
+    let mut answer =
+        |name: &str, value: &dyn erased::Json| answers.push((name.to_owned(), value.json()));
+
+    // A service principal with a secret.
+    let principal = accounts
+        .sign_in(
+            SignInRequest::ServicePrincipalSecret {
+                cloud: sandbox_choice(),
+                tenant_id: e.tenant_id.clone(),
+                client_id: e.client_id.clone(),
+                secret: client_secret.clone(),
+            },
+            |_| {},
+            |_| Ok(()),
+        )
+        .await
+        .unwrap();
+    answer("sign_in (secret)", &principal);
+
+    // A person with a device code, approved on the sandbox's page.
+    let ca = reqwest::Certificate::from_pem(sandbox.sandbox.ca_pem().as_bytes()).unwrap();
+    let http = reqwest::Client::builder()
+        .tls_certs_merge([ca])
+        .build()
+        .unwrap();
+    let person = accounts
+        .sign_in(
+            SignInRequest::DeviceCode {
+                cloud: sandbox_choice(),
+                tenant: None,
+            },
+            |prompt| {
+                answers_prompt(&prompt);
+                tokio::spawn(approve(http.clone(), prompt, "mei.tanaka@contoso.com"));
+            },
+            |_| Ok(()),
+        )
+        .await
+        .unwrap();
+    answer("sign_in (device code)", &person);
+    let guest = person
+        .tenants
+        .iter()
+        .find(|t| !t.home)
+        .unwrap()
+        .tenant
+        .tenant_id
+        .clone();
+    answer(
+        "set_account_scope",
+        &accounts
+            .set_scope(
+                &person.id,
+                vec![person.home_tenant_id.clone(), guest.clone()],
+                None,
+            )
+            .await
+            .unwrap(),
+    );
+    answer(
+        "refresh_tenants",
+        &accounts.refresh_tenants(&person.id).await.unwrap(),
+    );
+    let subscriptions = accounts.subscriptions().await.unwrap();
+    assert_eq!(subscriptions.len(), 3, "home and guest subscriptions");
+    answer("list_subscriptions", &subscriptions);
+    answer(
+        "list_account_subscriptions",
+        &accounts
+            .account_subscriptions(&person.id, &guest)
+            .await
+            .unwrap(),
+    );
+    answer(
+        "list_vaults",
+        &accounts
+            .vaults(&subscriptions[2].subscription_id)
+            .await
+            .unwrap(),
+    );
+    answer("list_accounts", &accounts.view().await);
+
+    // The canaries: the principal's secret, the person's refresh token as the keyring holds it,
+    // and an access token the sandbox issues.
+    let refresh_token = backend
+        .raw(&format!("{}.refresh-token", person.id))
+        .expect("the refresh token is in the keyring");
+    let sp = safehold_azure::credential::client_secret(
+        &sandbox.cloud,
+        &e.tenant_id,
+        &e.client_id,
+        client_secret.clone(),
+    )
+    .unwrap();
+    let access_token = sp
+        .get_token(&[&sandbox.cloud.arm_scope()], None)
+        .await
+        .unwrap()
+        .token
+        .secret()
+        .to_owned();
+    let canaries = [
+        ("client secret", client_secret),
+        ("refresh token", refresh_token),
+        // The signature part of a token is unique to it and never shorter than 40 characters.
+        (
+            "access token",
+            access_token.rsplit('.').next().unwrap().to_owned(),
+        ),
+    ];
+
+    answer("sign_out", &accounts.sign_out(&person.id).await.unwrap());
+    answer("sign_out", &accounts.sign_out(&principal.id).await.unwrap());
+    assert!(
+        backend
+            .raw(&format!("{}.refresh-token", person.id))
+            .is_none()
+    );
+    drop(_log);
+
+    let mut found = vec![];
+    for (name, json) in &answers {
+        found.extend(hits(
+            &format!("the {name} answer"),
+            json.as_bytes(),
+            &canaries,
+        ));
+        assert!(
+            !json.contains("eyJ"),
+            "the {name} answer carries something shaped like a token: {json}"
+        );
+    }
+    // The simulated cloud keeps its own credentials in its folder: it is not Safehold's data.
+    for file in files(dir.path(), &data.join("sandbox")) {
+        found.extend(hits(
+            &file.display().to_string(),
+            &std::fs::read(&file).unwrap(),
+            &canaries,
+        ));
+    }
+    for file in files(&std::env::temp_dir(), dir.path()) {
+        let recent = std::fs::metadata(&file)
+            .and_then(|m| m.modified())
+            .is_ok_and(|m| m >= started);
+        if recent && let Ok(bytes) = std::fs::read(&file) {
+            found.extend(hits(&file.display().to_string(), &bytes, &canaries));
+        }
+    }
+    let log = std::fs::read_to_string(logs.join("safehold.log")).unwrap_or_default();
+    assert!(log.contains("signed in"), "the log was written: {log}");
+    assert!(found.is_empty(), "secrets found: {found:#?}");
+}
+
+fn answers_prompt(prompt: &DeviceCodeShown) {
+    // The prompt itself is an IPC event: it carries a code for a person to type, never a token.
+    let json = serde_json::to_string(prompt).unwrap();
+    assert!(!json.contains("eyJ"), "{json}");
+}
+
+/// Serializes any IPC answer the way Tauri does.
+mod erased {
+    pub trait Json {
+        fn json(&self) -> String;
+    }
+    impl<T: serde::Serialize> Json for T {
+        fn json(&self) -> String {
+            serde_json::to_string(self).unwrap()
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_person_without_any_subscription_is_told_why_and_nothing_is_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let backend = MemoryBackend::new();
+    let keyring =
+        SecretStore::open(Box::new(backend.clone()), dir.path().join("overflow")).unwrap();
+    let accounts = Accounts::open(dir.path().to_owned(), Ok(keyring), vec![]).tune_sandbox(|c| {
+        c.device_poll_interval_secs = 1;
+    });
+    let sandbox = accounts.sandbox().await.unwrap();
+    let ca = reqwest::Certificate::from_pem(sandbox.sandbox.ca_pem().as_bytes()).unwrap();
+    let http = reqwest::Client::builder()
+        .tls_certs_merge([ca])
+        .build()
+        .unwrap();
+    let error = accounts
+        .sign_in(
+            SignInRequest::DeviceCode {
+                cloud: sandbox_choice(),
+                tenant: None,
+            },
+            |prompt| {
+                tokio::spawn(approve(http, prompt, "aiko.suzuki@contoso.com"));
+            },
+            |_| Ok(()),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(error.code, ErrorCode::Forbidden, "{}", error.message);
+    assert!(error.message.contains("aiko.suzuki@contoso.com"));
+    assert!(error.suggestion.contains("Reader"));
+    assert!(accounts.view().await.accounts.is_empty());
+    assert!(backend.names().is_empty(), "{:?}", backend.names());
+    assert!(!dir.path().join("accounts.json").exists());
+}
+
+/// Signs `upn` in on the sandbox's device-login page, as a person on another device would.
+async fn approve(http: reqwest::Client, prompt: DeviceCodeShown, upn: &'static str) {
+    let page = http
+        .get(&prompt.verification_uri)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let end = page.find(&format!("data-upn=\"{upn}\"")).unwrap();
+    let start = page[..end].rfind("value=\"").unwrap() + 7;
+    let user = page[start..].split('"').next().unwrap().to_owned();
+    http.post(&prompt.verification_uri)
+        .form(&[("user_code", prompt.user_code.as_str()), ("user", &user)])
+        .send()
+        .await
+        .unwrap();
+}

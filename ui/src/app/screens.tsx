@@ -6,6 +6,8 @@ import {
   DesktopKeyboardRegular,
   HistoryFilled,
   HistoryRegular,
+  PeopleFilled,
+  PeopleRegular,
   HomeFilled,
   HomeRegular,
   KeyMultipleFilled,
@@ -23,6 +25,7 @@ import {
 } from "@fluentui/react-icons";
 import type { ReactNode } from "react";
 import type { TFunction } from "i18next";
+import { AccountsScreen } from "../features/accounts";
 import { OverviewScreen } from "../features/overview";
 import { SettingsScreen } from "../features/settings";
 import { VaultsScreen } from "../features/vaults";
@@ -37,6 +40,7 @@ export const SCREEN_IDS = [
   "restore",
   "troubleshoot",
   "activity",
+  "accounts",
   "settings",
 ] as const;
 export type ScreenId = (typeof SCREEN_IDS)[number];
@@ -56,6 +60,7 @@ export const SCREEN_ICONS: Record<ScreenId, FluentIcon> = {
   restore: bundleIcon(ArrowCounterclockwiseFilled, ArrowCounterclockwiseRegular),
   troubleshoot: bundleIcon(StethoscopeFilled, StethoscopeRegular),
   activity: bundleIcon(HistoryFilled, HistoryRegular),
+  accounts: bundleIcon(PeopleFilled, PeopleRegular),
   settings: bundleIcon(SettingsFilled, SettingsRegular),
 };
 
@@ -65,6 +70,8 @@ export function renderScreen(id: ScreenId, t: TFunction): ReactNode {
       return <OverviewScreen />;
     case "vaults":
       return <VaultsScreen />;
+    case "accounts":
+      return <AccountsScreen />;
     case "settings":
       return <SettingsScreen />;
     case "encryptedVms":

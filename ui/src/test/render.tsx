@@ -6,7 +6,16 @@ import userEvent from "@testing-library/user-event";
 import type { ReactElement } from "react";
 import { AppProviders } from "../app/providers";
 import { createI18n, type Language } from "../i18n";
-import type { AppError, AppInfo, RecoveryVault, Session, Subscription } from "../bindings";
+import type {
+  AccountView,
+  AccountsView,
+  AppError,
+  AppInfo,
+  RecoveryVault,
+  Session,
+  SignInRequest,
+  Subscription,
+} from "../bindings";
 
 export function renderWithProviders(ui: ReactElement, options: { language?: Language } = {}) {
   const queryClient = new QueryClient({
@@ -28,6 +37,12 @@ export type FakeBackend = {
   getAppInfo?: () => AppInfo | AppError;
   listSubscriptions?: () => Subscription[] | AppError;
   listVaults?: (subscriptionId: string) => RecoveryVault[] | AppError;
+  listAccounts?: () => AccountsView | AppError;
+  signIn?: (request: SignInRequest) => AccountView | AppError;
+  signOut?: (accountId: string) => AccountsView | AppError;
+  setAccountScope?: (accountId: string, tenants: string[], filter: string[] | null) => AccountView | AppError;
+  refreshTenants?: (accountId: string) => AccountView | AppError;
+  listAccountSubscriptions?: (accountId: string, tenantId: string) => Subscription[] | AppError;
 };
 
 function answer<T>(value: T | AppError): T {
@@ -48,6 +63,12 @@ export function mockBackend(backend: FakeBackend = {}) {
     getAppInfo: () => appInfo,
     listSubscriptions: () => subscriptions,
     listVaults: (id) => vaultsBySubscription[id] ?? [],
+    listAccounts: () => ({ accounts: [operatorAccount], keyring: keyringAvailable }),
+    signIn: () => operatorAccount,
+    signOut: () => ({ accounts: [], keyring: keyringAvailable }),
+    setAccountScope: () => operatorAccount,
+    refreshTenants: () => operatorAccount,
+    listAccountSubscriptions: () => subscriptions,
     ...backend,
   };
   mockIPC((cmd, args) => {
@@ -63,6 +84,22 @@ export function mockBackend(backend: FakeBackend = {}) {
         const { subscriptionId } = args as { subscriptionId: string };
         return answer(full.listVaults(subscriptionId));
       }
+      case "list_accounts":
+        return answer(full.listAccounts());
+      case "sign_in":
+        return answer(full.signIn((args as { request: SignInRequest }).request));
+      case "sign_out":
+        return answer(full.signOut((args as { accountId: string }).accountId));
+      case "set_account_scope": {
+        const a = args as { accountId: string; selectedTenants: string[]; subscriptionFilter: string[] | null };
+        return answer(full.setAccountScope(a.accountId, a.selectedTenants, a.subscriptionFilter));
+      }
+      case "refresh_tenants":
+        return answer(full.refreshTenants((args as { accountId: string }).accountId));
+      case "list_account_subscriptions": {
+        const a = args as { accountId: string; tenantId: string };
+        return answer(full.listAccountSubscriptions(a.accountId, a.tenantId));
+      }
       default:
         throw new Error(`unexpected IPC command ${cmd}`);
     }
@@ -76,6 +113,32 @@ export const sandboxSession: Session = {
   principal: "demo@contoso.example",
   accountCount: 1,
   simulated: true,
+};
+
+export const keyringAvailable = { available: true, message: null, suggestion: null };
+
+export const operatorAccount: AccountView = {
+  id: "acc-1",
+  method: "deviceCode",
+  cloud: { kind: "sandbox", name: "Sandbox", armEndpoint: "https://127.0.0.1:8443", simulated: true },
+  displayName: "Mei Tanaka",
+  username: "mei.tanaka@contoso.com",
+  homeTenantId: "00000000-0000-0000-0000-00000000a11c",
+  tenants: [
+    {
+      tenant: { tenantId: "00000000-0000-0000-0000-00000000a11c", displayName: "Contoso", defaultDomain: "contoso.onmicrosoft.com" },
+      home: true,
+      selected: true,
+    },
+    {
+      tenant: { tenantId: "00000000-0000-0000-0000-0000000fab01", displayName: "Fabrikam Trading", defaultDomain: "fabrikamtrading.onmicrosoft.com" },
+      home: false,
+      selected: false,
+    },
+  ],
+  subscriptionFilter: null,
+  remembered: true,
+  status: "ready",
 };
 
 export const appInfo: AppInfo = {

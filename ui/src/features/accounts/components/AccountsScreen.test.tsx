@@ -1,0 +1,113 @@
+import { screen, waitFor, within } from "@testing-library/react";
+import { describe, expect, it } from "vitest";
+import { mockBackend, operatorAccount, renderWithProviders } from "../../../test/render";
+import { AccountsScreen } from "./AccountsScreen";
+
+describe("Accounts", () => {
+  it("lists an account with its home and guest tenants and how its sign-in is kept", async () => {
+    mockBackend();
+    renderWithProviders(<AccountsScreen />);
+
+    const card = await screen.findByRole("region", { name: "Mei Tanaka" });
+    expect(within(card).getByText("mei.tanaka@contoso.com")).toBeInTheDocument();
+    expect(within(card).getByText("Device code")).toBeInTheDocument();
+    expect(within(card).getByText("Remembered in the keyring")).toBeInTheDocument();
+    expect(within(card).getByRole("checkbox", { name: "Contoso" })).toBeChecked();
+    expect(within(card).getByRole("checkbox", { name: "Fabrikam Trading" })).not.toBeChecked();
+    expect(within(card).getByText("Guest")).toBeInTheDocument();
+  });
+
+  it("selecting a guest tenant sends both tenants and keeps the filter", async () => {
+    const calls = mockBackend();
+    const { user } = renderWithProviders(<AccountsScreen />);
+
+    await user.click(await screen.findByRole("checkbox", { name: "Fabrikam Trading" }));
+
+    await waitFor(() => {
+      expect(calls.find((c) => c.cmd === "set_account_scope")?.args).toMatchObject({
+        accountId: "acc-1",
+        selectedTenants: operatorAccount.tenants.map((t) => t.tenant.tenantId),
+        subscriptionFilter: null,
+      });
+    });
+  });
+
+  it("says plainly when there is no keyring and what to install", async () => {
+    mockBackend({
+      listAccounts: () => ({
+        accounts: [{ ...operatorAccount, remembered: false }],
+        keyring: {
+          available: false,
+          message: "No usable Secret Service: nothing will be saved.",
+          suggestion: "Install gnome-keyring.",
+        },
+      }),
+    });
+    renderWithProviders(<AccountsScreen />);
+
+    expect(await screen.findByText("Sign-ins will not be remembered")).toBeInTheDocument();
+    expect(screen.getByText("Install gnome-keyring.")).toBeInTheDocument();
+    expect(screen.getByText("Until Safehold closes")).toBeInTheDocument();
+  });
+
+  it("adds a service principal and clears the secret from the form afterwards", async () => {
+    const calls = mockBackend();
+    const { user } = renderWithProviders(<AccountsScreen />);
+
+    await user.click(await screen.findByRole("button", { name: "Add account" }));
+    const dialog = await screen.findByRole("dialog");
+    await user.click(within(dialog).getByRole("radio", { name: "Service principal (secret)" }));
+    await user.type(within(dialog).getByRole("textbox", { name: "Tenant id" }), "tenant-1");
+    await user.type(within(dialog).getByRole("textbox", { name: "Application (client) id" }), "client-1");
+    await user.type(within(dialog).getByLabelText("Client secret", { exact: false }), "s3cret-value");
+    await user.click(within(dialog).getByRole("button", { name: "Sign in" }));
+
+    await waitFor(() => {
+      expect(screen.queryByRole("dialog")).not.toBeInTheDocument();
+    });
+    const request = calls.find((c) => c.cmd === "sign_in")?.args as { request: Record<string, unknown> };
+    expect(request.request).toEqual({
+      method: "servicePrincipalSecret",
+      cloud: { kind: "sandbox", armEndpoint: null, publicClientId: null },
+      tenantId: "tenant-1",
+      clientId: "client-1",
+      secret: "s3cret-value",
+    });
+    // Opening the dialog again starts from an empty form.
+    await user.click(await screen.findByRole("button", { name: "Add account" }));
+    expect(await screen.findByRole("dialog")).toBeInTheDocument();
+    expect(document.body.innerHTML).not.toContain("s3cret-value");
+  });
+
+  it("shows a failed sign-in's message and suggestion in the dialog", async () => {
+    mockBackend({
+      signIn: () => ({
+        code: "auth",
+        message: "Sandbox refused the sign-in: AADSTS7000215 invalid client secret.",
+        suggestion: "Send the secret's value, not its id.",
+        requestId: null,
+      }),
+    });
+    const { user } = renderWithProviders(<AccountsScreen />);
+
+    await user.click(await screen.findByRole("button", { name: "Add account" }));
+    const dialog = await screen.findByRole("dialog");
+    await user.click(within(dialog).getByRole("button", { name: "Sign in" }));
+
+    expect(await within(dialog).findByText(/AADSTS7000215/)).toBeInTheDocument();
+    expect(within(dialog).getByText("Send the secret's value, not its id.")).toBeInTheDocument();
+  });
+
+  it("signs out after confirming", async () => {
+    const calls = mockBackend();
+    const { user } = renderWithProviders(<AccountsScreen />);
+
+    await user.click(await screen.findByRole("button", { name: "Sign out" }));
+    const dialog = await screen.findByRole("dialog");
+    await user.click(within(dialog).getByRole("button", { name: "Sign out" }));
+
+    await waitFor(() => {
+      expect(calls.some((c) => c.cmd === "sign_out")).toBe(true);
+    });
+  });
+});

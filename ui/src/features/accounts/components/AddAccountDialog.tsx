@@ -1,0 +1,260 @@
+import {
+  Body1,
+  Button,
+  Dialog,
+  DialogActions,
+  DialogBody,
+  DialogContent,
+  DialogSurface,
+  DialogTitle,
+  Field,
+  Input,
+  MessageBar,
+  MessageBarBody,
+  Radio,
+  RadioGroup,
+  Spinner,
+  Text,
+  makeStyles,
+  tokens,
+} from "@fluentui/react-components";
+import { useMutation } from "@tanstack/react-query";
+import { useEffect, useState } from "react";
+import { useTranslation } from "react-i18next";
+import { commands, events, type CloudKind, type DeviceCodeShown, type SignInMethod, type SignInRequest } from "../../../bindings";
+import { unwrap } from "../../../lib/ipc";
+import { ErrorMessage } from "../../../shared/ErrorMessage";
+import { useRefreshAfterAccountChange } from "../queries";
+
+const useStyles = makeStyles({
+  form: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalM },
+  columns: { display: "grid", gridTemplateColumns: "1fr 1fr", gap: tokens.spacingHorizontalXL },
+  code: {
+    fontFamily: tokens.fontFamilyMonospace,
+    fontSize: tokens.fontSizeHero700,
+    letterSpacing: "0.1em",
+    userSelect: "all",
+  },
+  waiting: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalS, alignItems: "flex-start" },
+  link: { fontFamily: tokens.fontFamilyMonospace, userSelect: "all", overflowWrap: "anywhere" },
+});
+
+type Method = Exclude<SignInMethod, "sandbox">;
+const METHODS: Method[] = ["browser", "deviceCode", "servicePrincipalSecret", "servicePrincipalCertificate", "azureCli"];
+const CLOUDS: CloudKind[] = ["sandbox", "azurePublic", "azureUsGovernment", "azureChina", "custom"];
+
+type Form = {
+  method: Method;
+  cloud: CloudKind;
+  armEndpoint: string;
+  publicClientId: string;
+  tenant: string;
+  tenantId: string;
+  clientId: string;
+  secret: string;
+  certificatePath: string;
+};
+
+const EMPTY: Form = {
+  method: "deviceCode",
+  cloud: "sandbox",
+  armEndpoint: "",
+  publicClientId: "",
+  tenant: "",
+  tenantId: "",
+  clientId: "",
+  secret: "",
+  certificatePath: "",
+};
+
+function request(form: Form): SignInRequest {
+  const cloud = {
+    kind: form.cloud,
+    armEndpoint: form.cloud === "custom" ? form.armEndpoint.trim() : null,
+    publicClientId: form.publicClientId.trim() || null,
+  };
+  const tenant = form.tenant.trim() || null;
+  switch (form.method) {
+    case "browser":
+      return { method: "browser", cloud, tenant };
+    case "deviceCode":
+      return { method: "deviceCode", cloud, tenant };
+    case "servicePrincipalSecret":
+      return { method: "servicePrincipalSecret", cloud, tenantId: form.tenantId, clientId: form.clientId, secret: form.secret };
+    case "servicePrincipalCertificate":
+      return {
+        method: "servicePrincipalCertificate",
+        cloud,
+        tenantId: form.tenantId,
+        clientId: form.clientId,
+        certificatePath: form.certificatePath,
+      };
+    case "azureCli":
+      return { method: "azureCli", tenant };
+  }
+}
+
+/** Adds an account with any sign-in method, on any cloud. */
+export function AddAccountDialog({ open, onClose }: { open: boolean; onClose: () => void }) {
+  const { t } = useTranslation();
+  const styles = useStyles();
+  const refresh = useRefreshAfterAccountChange();
+  const [form, setForm] = useState<Form>(EMPTY);
+  const [prompt, setPrompt] = useState<DeviceCodeShown | null>(null);
+  const set = (patch: Partial<Form>) => { setForm((f) => ({ ...f, ...patch })); };
+
+  const signIn = useMutation({
+    mutationFn: (req: SignInRequest) => unwrap(commands.signIn(req)),
+    onSuccess: async () => {
+      await refresh();
+      close();
+    },
+    onSettled: () => { setPrompt(null); },
+  });
+
+  useEffect(() => {
+    if (!open) return;
+    let stop: (() => void) | undefined;
+    let cancelled = false;
+    events.deviceCodeShown
+      .listen((event) => { setPrompt(event.payload); })
+      .then((unlisten) => {
+        if (cancelled) unlisten();
+        else stop = unlisten;
+      })
+      .catch(() => undefined);
+    return () => {
+      cancelled = true;
+      stop?.();
+    };
+  }, [open]);
+
+  function close() {
+    // The secret leaves the form as soon as the dialog does.
+    setForm(EMPTY);
+    setPrompt(null);
+    signIn.reset();
+    onClose();
+  }
+
+  const principal = form.method === "servicePrincipalSecret" || form.method === "servicePrincipalCertificate";
+  const person = form.method === "browser" || form.method === "deviceCode";
+  const complete =
+    (form.cloud !== "custom" || form.method === "azureCli" || form.armEndpoint.trim() !== "") &&
+    (!principal || (form.tenantId.trim() !== "" && form.clientId.trim() !== "")) &&
+    (form.method !== "servicePrincipalSecret" || form.secret !== "") &&
+    (form.method !== "servicePrincipalCertificate" || form.certificatePath.trim() !== "");
+
+  return (
+    <Dialog open={open} onOpenChange={(_, data) => {
+        if (!data.open) close();
+      }}>
+      <DialogSurface aria-label={t("accounts.addTitle")}>
+        <DialogBody>
+          <DialogTitle>{t("accounts.addTitle")}</DialogTitle>
+          <DialogContent>
+            {signIn.isPending ? (
+              <div className={styles.waiting} aria-live="polite">
+                <Spinner size="small" label={t(form.method === "browser" ? "accounts.waitingBrowser" : "accounts.waiting")} />
+                {prompt ? (
+                  <>
+                    <Body1>{t("accounts.deviceCodeHint")}</Body1>
+                    <Text className={styles.link} aria-label={t("accounts.verificationUri")}>
+                      {prompt.verificationUri}
+                    </Text>
+                    <Text className={styles.code} aria-label={t("accounts.userCode")}>
+                      {prompt.userCode}
+                    </Text>
+                  </>
+                ) : null}
+              </div>
+            ) : (
+              <form
+                id="add-account"
+                className={styles.form}
+                onSubmit={(e) => {
+                  e.preventDefault();
+                  if (complete) signIn.mutate(request(form));
+                }}
+              >
+                <div className={styles.columns}>
+                  <Field label={t("accounts.method")}>
+                    <RadioGroup value={form.method} onChange={(_, data) => { set({ method: data.value as Method }); }}>
+                      {METHODS.map((method) => (
+                        <Radio key={method} value={method} label={t(`accounts.methods.${method}`)} />
+                      ))}
+                    </RadioGroup>
+                  </Field>
+                  {form.method === "azureCli" ? (
+                    <MessageBar intent="info">
+                      <MessageBarBody>{t("accounts.azureCliHint")}</MessageBarBody>
+                    </MessageBar>
+                  ) : (
+                    <Field label={t("accounts.cloud")}>
+                      <RadioGroup value={form.cloud} onChange={(_, data) => { set({ cloud: data.value as CloudKind }); }}>
+                        {CLOUDS.map((cloud) => (
+                          <Radio key={cloud} value={cloud} label={t(`accounts.clouds.${cloud}`)} />
+                        ))}
+                      </RadioGroup>
+                    </Field>
+                  )}
+                </div>
+                {form.cloud === "custom" && form.method !== "azureCli" ? (
+                  <Field label={t("accounts.armEndpoint")} hint={t("accounts.armEndpointHint")} required>
+                    <Input
+                      value={form.armEndpoint}
+                      placeholder="https://management.local.azurestack.external"
+                      onChange={(_, data) => { set({ armEndpoint: data.value }); }}
+                    />
+                  </Field>
+                ) : null}
+                {person || form.method === "azureCli" ? (
+                  <Field label={t("accounts.tenant")} hint={t("accounts.tenantHint")}>
+                    <Input value={form.tenant} onChange={(_, data) => { set({ tenant: data.value }); }} />
+                  </Field>
+                ) : null}
+                {person ? (
+                  <Field label={t("accounts.publicClientId")} hint={t("accounts.publicClientIdHint")}>
+                    <Input value={form.publicClientId} onChange={(_, data) => { set({ publicClientId: data.value }); }} />
+                  </Field>
+                ) : null}
+                {principal ? (
+                  <>
+                    <Field label={t("accounts.tenantId")} required>
+                      <Input value={form.tenantId} onChange={(_, data) => { set({ tenantId: data.value }); }} />
+                    </Field>
+                    <Field label={t("accounts.clientId")} required>
+                      <Input value={form.clientId} onChange={(_, data) => { set({ clientId: data.value }); }} />
+                    </Field>
+                  </>
+                ) : null}
+                {form.method === "servicePrincipalSecret" ? (
+                  <Field label={t("accounts.secret")} hint={t("accounts.secretHint")} required>
+                    <Input
+                      type="password"
+                      autoComplete="off"
+                      value={form.secret}
+                      onChange={(_, data) => { set({ secret: data.value }); }}
+                    />
+                  </Field>
+                ) : null}
+                {form.method === "servicePrincipalCertificate" ? (
+                  <Field label={t("accounts.certificatePath")} hint={t("accounts.certificateHint")} required>
+                    <Input value={form.certificatePath} onChange={(_, data) => { set({ certificatePath: data.value }); }} />
+                  </Field>
+                ) : null}
+              </form>
+            )}
+            {signIn.isError ? <ErrorMessage error={signIn.error} /> : null}
+          </DialogContent>
+          <DialogActions>
+            <Button onClick={close}>{t("accounts.cancel")}</Button>
+            <Button appearance="primary" type="submit" form="add-account" disabled={!complete || signIn.isPending}>
+              {t("accounts.signIn")}
+            </Button>
+          </DialogActions>
+        </DialogBody>
+      </DialogSurface>
+    </Dialog>
+  );
+}

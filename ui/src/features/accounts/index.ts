@@ -1,0 +1,2 @@
+export { accountsQuery } from "./queries";
+export { AccountsScreen } from "./components/AccountsScreen";
