@@ -8,10 +8,13 @@ fn main() {
         "list_vaults",
         "list_accounts",
         "sign_in",
+        "cancel_sign_in",
         "sign_out",
         "refresh_tenants",
         "set_account_scope",
         "list_account_subscriptions",
+        "get_network_settings",
+        "set_network_settings",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new()

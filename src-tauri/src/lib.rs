@@ -26,10 +26,13 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             commands::inventory::list_vaults,
             commands::accounts::list_accounts,
             commands::accounts::sign_in,
+            commands::accounts::cancel_sign_in,
             commands::accounts::sign_out,
             commands::accounts::refresh_tenants,
             commands::accounts::set_account_scope,
             commands::accounts::list_account_subscriptions,
+            commands::accounts::get_network_settings,
+            commands::accounts::set_network_settings,
         ])
         .events(commands::accounts::events())
 }

@@ -22,6 +22,8 @@ export const commands = {
 	 *  sends [`DeviceCodeShown`] and waits for someone to use the code.
 	 */
 	signIn: (request: SignInRequest) => typedError<AccountView, AppError>(__TAURI_INVOKE("sign_in", { request })),
+	/**  Cancels the sign-in in progress (the browser or device code nobody finished). */
+	cancelSignIn: () => typedError<null, AppError>(__TAURI_INVOKE("cancel_sign_in")),
 	/**  Signs an account out: its keyring entries are deleted and checked gone. */
 	signOut: (accountId: string) => typedError<AccountsView, AppError>(__TAURI_INVOKE("sign_out", { accountId })),
 	/**  Lists an account's tenants again. */
@@ -30,6 +32,10 @@ export const commands = {
 	setAccountScope: (accountId: string, selectedTenants: string[], subscriptionFilter: string[] | null) => typedError<AccountView, AppError>(__TAURI_INVOKE("set_account_scope", { accountId, selectedTenants, subscriptionFilter })),
 	/**  Every subscription an account sees in one tenant, for the filter. */
 	listAccountSubscriptions: (accountId: string, tenantId: string) => typedError<Subscription[], AppError>(__TAURI_INVOKE("list_account_subscriptions", { accountId, tenantId })),
+	/**  How Safehold reaches Azure: the system proxy, an explicit one, or none. */
+	getNetworkSettings: () => typedError<NetworkSettings, AppError>(__TAURI_INVOKE("get_network_settings")),
+	/**  Changes the proxy; signed-in accounts stay signed in. */
+	setNetworkSettings: (settings: NetworkSettings) => typedError<NetworkSettings, AppError>(__TAURI_INVOKE("set_network_settings", { settings })),
 };
 
 /** Events */
@@ -120,6 +126,11 @@ export type CloudChoice = {
 	armEndpoint: string | null,
 	/**  The public client id for interactive sign-in, if not the cloud's default. */
 	publicClientId: string | null,
+	/**
+	 *  For a custom cloud with a private CA (Azure Stack Hub, say): a PEM file of the CA to
+	 *  trust besides the system's. Its content is kept with the account.
+	 */
+	caCertificatePath: string | null,
 };
 
 /**  What the UI shows about the connected cloud. */
@@ -189,6 +200,23 @@ export type KeyringStatus = {
 	/**  What to install or start. */
 	suggestion: string | null,
 };
+
+/**  Network settings, kept in `settings.json`. */
+export type NetworkSettings = {
+	/**  Which proxy. */
+	proxyMode: ProxyMode,
+	/**  The explicit proxy, e.g. `http://proxy.contoso.com:8080`. */
+	proxyUrl: string | null,
+};
+
+/**  How Safehold reaches Azure. */
+export type ProxyMode = 
+/**  The system's proxy settings (`HTTPS_PROXY`, `NO_PROXY`). */
+"system" | 
+/**  The proxy given. */
+"explicit" | 
+/**  Direct connections only. */
+"none";
 
 /**  A Recovery Services vault, where Azure Backup keeps recovery points. */
 export type RecoveryVault = {

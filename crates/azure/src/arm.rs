@@ -9,7 +9,10 @@ use async_trait::async_trait;
 use azure_core::credentials::TokenCredential;
 use azure_core::http::policies::Policy;
 use azure_core::http::policies::auth::BearerTokenAuthorizationPolicy;
-use azure_core::http::{Context, Method, Pipeline, PipelineSendOptions, RawResponse, Request, Url};
+use azure_core::http::{
+    ClientOptions, Context, Method, Pipeline, PipelineSendOptions, RawResponse, Request,
+    RetryOptions, Url,
+};
 use safehold_core::inventory::{RecoveryVault, Subscription, Tenant, resource_id_segment};
 use safehold_core::ports::ArmApi;
 use safehold_core::{Error, ErrorCode};
@@ -26,6 +29,8 @@ const MAX_PAGES: usize = 10_000;
 /// ARM over an azure_core pipeline with a bearer-token policy.
 pub struct ArmClient {
     pipeline: Pipeline,
+    /// The same, without retries: for requests that must not be repeated blindly.
+    once: Pipeline,
     endpoint: Url,
     service: String,
 }
@@ -101,16 +106,33 @@ impl ArmClient {
             credential,
             [cloud.arm_scope()],
         ));
+        // Requests that change something and are not idempotent (trigger a backup or a restore,
+        // start a deployment) go through a pipeline that never re-sends them: after a timeout,
+        // a reset or a 5xx the request may have reached the service, and a second one would
+        // start a second job. The caller looks for the job or operation first.
+        let once_options = ClientOptions {
+            retry: RetryOptions::none(),
+            ..options.clone()
+        };
         let pipeline = Pipeline::new(
             Some(env!("CARGO_PKG_NAME")),
             Some(env!("CARGO_PKG_VERSION")),
             options,
+            Vec::new(),
+            vec![auth.clone()],
+            None,
+        );
+        let once = Pipeline::new(
+            Some(env!("CARGO_PKG_NAME")),
+            Some(env!("CARGO_PKG_VERSION")),
+            once_options,
             Vec::new(),
             vec![auth],
             None,
         );
         Ok(Self {
             pipeline,
+            once,
             endpoint: cloud.arm_endpoint.clone(),
             service: format!("Azure Resource Manager ({})", cloud.name),
         })
@@ -146,6 +168,50 @@ impl ArmClient {
             .map_err(|e| from_azure(e, &self.service))?;
         if response.status().is_success() {
             Ok(response)
+        } else {
+            Err(self.error_from(&response))
+        }
+    }
+
+    /// Sends a request that must not be repeated blindly (`POST …/backup`, `…/restore`, a
+    /// deployment `PUT`) exactly once: no retry on a timeout, a reset, a 5xx or a 429. A failure
+    /// whose outcome is unknown says to look for the job before sending it again. `path` is
+    /// relative to the ARM endpoint; a 2xx answer is returned whole (202s carry the headers to
+    /// follow).
+    pub async fn send_once(
+        &self,
+        method: Method,
+        path: &str,
+        api_version: &str,
+        body: &serde_json::Value,
+    ) -> Result<RawResponse, Error> {
+        let mut request = Request::new(self.url(path, api_version)?, method);
+        request.insert_header("content-type", "application/json");
+        request.set_body(serde_json::to_vec(body).map_err(|e| {
+            Error::new(
+                ErrorCode::Internal,
+                "The request body could not be written.",
+            )
+            .with_source(e)
+        })?);
+        let outcome_unknown = "The request may have reached Azure. Look for its job or operation before sending it again.";
+        let response = self
+            .once
+            .send(
+                &Context::new(),
+                &mut request,
+                Some(PipelineSendOptions {
+                    skip_checks: true,
+                    ..Default::default()
+                }),
+            )
+            .await
+            .map_err(|e| from_azure(e, &self.service).with_suggestion(outcome_unknown))?;
+        let status = u16::from(response.status());
+        if response.status().is_success() {
+            Ok(response)
+        } else if status >= 500 {
+            Err(self.error_from(&response).with_suggestion(outcome_unknown))
         } else {
             Err(self.error_from(&response))
         }

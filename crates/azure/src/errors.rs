@@ -76,6 +76,12 @@ pub fn suggestion_for_arm_code(code: &str) -> Option<&'static str> {
         "MissingSubscriptionRegistration" => {
             "Register the resource provider in the subscription (Subscriptions > Resource providers), then retry."
         }
+        "InvalidAuthenticationTokenTenant" => {
+            "The subscription belongs to another tenant: choose that tenant for this account in Accounts."
+        }
+        "BMSUserErrorBackupOperationInProgress" | "UserErrorBackupOperationInProgress" => {
+            "A backup of this VM is already running: follow it in Jobs instead of starting another."
+        }
         _ => return None,
     })
 }

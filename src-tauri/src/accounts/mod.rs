@@ -73,6 +73,10 @@ pub struct Accounts {
     cli_folders: Vec<PathBuf>,
     /// Adjusts the embedded sandbox's configuration before it starts (tests shorten waits).
     sandbox_tuning: fn(&mut safehold_sandbox::Config),
+    /// Wakes the sign-in in progress when the user cancels it.
+    cancel: std::sync::Mutex<Option<Arc<tokio::sync::Notify>>>,
+    /// How requests reach the clouds (not the sandbox, which is on loopback).
+    network: std::sync::RwLock<NetworkSettings>,
 }
 
 /// Stores rotated refresh tokens in the keyring.
@@ -117,6 +121,10 @@ impl Accounts {
             message: Some(e.to_string()),
             suggestion: Some(e.suggestion()),
         });
+        let network = records::load_settings(&data_dir).unwrap_or_else(|error| {
+            tracing::warn!(error = %error.chain(), "the settings file could not be read; using the defaults");
+            NetworkSettings::default()
+        });
         let records = records::load(&data_dir).unwrap_or_else(|error| {
             tracing::warn!(error = %error.chain(), "the accounts file could not be read; starting without accounts");
             vec![]
@@ -131,6 +139,8 @@ impl Accounts {
             sandbox: OnceCell::new(),
             cli_folders,
             sandbox_tuning: |_| {},
+            cancel: std::sync::Mutex::default(),
+            network: std::sync::RwLock::new(network),
         }
     }
 
@@ -171,15 +181,21 @@ impl Accounts {
             .cloned()
     }
 
-    async fn cloud_for(&self, choice: &CloudChoice) -> Result<Cloud, Error> {
+    async fn cloud_for(&self, choice: &CloudChoice, ca_pem: Option<&str>) -> Result<Cloud, Error> {
+        let proxy = self.network_settings().proxy()?;
         let mut cloud = match choice.kind {
-            CloudKind::Sandbox => self.sandbox().await?.cloud.clone(),
+            CloudKind::Sandbox => return Ok(self.sandbox().await?.cloud.clone()),
             CloudKind::Custom => {
                 let endpoint = choice.arm_endpoint.as_deref().unwrap_or_default();
-                Cloud::discover(endpoint, None, safehold_azure::Proxy::System).await?
+                Cloud::discover(endpoint, ca_pem.map(str::to_owned), proxy).await?
             }
-            kind => Cloud::builtin(kind)
-                .ok_or_else(|| Error::new(ErrorCode::InvalidInput, "That cloud is not known."))?,
+            kind => {
+                let mut cloud = Cloud::builtin(kind).ok_or_else(|| {
+                    Error::new(ErrorCode::InvalidInput, "That cloud is not known.")
+                })?;
+                cloud.proxy = proxy;
+                cloud
+            }
         };
         if let Some(id) = choice
             .public_client_id
@@ -189,6 +205,37 @@ impl Accounts {
             cloud.public_client_id = id.to_owned();
         }
         Ok(cloud)
+    }
+
+    /// The network settings in force.
+    pub fn network_settings(&self) -> NetworkSettings {
+        self.network
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Changes how requests reach the clouds. Signed-in accounts keep their sign-in; their
+    /// clients are rebuilt on next use with the new setting.
+    pub async fn set_network_settings(
+        &self,
+        settings: NetworkSettings,
+    ) -> Result<NetworkSettings, Error> {
+        let proxy = settings.proxy()?;
+        records::save_settings(&self.data_dir, &settings)?;
+        *self
+            .network
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = settings.clone();
+        let mut state = self.state.lock().await;
+        for live in state.live.values_mut() {
+            if live.cloud.kind != CloudKind::Sandbox {
+                live.cloud.proxy = proxy.clone();
+                live.clients.clear();
+            }
+        }
+        tracing::info!(mode = ?settings.proxy_mode, "network settings changed");
+        Ok(settings)
     }
 
     /// Signs in to the embedded sandbox as its operator when there is no account at all, so a
@@ -214,6 +261,7 @@ impl Accounts {
                 kind: CloudKind::Sandbox,
                 arm_endpoint: None,
                 public_client_id: None,
+                ca_certificate_path: None,
             },
             display_name: e.client_name.clone(),
             username: e.client_id.clone(),
@@ -222,6 +270,7 @@ impl Accounts {
             tenants: vec![],
             selected_tenants: vec![e.tenant_id.clone()],
             subscription_filter: None,
+            custom_ca_pem: None,
         };
         let mut live = Live {
             cloud: embedded.cloud.clone(),
@@ -345,13 +394,45 @@ impl Accounts {
         device_code: impl FnOnce(DeviceCodeShown),
         open_browser: impl FnOnce(&str) -> Result<(), Error>,
     ) -> Result<AccountView, Error> {
+        let cancel = Arc::new(tokio::sync::Notify::new());
+        *self
+            .cancel
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(cancel.clone());
+        tokio::select! {
+            result = self.sign_in_now(request, device_code, open_browser) => result,
+            () = cancel.notified() => Err(Error::new(ErrorCode::Cancelled, "The sign-in was cancelled.")
+                .with_suggestion("Add the account again when you are ready.")),
+        }
+    }
+
+    /// Cancels the sign-in in progress, if any: it ends with a `Cancelled` error and nothing
+    /// of it is kept.
+    pub fn cancel_sign_in(&self) {
+        if let Some(cancel) = self
+            .cancel
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+        {
+            cancel.notify_one();
+        }
+    }
+
+    async fn sign_in_now(
+        &self,
+        request: SignInRequest,
+        device_code: impl FnOnce(DeviceCodeShown),
+        open_browser: impl FnOnce(&str) -> Result<(), Error>,
+    ) -> Result<AccountView, Error> {
         let id = uuid::Uuid::new_v4().to_string();
+        let ca_pem = custom_ca(&request)?;
         let signed = match request {
             SignInRequest::Browser {
                 cloud: choice,
                 tenant,
             } => {
-                let cloud = self.cloud_for(&choice).await?;
+                let cloud = self.cloud_for(&choice, ca_pem.as_deref()).await?;
                 let tenant = tenant_or_organizations(tenant.as_deref());
                 let signed_in =
                     user::sign_in_with_browser(&cloud, &tenant, open_browser, BROWSER_TIMEOUT)
@@ -362,7 +443,7 @@ impl Accounts {
                 cloud: choice,
                 tenant,
             } => {
-                let cloud = self.cloud_for(&choice).await?;
+                let cloud = self.cloud_for(&choice, ca_pem.as_deref()).await?;
                 let tenant = tenant_or_organizations(tenant.as_deref());
                 let signed_in = user::sign_in_with_device_code(&cloud, &tenant, |prompt| {
                     device_code(DeviceCodeShown {
@@ -382,7 +463,7 @@ impl Accounts {
                 secret,
             } => {
                 let (tenant_id, client_id) = principal_ids(&tenant_id, &client_id)?;
-                let cloud = self.cloud_for(&choice).await?;
+                let cloud = self.cloud_for(&choice, ca_pem.as_deref()).await?;
                 let secret = Zeroizing::new(secret);
                 let credential =
                     credential::client_secret(&cloud, &tenant_id, &client_id, secret.to_string())?;
@@ -405,7 +486,7 @@ impl Accounts {
                 certificate_path,
             } => {
                 let (tenant_id, client_id) = principal_ids(&tenant_id, &client_id)?;
-                let cloud = self.cloud_for(&choice).await?;
+                let cloud = self.cloud_for(&choice, ca_pem.as_deref()).await?;
                 let pem =
                     Zeroizing::new(std::fs::read_to_string(&certificate_path).map_err(|e| {
                         Error::new(
@@ -436,8 +517,9 @@ impl Accounts {
                     kind: CloudKind::AzurePublic,
                     arm_endpoint: None,
                     public_client_id: None,
+                    ca_certificate_path: None,
                 };
-                let cloud = Cloud::azure_public();
+                let cloud = self.cloud_for(&choice, None).await?;
                 let tenant = tenant.filter(|t| !t.trim().is_empty());
                 let credential =
                     credential::azure_cli(tenant.as_deref(), self.cli_folders.clone())?;
@@ -497,6 +579,7 @@ impl Accounts {
             tenants: vec![],
             selected_tenants: vec![home_tenant.clone()],
             subscription_filter: None,
+            custom_ca_pem: ca_pem,
         };
         let live = Live {
             cloud,
@@ -635,7 +718,9 @@ impl Accounts {
 
     /// Restores an account's credentials from the keyring after a restart.
     async fn revive(&self, record: &AccountRecord) -> Result<Live, Error> {
-        let cloud = self.cloud_for(&record.cloud).await?;
+        let cloud = self
+            .cloud_for(&record.cloud, record.custom_ca_pem.as_deref())
+            .await?;
         if record.method == SignInMethod::Sandbox {
             let embedded = self.sandbox().await?;
             return Ok(Live {
@@ -942,6 +1027,43 @@ fn person(choice: CloudChoice, cloud: Cloud, method: SignInMethod, signed_in: Si
 
 fn holder_secret(holder: &RefreshTokenHolder) -> Zeroizing<String> {
     holder.secret()
+}
+
+/// The private CA a custom-cloud sign-in asks to trust, read from its file.
+fn custom_ca(request: &SignInRequest) -> Result<Option<String>, Error> {
+    let choice = match request {
+        SignInRequest::Browser { cloud, .. }
+        | SignInRequest::DeviceCode { cloud, .. }
+        | SignInRequest::ServicePrincipalSecret { cloud, .. }
+        | SignInRequest::ServicePrincipalCertificate { cloud, .. } => cloud,
+        SignInRequest::AzureCli { .. } => return Ok(None),
+    };
+    let Some(path) = choice
+        .ca_certificate_path
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty() && choice.kind == CloudKind::Custom)
+    else {
+        return Ok(None);
+    };
+    let pem = std::fs::read_to_string(path).map_err(|e| {
+        Error::new(
+            ErrorCode::InvalidInput,
+            format!("The CA certificate '{path}' could not be read."),
+        )
+        .with_suggestion(
+            "Check the path, or leave it empty if the cloud's certificate is publicly trusted.",
+        )
+        .with_source(e)
+    })?;
+    if !pem.contains("-----BEGIN CERTIFICATE-----") {
+        return Err(Error::new(
+            ErrorCode::InvalidInput,
+            format!("'{path}' holds no PEM certificate."),
+        )
+        .with_suggestion("Choose the CA's certificate in PEM form (BEGIN CERTIFICATE)."));
+    }
+    Ok(Some(pem))
 }
 
 fn tenant_or_organizations(tenant: Option<&str>) -> String {

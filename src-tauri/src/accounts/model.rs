@@ -42,6 +42,9 @@ pub struct CloudChoice {
     pub arm_endpoint: Option<String>,
     /// The public client id for interactive sign-in, if not the cloud's default.
     pub public_client_id: Option<String>,
+    /// For a custom cloud with a private CA (Azure Stack Hub, say): a PEM file of the CA to
+    /// trust besides the system's. Its content is kept with the account.
+    pub ca_certificate_path: Option<String>,
 }
 
 /// A sign-in the panel asks for. Secrets come in here once and go to the keyring; no answer
@@ -220,6 +223,58 @@ pub struct AccountRecord {
     pub selected_tenants: Vec<String>,
     /// Subscriptions to show, or none for all.
     pub subscription_filter: Option<Vec<String>>,
+    /// A custom cloud's private CA (PEM; public, not a secret).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_ca_pem: Option<String>,
+}
+
+/// How Safehold reaches Azure.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub enum ProxyMode {
+    /// The system's proxy settings (`HTTPS_PROXY`, `NO_PROXY`).
+    #[default]
+    System,
+    /// The proxy given.
+    Explicit,
+    /// Direct connections only.
+    None,
+}
+
+/// Network settings, kept in `settings.json`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct NetworkSettings {
+    /// Which proxy.
+    pub proxy_mode: ProxyMode,
+    /// The explicit proxy, e.g. `http://proxy.contoso.com:8080`.
+    pub proxy_url: Option<String>,
+}
+
+impl NetworkSettings {
+    /// The proxy the HTTP clients use, after checking the address.
+    pub fn proxy(&self) -> Result<safehold_azure::Proxy, safehold_core::Error> {
+        Ok(match self.proxy_mode {
+            ProxyMode::System => safehold_azure::Proxy::System,
+            ProxyMode::None => safehold_azure::Proxy::None,
+            ProxyMode::Explicit => {
+                let url = self.proxy_url.as_deref().unwrap_or_default().trim();
+                let valid = url::Url::parse(url).ok().filter(|u| {
+                    matches!(u.scheme(), "http" | "https" | "socks5") && u.host().is_some()
+                });
+                if valid.is_none() {
+                    return Err(safehold_core::Error::new(
+                        safehold_core::ErrorCode::InvalidInput,
+                        format!("'{url}' is not a proxy address."),
+                    )
+                    .with_suggestion(
+                        "Enter the proxy as http://host:port, or choose the system proxy.",
+                    ));
+                }
+                safehold_azure::Proxy::Explicit(url.to_owned())
+            }
+        })
+    }
 }
 
 /// The keyring entries an account may have. Sign-out deletes all of them.

@@ -69,3 +69,36 @@ pub fn save(dir: &Path, records: &[&AccountRecord]) -> Result<(), Error> {
     temp.persist(dir.join(FILE)).map_err(|e| failed(e.error))?;
     Ok(())
 }
+
+const SETTINGS_FILE: &str = "settings.json";
+
+/// The network settings in `dir`, or the defaults when there is no file yet.
+pub fn load_settings(dir: &Path) -> Result<super::NetworkSettings, Error> {
+    match std::fs::read(dir.join(SETTINGS_FILE)) {
+        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
+            Error::new(ErrorCode::Internal, "settings.json is damaged.")
+                .with_suggestion("Choose the network settings again in Settings.")
+                .with_source(e)
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(super::NetworkSettings::default()),
+        Err(e) => {
+            Err(Error::new(ErrorCode::Internal, "settings.json could not be read.").with_source(e))
+        }
+    }
+}
+
+/// Replaces the network settings in `dir`.
+pub fn save_settings(dir: &Path, settings: &super::NetworkSettings) -> Result<(), Error> {
+    let failed = |e: std::io::Error| {
+        Error::new(ErrorCode::Internal, "The settings could not be saved.")
+            .with_suggestion("Check that the app data folder is writable.")
+            .with_source(e)
+    };
+    std::fs::create_dir_all(dir).map_err(failed)?;
+    let body = serde_json::to_vec_pretty(settings).map_err(|e| failed(std::io::Error::other(e)))?;
+    let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(failed)?;
+    std::io::Write::write_all(&mut temp, &body).map_err(failed)?;
+    temp.persist(dir.join(SETTINGS_FILE))
+        .map_err(|e| failed(e.error))?;
+    Ok(())
+}

@@ -12,6 +12,7 @@ fn sandbox_choice() -> CloudChoice {
         kind: CloudKind::Sandbox,
         arm_endpoint: None,
         public_client_id: None,
+        ca_certificate_path: None,
     }
 }
 
@@ -428,4 +429,144 @@ async fn approve(http: reqwest::Client, prompt: DeviceCodeShown, upn: &'static s
         .send()
         .await
         .unwrap();
+}
+
+#[tokio::test]
+async fn a_sign_in_cancelled_while_it_waits_ends_at_once_and_keeps_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let accounts = Arc::new(Accounts::open(
+        dir.path().to_owned(),
+        keystore(dir.path()),
+        vec![],
+    ));
+    let waiting = accounts.clone();
+    let (shown, mut prompt) = tokio::sync::mpsc::unbounded_channel();
+    let sign_in = tokio::spawn(async move {
+        waiting
+            .sign_in(
+                SignInRequest::DeviceCode {
+                    cloud: sandbox_choice(),
+                    tenant: None,
+                },
+                move |p| {
+                    let _ = shown.send(p);
+                },
+                |_| Ok(()),
+            )
+            .await
+    });
+    prompt.recv().await.expect("a device code is shown");
+    accounts.cancel_sign_in();
+    let error = tokio::time::timeout(Duration::from_secs(5), sign_in)
+        .await
+        .expect("the sign-in stops waiting")
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(error.code, ErrorCode::Cancelled);
+    assert!(accounts.view().await.accounts.is_empty());
+}
+
+/// A forward proxy that tunnels `CONNECT` requests and notes where each went.
+async fn connect_proxy() -> (String, Arc<std::sync::Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    let seen = Arc::new(std::sync::Mutex::new(vec![]));
+    let log = seen.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((client, _)) = listener.accept().await else {
+                return;
+            };
+            let log = log.clone();
+            tokio::spawn(async move {
+                let mut client = tokio::io::BufReader::new(client);
+                let mut line = String::new();
+                client.read_line(&mut line).await.unwrap();
+                let target = line
+                    .split_whitespace()
+                    .nth(1)
+                    .unwrap_or_default()
+                    .to_owned();
+                loop {
+                    let mut header = String::new();
+                    client.read_line(&mut header).await.unwrap();
+                    if header == "\r\n" || header.is_empty() {
+                        break;
+                    }
+                }
+                log.lock().unwrap().push(target.clone());
+                let mut upstream = tokio::net::TcpStream::connect(&target).await.unwrap();
+                let mut client = client.into_inner();
+                client
+                    .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                    .await
+                    .unwrap();
+                let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
+            });
+        }
+    });
+    (address, seen)
+}
+
+#[tokio::test]
+async fn an_explicit_proxy_carries_every_request_to_a_custom_cloud() {
+    let dir = tempfile::tempdir().unwrap();
+    let accounts = Accounts::open(dir.path().to_owned(), keystore(dir.path()), vec![]);
+    let sandbox = accounts.sandbox().await.unwrap();
+    let e = sandbox.sandbox.endpoints().clone();
+    let ca_path = dir.path().join("private-ca.pem");
+    std::fs::write(&ca_path, sandbox.sandbox.ca_pem()).unwrap();
+    let (proxy, seen) = connect_proxy().await;
+
+    let refused = accounts
+        .set_network_settings(NetworkSettings {
+            proxy_mode: ProxyMode::Explicit,
+            proxy_url: Some("not a url".to_owned()),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code, ErrorCode::InvalidInput);
+    accounts
+        .set_network_settings(NetworkSettings {
+            proxy_mode: ProxyMode::Explicit,
+            proxy_url: Some(proxy),
+        })
+        .await
+        .unwrap();
+
+    // The sandbox seen as a custom cloud with a private CA: discovered, signed in to and listed
+    // through the proxy.
+    let account = accounts
+        .sign_in(
+            SignInRequest::ServicePrincipalSecret {
+                cloud: CloudChoice {
+                    kind: CloudKind::Custom,
+                    arm_endpoint: Some(e.arm_endpoint.clone()),
+                    public_client_id: None,
+                    ca_certificate_path: Some(ca_path.display().to_string()),
+                },
+                tenant_id: e.tenant_id.clone(),
+                client_id: e.client_id.clone(),
+                secret: sandbox.sandbox.client_secret().to_owned(),
+            },
+            |_| {},
+            |_| Ok(()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(account.cloud.kind, CloudKind::Custom);
+    let arm = e.arm_endpoint.trim_start_matches("https://").to_owned();
+    let tunnels = seen.lock().unwrap().clone();
+    assert!(tunnels.iter().all(|t| *t == arm), "{tunnels:?}");
+    assert!(
+        tunnels.len() >= 3,
+        "metadata, token and ARM went through the proxy: {tunnels:?}"
+    );
+
+    // The setting survives a restart.
+    assert_eq!(
+        records::load_settings(dir.path()).unwrap().proxy_mode,
+        ProxyMode::Explicit
+    );
 }

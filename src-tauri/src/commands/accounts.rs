@@ -6,7 +6,7 @@ use tauri::State;
 use tauri_specta::Event as _;
 
 use crate::Connection;
-use crate::accounts::{AccountView, AccountsView, DeviceCodeShown, SignInRequest};
+use crate::accounts::{AccountView, AccountsView, DeviceCodeShown, NetworkSettings, SignInRequest};
 use crate::commands::to_app_error;
 
 /// Every account, and whether the keyring works.
@@ -124,4 +124,39 @@ pub async fn list_account_subscriptions(
 /// Keeps the device-code event type in the bindings.
 pub fn events() -> tauri_specta::Events {
     tauri_specta::collect_events![DeviceCodeShown]
+}
+
+/// Cancels the sign-in in progress (the browser or device code nobody finished).
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(skip_all, name = "command.cancel_sign_in")]
+pub async fn cancel_sign_in(connection: State<'_, Connection>) -> Result<(), AppError> {
+    connection.accounts().await.cancel_sign_in();
+    Ok(())
+}
+
+/// How Safehold reaches Azure: the system proxy, an explicit one, or none.
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(skip_all, name = "command.get_network_settings")]
+pub async fn get_network_settings(
+    connection: State<'_, Connection>,
+) -> Result<NetworkSettings, AppError> {
+    Ok(connection.accounts().await.network_settings())
+}
+
+/// Changes the proxy; signed-in accounts stay signed in.
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(skip_all, name = "command.set_network_settings")]
+pub async fn set_network_settings(
+    connection: State<'_, Connection>,
+    settings: NetworkSettings,
+) -> Result<NetworkSettings, AppError> {
+    connection
+        .accounts()
+        .await
+        .set_network_settings(settings)
+        .await
+        .map_err(|e| to_app_error(&e))
 }

@@ -130,6 +130,8 @@ export const en = {
     },
     armEndpoint: "Resource Manager endpoint",
     armEndpointHint: "Safehold reads the cloud's other endpoints from its metadata.",
+    caCertificatePath: "Private CA certificate (optional)",
+    caCertificateHint: "For clouds whose certificates a private CA signs: a PEM file of that CA.",
     tenant: "Tenant (optional)",
     tenantHint: "A tenant id or domain. Leave empty for the account's home tenant.",
     publicClientId: "Application id for sign-in (optional)",
@@ -161,6 +163,18 @@ export const en = {
     logDirectory: "Log folder",
     dataDirectory: "Data folder",
     loading: "Loading app information…",
+    network: "Network",
+    networkHint:
+      "How Safehold reaches Azure. Accounts stay signed in when this changes. The sandbox is always reached directly.",
+    proxy: "Proxy",
+    proxyModes: {
+      system: "Use the system's proxy settings",
+      explicit: "Use this proxy",
+      none: "Connect directly",
+    },
+    proxyUrl: "Proxy address",
+    save: "Save",
+    saved: "Saved.",
   },
 };
 

@@ -131,6 +131,8 @@ export const ja: Messages = {
     },
     armEndpoint: "Resource Manager エンドポイント",
     armEndpointHint: "ほかのエンドポイントはクラウドのメタデータから読み取ります。",
+    caCertificatePath: "プライベート CA 証明書 (省略可)",
+    caCertificateHint: "プライベート CA が署名した証明書を使うクラウドの場合、その CA の PEM ファイルを指定します。",
     tenant: "テナント (省略可)",
     tenantHint: "テナント ID またはドメイン。空欄ならアカウントのホーム テナントです。",
     publicClientId: "サインインに使うアプリケーション ID (省略可)",
@@ -162,5 +164,17 @@ export const ja: Messages = {
     logDirectory: "ログ フォルダー",
     dataDirectory: "データ フォルダー",
     loading: "アプリ情報を読み込んでいます…",
+    network: "ネットワーク",
+    networkHint:
+      "Safehold が Azure に接続する方法です。変更してもアカウントはサインインしたままです。サンドボックスには常に直接接続します。",
+    proxy: "プロキシ",
+    proxyModes: {
+      system: "システムのプロキシ設定を使う",
+      explicit: "次のプロキシを使う",
+      none: "直接接続する",
+    },
+    proxyUrl: "プロキシのアドレス",
+    save: "保存",
+    saved: "保存しました。",
   },
 };

@@ -88,6 +88,12 @@ export function mockBackend(backend: FakeBackend = {}) {
         return answer(full.listAccounts());
       case "sign_in":
         return answer(full.signIn((args as { request: SignInRequest }).request));
+      case "cancel_sign_in":
+        return null;
+      case "get_network_settings":
+        return { proxyMode: "system", proxyUrl: null };
+      case "set_network_settings":
+        return (args as { settings: unknown }).settings;
       case "sign_out":
         return answer(full.signOut((args as { accountId: string }).accountId));
       case "set_account_scope": {

@@ -195,3 +195,91 @@ async fn lists_come_back_whole_through_injected_5xx_throttling_and_resets() {
 }
 
 mod sign_in;
+
+/// The path of vm-sql-01's protected item in rsv-prod-japaneast.
+fn sql_item(subscription: &str) -> String {
+    format!(
+        "/subscriptions/{subscription}/resourceGroups/rg-backup-prod/providers/Microsoft.RecoveryServices/vaults/rsv-prod-japaneast/backupFabrics/Azure/protectionContainers/IaasVMContainer;iaasvmcontainerv2;rg-sql-prod;vm-sql-01/protectedItems/VM;iaasvmcontainerv2;rg-sql-prod;vm-sql-01"
+    )
+}
+
+#[tokio::test]
+async fn a_backup_trigger_is_sent_exactly_once() {
+    let r = start(100).await;
+    let arm = client(&r, r.sandbox.client_secret());
+    let subscription = arm.list_subscriptions().await.unwrap()[0]
+        .subscription_id
+        .clone();
+    let faults = r.sandbox.faults();
+    faults
+        .set(safehold_sandbox::faults::FaultConfig {
+            server_error_rate: 1.0,
+            ..Default::default()
+        })
+        .unwrap();
+    faults.reset_counts();
+
+    // Reads are retried (see lists_come_back_whole…); a trigger is not, and the error says to
+    // look for the job first.
+    let body = serde_json::json!({"properties": {"objectType": "IaasVMBackupRequest"}});
+    let error = arm
+        .send_once(
+            azure_core::http::Method::Post,
+            &format!("{}/backup", sql_item(&subscription)),
+            "2024-04-01",
+            &body,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(faults.counts().server_errors, 1);
+    assert!(
+        error.suggestion.contains("Look for its job"),
+        "{}",
+        error.suggestion
+    );
+
+    // When the answer is lost after the service acted, the backup did start: sending it again
+    // is refused because one is running.
+    faults
+        .set(safehold_sandbox::faults::FaultConfig {
+            reset_after_rate: 1.0,
+            ..Default::default()
+        })
+        .unwrap();
+    let error = arm
+        .send_once(
+            azure_core::http::Method::Post,
+            &format!("{}/backup", sql_item(&subscription)),
+            "2024-04-01",
+            &body,
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        error.suggestion.contains("Look for its job"),
+        "{}",
+        error.suggestion
+    );
+    faults
+        .set(safehold_sandbox::faults::FaultConfig::default())
+        .unwrap();
+    let again = arm
+        .send_once(
+            azure_core::http::Method::Post,
+            &format!("{}/backup", sql_item(&subscription)),
+            "2024-04-01",
+            &body,
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        again.message.contains("BackupOperationInProgress"),
+        "{}",
+        again.message
+    );
+    assert!(
+        again.suggestion.contains("follow it in Jobs"),
+        "{}",
+        again.suggestion
+    );
+}

@@ -8,3 +8,9 @@ export const appInfoQuery = () =>
     queryFn: () => unwrap(commands.getAppInfo()),
     staleTime: Infinity,
   });
+
+export const networkSettingsQuery = () =>
+  queryOptions({
+    queryKey: ["networkSettings"],
+    queryFn: () => unwrap(commands.getNetworkSettings()),
+  });

@@ -68,7 +68,7 @@ describe("Accounts", () => {
     const request = calls.find((c) => c.cmd === "sign_in")?.args as { request: Record<string, unknown> };
     expect(request.request).toEqual({
       method: "servicePrincipalSecret",
-      cloud: { kind: "sandbox", armEndpoint: null, publicClientId: null },
+      cloud: { kind: "sandbox", armEndpoint: null, publicClientId: null, caCertificatePath: null },
       tenantId: "tenant-1",
       clientId: "client-1",
       secret: "s3cret-value",

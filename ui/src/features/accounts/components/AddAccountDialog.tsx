@@ -47,6 +47,7 @@ type Form = {
   method: Method;
   cloud: CloudKind;
   armEndpoint: string;
+  caCertificatePath: string;
   publicClientId: string;
   tenant: string;
   tenantId: string;
@@ -59,6 +60,7 @@ const EMPTY: Form = {
   method: "deviceCode",
   cloud: "sandbox",
   armEndpoint: "",
+  caCertificatePath: "",
   publicClientId: "",
   tenant: "",
   tenantId: "",
@@ -72,6 +74,7 @@ function request(form: Form): SignInRequest {
     kind: form.cloud,
     armEndpoint: form.cloud === "custom" ? form.armEndpoint.trim() : null,
     publicClientId: form.publicClientId.trim() || null,
+    caCertificatePath: form.cloud === "custom" ? form.caCertificatePath.trim() || null : null,
   };
   const tenant = form.tenant.trim() || null;
   switch (form.method) {
@@ -130,6 +133,8 @@ export function AddAccountDialog({ open, onClose }: { open: boolean; onClose: ()
   }, [open]);
 
   function close() {
+    // A sign-in still waiting for the browser or a device code stops here too.
+    if (signIn.isPending) void commands.cancelSignIn();
     // The secret leaves the form as soon as the dialog does.
     setForm(EMPTY);
     setPrompt(null);
@@ -205,6 +210,16 @@ export function AddAccountDialog({ open, onClose }: { open: boolean; onClose: ()
                       value={form.armEndpoint}
                       placeholder="https://management.local.azurestack.external"
                       onChange={(_, data) => { set({ armEndpoint: data.value }); }}
+                    />
+                  </Field>
+                ) : null}
+                {form.cloud === "custom" && form.method !== "azureCli" ? (
+                  <Field label={t("accounts.caCertificatePath")} hint={t("accounts.caCertificateHint")}>
+                    <Input
+                      value={form.caCertificatePath}
+                      onChange={(_, data) => {
+                        set({ caCertificatePath: data.value });
+                      }}
                     />
                   </Field>
                 ) : null}

@@ -28,4 +28,20 @@ describe("SettingsScreen", () => {
     expect(i18n.language).toBe("ja");
     expect(screen.getByRole("radio", { name: "日本語" })).toBeChecked();
   });
+
+  it("saves an explicit proxy", async () => {
+    const calls = mockBackend();
+    const { user } = renderWithProviders(<SettingsScreen />);
+
+    const network = await screen.findByRole("region", { name: "Network" });
+    expect(await within(network).findByRole("radio", { name: "Use the system's proxy settings" })).toBeChecked();
+    await user.click(within(network).getByRole("radio", { name: "Use this proxy" }));
+    await user.type(within(network).getByRole("textbox", { name: /Proxy address/ }), "http://proxy.contoso.com:8080");
+    await user.click(within(network).getByRole("button", { name: "Save" }));
+
+    expect(await within(network).findByText("Saved.")).toBeInTheDocument();
+    expect(calls.find((c) => c.cmd === "set_network_settings")?.args).toEqual({
+      settings: { proxyMode: "explicit", proxyUrl: "http://proxy.contoso.com:8080" },
+    });
+  });
 });

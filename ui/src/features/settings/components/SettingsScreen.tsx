@@ -7,6 +7,7 @@ import { LanguageChoice } from "../../../shared/LanguageChoice";
 import { Loading } from "../../../shared/Loading";
 import { ScreenHeader } from "../../../shared/ScreenHeader";
 import { appInfoQuery } from "../queries";
+import { NetworkCard } from "./NetworkCard";
 
 const useStyles = makeStyles({
   sections: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalL, maxWidth: "80ch" },
@@ -46,6 +47,8 @@ export function SettingsScreen() {
             <LanguageChoice />
           </div>
         </Card>
+
+        <NetworkCard />
 
         {appInfo.isPending ? (
           <Loading label={t("settings.loading")} />
