@@ -164,6 +164,13 @@ pub fn run(tauri_driver: &Path) -> Result<()> {
             home.join("runtime").display().to_string(),
         ),
         ("WEBKIT_DISABLE_DMABUF_RENDERER", "1".to_owned()),
+        // The app's "system browser": a script that clicks through the sandbox's sign-in page.
+        (
+            "BROWSER",
+            root.join("tests/e2e/journeys/stand-in-browser.mjs")
+                .display()
+                .to_string(),
+        ),
         ("NO_AT_BRIDGE", "1".to_owned()),
     ];
     println!("\n▶ tauri-driver --port {port} --native-port {native_port}");

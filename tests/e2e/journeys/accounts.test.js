@@ -123,6 +123,27 @@ test("signing out removes the account, and its vaults go with it", async () => {
   assert.equal(await (await browser.$(withText("Fabrikam Trading Operations"))).isExisting(), false);
 });
 
+test("a person signs in through the system browser, and signs out", async () => {
+  await (await browser.$(navItem("Accounts"))).click();
+  await (await browser.$("//button[normalize-space(.)='Add account']")).click();
+  await (await browser.$("//*[@role='dialog']//label[normalize-space(.)='Browser']")).click();
+  await (await browser.$("//*[@role='dialog']//button[normalize-space(.)='Sign in']")).click();
+  // $BROWSER is the journeys' stand-in browser: it signs Kenji in on the sandbox's page.
+  const kenji = await browser.$(card("Kenji Sato (support engineer)"));
+  await kenji.waitForDisplayed({ timeout: 30_000, timeoutMsg: "Kenji's account never appeared" });
+  const text = await kenji.getText();
+  assert.match(text, /kenji\.sato@contoso\.com/);
+  assert.match(text, /Browser/);
+  assert.match(text, /Remembered in the keyring/);
+
+  await (await browser.$(`${card("Kenji Sato (support engineer)")}//button[normalize-space(.)='Sign out']`)).click();
+  await (await browser.$("//*[@role='dialog']//button[normalize-space(.)='Sign out']")).click();
+  await browser.waitUntil(async () => !(await (await browser.$(card("Kenji Sato (support engineer)"))).isExisting()), {
+    timeout: 15_000,
+    timeoutMsg: "Kenji's account is still listed after signing out",
+  });
+});
+
 /** Every file under `dir`, skipping `except`. */
 function filesUnder(dir, except) {
   const found = [];
