@@ -119,6 +119,8 @@ pub static RECOVERY_SERVICES_VAULTS: Set = Set {
         "2025-08-01",
         "2026-01-01",
         "2026-02-01",
+        // What the Azure CLI (2.8x) sends for `az backup vault list`.
+        "2026-07-01",
         "2026-08-01",
         "2026-11-01",
     ],
