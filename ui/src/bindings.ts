@@ -304,8 +304,10 @@ tenantId: string;
 clientId: string; 
 /**  Path of the PEM file; its content goes to the keyring. */
 certificatePath: string } | 
-/**  The Azure CLI's current sign-in. */
+/**  The Azure CLI's current sign-in, in the cloud the CLI is set to (`az cloud set`). */
 { method: "azureCli"; 
+/**  The CLI's cloud. The sandbox embedded in Safehold is not one the CLI can know. */
+cloud: CloudChoice; 
 /**  A tenant id, or none for the CLI's default. */
 tenant: string | null };
 

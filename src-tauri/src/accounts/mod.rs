@@ -512,14 +512,18 @@ impl Accounts {
                     home_tenant: tenant_id,
                 }
             }
-            SignInRequest::AzureCli { tenant } => {
-                let choice = CloudChoice {
-                    kind: CloudKind::AzurePublic,
-                    arm_endpoint: None,
-                    public_client_id: None,
-                    ca_certificate_path: None,
-                };
-                let cloud = self.cloud_for(&choice, None).await?;
+            SignInRequest::AzureCli {
+                cloud: choice,
+                tenant,
+            } => {
+                if choice.kind == CloudKind::Sandbox {
+                    return Err(Error::new(
+                        ErrorCode::InvalidInput,
+                        "The Azure CLI cannot be signed in to the sandbox inside Safehold.",
+                    )
+                    .with_suggestion("Choose the cloud the CLI is set to (`az cloud show`), or sign in to the sandbox another way."));
+                }
+                let cloud = self.cloud_for(&choice, ca_pem.as_deref()).await?;
                 let tenant = tenant.filter(|t| !t.trim().is_empty());
                 let credential =
                     credential::azure_cli(tenant.as_deref(), self.cli_folders.clone())?;
@@ -1035,8 +1039,8 @@ fn custom_ca(request: &SignInRequest) -> Result<Option<String>, Error> {
         SignInRequest::Browser { cloud, .. }
         | SignInRequest::DeviceCode { cloud, .. }
         | SignInRequest::ServicePrincipalSecret { cloud, .. }
-        | SignInRequest::ServicePrincipalCertificate { cloud, .. } => cloud,
-        SignInRequest::AzureCli { .. } => return Ok(None),
+        | SignInRequest::ServicePrincipalCertificate { cloud, .. }
+        | SignInRequest::AzureCli { cloud, .. } => cloud,
     };
     let Some(path) = choice
         .ca_certificate_path

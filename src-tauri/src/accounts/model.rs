@@ -92,9 +92,11 @@ pub enum SignInRequest {
         /// Path of the PEM file; its content goes to the keyring.
         certificate_path: String,
     },
-    /// The Azure CLI's current sign-in.
+    /// The Azure CLI's current sign-in, in the cloud the CLI is set to (`az cloud set`).
     #[serde(rename_all = "camelCase")]
     AzureCli {
+        /// The CLI's cloud. The sandbox embedded in Safehold is not one the CLI can know.
+        cloud: CloudChoice,
         /// A tenant id, or none for the CLI's default.
         tenant: Option<String>,
     },

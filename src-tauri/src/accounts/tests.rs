@@ -570,3 +570,78 @@ async fn an_explicit_proxy_carries_every_request_to_a_custom_cloud() {
         ProxyMode::Explicit
     );
 }
+
+#[tokio::test]
+async fn the_azure_cli_sign_in_is_used_in_the_cloud_the_cli_is_set_to() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let accounts = Accounts::open(
+        dir.path().join("data"),
+        keystore(dir.path()),
+        vec![bin.clone()],
+    );
+    let sandbox = accounts.sandbox().await.unwrap();
+    let e = sandbox.sandbox.endpoints().clone();
+    // A stand-in `az` that prints what `az account get-access-token` prints.
+    let sp = safehold_azure::credential::client_secret(
+        &sandbox.cloud,
+        &e.tenant_id,
+        &e.client_id,
+        sandbox.sandbox.client_secret().to_owned(),
+    )
+    .unwrap();
+    let token = sp
+        .get_token(&[&sandbox.cloud.arm_scope()], None)
+        .await
+        .unwrap();
+    let answer = serde_json::json!({
+        "accessToken": token.token.secret(),
+        "expires_on": token.expires_on.unix_timestamp(),
+        "tenant": e.tenant_id,
+        "tokenType": "Bearer"
+    });
+    std::fs::write(
+        bin.join("az"),
+        format!("#!/bin/sh\ncat <<'JSON'\n{answer}\nJSON\n"),
+    )
+    .unwrap();
+    std::fs::set_permissions(bin.join("az"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, sandbox.sandbox.ca_pem()).unwrap();
+
+    // The embedded sandbox is refused: the CLI cannot know it.
+    let refused = accounts
+        .sign_in(
+            SignInRequest::AzureCli {
+                cloud: sandbox_choice(),
+                tenant: None,
+            },
+            |_| {},
+            |_| Ok(()),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code, ErrorCode::InvalidInput);
+
+    let account = accounts
+        .sign_in(
+            SignInRequest::AzureCli {
+                cloud: CloudChoice {
+                    kind: CloudKind::Custom,
+                    arm_endpoint: Some(e.arm_endpoint.clone()),
+                    public_client_id: None,
+                    ca_certificate_path: Some(ca.display().to_string()),
+                },
+                tenant: None,
+            },
+            |_| {},
+            |_| Ok(()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(account.method, SignInMethod::AzureCli);
+    assert_eq!(account.home_tenant_id, e.tenant_id);
+    assert_eq!(accounts.subscriptions().await.unwrap().len(), 2);
+}

@@ -144,7 +144,7 @@ export const en = {
     certificatePath: "Certificate file (PEM)",
     certificateHint: "A PEM file with the private key and the certificate. Its content is kept in the keyring.",
     azureCliHint:
-      "Safehold uses whoever `az login` signed in on this computer, in Azure public cloud. Safehold stores nothing; sign out of the CLI with `az logout`.",
+      "Safehold uses whoever `az login` signed in on this computer, in the cloud the CLI is set to (`az cloud show`). Safehold stores nothing; sign out of the CLI with `az logout`.",
     signIn: "Sign in",
     waiting: "Waiting for the sign-in to finish…",
     waitingBrowser: "Finish signing in in the browser window that opened…",

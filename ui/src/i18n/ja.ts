@@ -145,7 +145,7 @@ export const ja: Messages = {
     certificatePath: "証明書ファイル (PEM)",
     certificateHint: "秘密キーと証明書を含む PEM ファイル。内容はキーリングに保存されます。",
     azureCliHint:
-      "このコンピューターで `az login` したアカウントを Azure パブリック クラウドで使います。Safehold は何も保存しません。CLI からのサインアウトは `az logout` で行います。",
+      "このコンピューターで `az login` したアカウントを、CLI が設定しているクラウド (`az cloud show`) で使います。Safehold は何も保存しません。CLI からのサインアウトは `az logout` で行います。",
     signIn: "サインイン",
     waiting: "サインインの完了を待っています…",
     waitingBrowser: "開いたブラウザー ウィンドウでサインインを完了してください…",

@@ -93,7 +93,7 @@ function request(form: Form): SignInRequest {
         certificatePath: form.certificatePath,
       };
     case "azureCli":
-      return { method: "azureCli", tenant };
+      return { method: "azureCli", cloud, tenant };
   }
 }
 
@@ -145,7 +145,7 @@ export function AddAccountDialog({ open, onClose }: { open: boolean; onClose: ()
   const principal = form.method === "servicePrincipalSecret" || form.method === "servicePrincipalCertificate";
   const person = form.method === "browser" || form.method === "deviceCode";
   const complete =
-    (form.cloud !== "custom" || form.method === "azureCli" || form.armEndpoint.trim() !== "") &&
+    (form.cloud !== "custom" || form.armEndpoint.trim() !== "") &&
     (!principal || (form.tenantId.trim() !== "" && form.clientId.trim() !== "")) &&
     (form.method !== "servicePrincipalSecret" || form.secret !== "") &&
     (form.method !== "servicePrincipalCertificate" || form.certificatePath.trim() !== "");
@@ -184,27 +184,38 @@ export function AddAccountDialog({ open, onClose }: { open: boolean; onClose: ()
               >
                 <div className={styles.columns}>
                   <Field label={t("accounts.method")}>
-                    <RadioGroup value={form.method} onChange={(_, data) => { set({ method: data.value as Method }); }}>
+                    <RadioGroup
+                      value={form.method}
+                      onChange={(_, data) => {
+                        const method = data.value as Method;
+                        // The CLI cannot be signed in to the sandbox inside Safehold.
+                        set(method === "azureCli" && form.cloud === "sandbox" ? { method, cloud: "azurePublic" } : { method });
+                      }}
+                    >
                       {METHODS.map((method) => (
                         <Radio key={method} value={method} label={t(`accounts.methods.${method}`)} />
                       ))}
                     </RadioGroup>
                   </Field>
-                  {form.method === "azureCli" ? (
-                    <MessageBar intent="info">
-                      <MessageBarBody>{t("accounts.azureCliHint")}</MessageBarBody>
-                    </MessageBar>
-                  ) : (
-                    <Field label={t("accounts.cloud")}>
-                      <RadioGroup value={form.cloud} onChange={(_, data) => { set({ cloud: data.value as CloudKind }); }}>
-                        {CLOUDS.map((cloud) => (
-                          <Radio key={cloud} value={cloud} label={t(`accounts.clouds.${cloud}`)} />
-                        ))}
-                      </RadioGroup>
-                    </Field>
-                  )}
+                  <Field label={t("accounts.cloud")}>
+                    <RadioGroup
+                      value={form.cloud}
+                      onChange={(_, data) => {
+                        set({ cloud: data.value as CloudKind });
+                      }}
+                    >
+                      {CLOUDS.filter((cloud) => form.method !== "azureCli" || cloud !== "sandbox").map((cloud) => (
+                        <Radio key={cloud} value={cloud} label={t(`accounts.clouds.${cloud}`)} />
+                      ))}
+                    </RadioGroup>
+                  </Field>
                 </div>
-                {form.cloud === "custom" && form.method !== "azureCli" ? (
+                {form.method === "azureCli" ? (
+                  <MessageBar intent="info">
+                    <MessageBarBody>{t("accounts.azureCliHint")}</MessageBarBody>
+                  </MessageBar>
+                ) : null}
+                {form.cloud === "custom" ? (
                   <Field label={t("accounts.armEndpoint")} hint={t("accounts.armEndpointHint")} required>
                     <Input
                       value={form.armEndpoint}
@@ -213,7 +224,7 @@ export function AddAccountDialog({ open, onClose }: { open: boolean; onClose: ()
                     />
                   </Field>
                 ) : null}
-                {form.cloud === "custom" && form.method !== "azureCli" ? (
+                {form.cloud === "custom" ? (
                   <Field label={t("accounts.caCertificatePath")} hint={t("accounts.caCertificateHint")}>
                     <Input
                       value={form.caCertificatePath}
