@@ -264,7 +264,7 @@ impl NetworkSettings {
                 let valid = url::Url::parse(url).ok().filter(|u| {
                     matches!(u.scheme(), "http" | "https" | "socks5") && u.host().is_some()
                 });
-                if valid.is_none() {
+                let Some(valid) = valid else {
                     return Err(safehold_core::Error::new(
                         safehold_core::ErrorCode::InvalidInput,
                         format!("'{url}' is not a proxy address."),
@@ -272,6 +272,14 @@ impl NetworkSettings {
                     .with_suggestion(
                         "Enter the proxy as http://host:port, or choose the system proxy.",
                     ));
+                };
+                // A password in the address would be kept in plain text in settings.json.
+                if !valid.username().is_empty() || valid.password().is_some() {
+                    return Err(safehold_core::Error::new(
+                        safehold_core::ErrorCode::InvalidInput,
+                        "Safehold does not keep proxy credentials.",
+                    )
+                    .with_suggestion("Enter the proxy without a user name or password, or use the system proxy settings, which may carry them."));
                 }
                 safehold_azure::Proxy::Explicit(url.to_owned())
             }

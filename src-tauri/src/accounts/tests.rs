@@ -527,6 +527,22 @@ async fn an_explicit_proxy_carries_every_request_to_a_custom_cloud() {
         .await
         .unwrap_err();
     assert_eq!(refused.code, ErrorCode::InvalidInput);
+    let with_password = accounts
+        .set_network_settings(NetworkSettings {
+            proxy_mode: ProxyMode::Explicit,
+            proxy_url: Some("http://mei:hunter2@proxy.contoso.com:8080".to_owned()),
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        with_password.message.contains("credentials"),
+        "{}",
+        with_password.message
+    );
+    assert!(
+        !dir.path().join("settings.json").exists(),
+        "nothing was saved"
+    );
     accounts
         .set_network_settings(NetworkSettings {
             proxy_mode: ProxyMode::Explicit,
