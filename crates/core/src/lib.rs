@@ -5,9 +5,11 @@
 //! (`safehold-azure`) implements the ports; the desktop shell wires them together.
 #![deny(missing_docs)]
 
+pub mod ade;
 pub mod cloud;
 pub mod error;
 pub mod inventory;
 pub mod ports;
+pub mod readiness;
 
 pub use error::{AppError, Error, ErrorCode, Result};
