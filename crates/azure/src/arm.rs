@@ -138,7 +138,7 @@ impl ArmClient {
         })
     }
 
-    fn url(&self, path: &str, api_version: &str) -> Result<Url, Error> {
+    pub(crate) fn url(&self, path: &str, api_version: &str) -> Result<Url, Error> {
         let mut url = self.endpoint.join(path).map_err(|e| {
             Error::new(
                 ErrorCode::InvalidInput,
@@ -244,7 +244,10 @@ impl ArmClient {
     }
 
     /// Follows `nextLink`s from `first` and collects every item.
-    async fn list_all<T: serde::de::DeserializeOwned>(&self, first: Url) -> Result<Vec<T>, Error> {
+    pub(crate) async fn list_all<T: serde::de::DeserializeOwned>(
+        &self,
+        first: Url,
+    ) -> Result<Vec<T>, Error> {
         let mut items = Vec::new();
         let mut next = Some(first);
         let mut pages = 0;

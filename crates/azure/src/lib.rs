@@ -14,6 +14,7 @@ pub mod cloud;
 pub mod credential;
 mod errors;
 mod http;
+mod inventory;
 pub mod user;
 
 pub use http::Proxy;

@@ -52,6 +52,115 @@ pub struct RecoveryVault {
     pub storage_redundancy: Option<String>,
 }
 
+/// A VM as the inventory's list calls describe it: its model and instance view, joined.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct VmRecord {
+    /// Full resource id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Resource group, from the id.
+    pub resource_group: String,
+    /// Subscription, from the id.
+    pub subscription_id: String,
+    /// Region.
+    pub location: String,
+    /// What classification and readiness read.
+    pub facts: crate::ade::VmFacts,
+    /// Managed disk ids (OS disk first), to join with the subscription's disks.
+    pub managed_disk_ids: Vec<String>,
+    /// What could not be read about this VM.
+    pub problems: Vec<String>,
+}
+
+/// A managed disk's ADE references (`encryptionSettingsCollection`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DiskRecord {
+    /// Full resource id.
+    pub id: String,
+    /// Its BEK and KEK references, when encrypted with ADE.
+    pub keys: Option<crate::ade::DiskKeys>,
+}
+
+/// An access-policy entry of a key vault.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct AccessPolicy {
+    /// The principal's tenant.
+    pub tenant_id: String,
+    /// The principal's object id.
+    pub object_id: String,
+    /// For compound identities, the application.
+    pub application_id: Option<String>,
+    /// Its key and secret permissions.
+    pub permissions: crate::ade::Permissions,
+}
+
+/// A key vault, from the subscription's list.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct KeyVaultRecord {
+    /// Full resource id.
+    pub id: String,
+    /// Name (global).
+    pub name: String,
+    /// Resource group, from the id.
+    pub resource_group: String,
+    /// Subscription, from the id.
+    pub subscription_id: String,
+    /// Region.
+    pub location: String,
+    /// The tenant whose principals its policies name.
+    pub tenant_id: String,
+    /// Azure RBAC instead of access policies.
+    pub rbac_authorization: bool,
+    /// `enabledForDiskEncryption`, which ADE needs.
+    pub enabled_for_disk_encryption: bool,
+    /// Its access policies (ignored by the service when RBAC is on).
+    pub access_policies: Vec<AccessPolicy>,
+}
+
+/// A VM Azure Backup protects, from a vault's protected items.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct ProtectedVmRecord {
+    /// The VM's resource id.
+    pub source_resource_id: String,
+    /// The Recovery Services vault's resource id.
+    pub vault_id: String,
+    /// Its backup policy.
+    pub policy_name: Option<String>,
+    /// When the last backup ran (ISO 8601).
+    pub last_backup_time: Option<String>,
+    /// `Completed`, `Failed`, …
+    pub last_backup_status: Option<String>,
+    /// `Passed`, `ActionRequired`, …
+    pub health_status: Option<String>,
+    /// `Protected`, `ProtectionStopped`, …
+    pub protection_state: Option<String>,
+}
+
+/// Adds each managed disk's ADE references to the facts of the VM it belongs to.
+pub fn join_disks(vms: &mut [VmRecord], disks: &[DiskRecord]) {
+    let by_id: std::collections::HashMap<String, &DiskRecord> = disks
+        .iter()
+        .map(|d| (d.id.to_ascii_lowercase(), d))
+        .collect();
+    for vm in vms {
+        for id in &vm.managed_disk_ids {
+            if let Some(keys) = by_id
+                .get(&id.to_ascii_lowercase())
+                .and_then(|d| d.keys.clone())
+            {
+                vm.facts.disk_keys.push(keys);
+            }
+        }
+    }
+}
+
 /// The segment after `key` in an ARM resource id, compared case-insensitively as ARM does.
 pub fn resource_id_segment<'a>(id: &'a str, key: &str) -> Option<&'a str> {
     let mut parts = id.split('/').filter(|p| !p.is_empty());

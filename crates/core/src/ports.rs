@@ -1,7 +1,9 @@
 //! The ports services call. `safehold-azure` implements them over HTTPS; tests may fake them.
 
 use crate::Result;
-use crate::inventory::{RecoveryVault, Subscription, Tenant};
+use crate::inventory::{
+    DiskRecord, KeyVaultRecord, ProtectedVmRecord, RecoveryVault, Subscription, Tenant, VmRecord,
+};
 
 /// Azure Resource Manager, as far as Safehold reads it.
 #[async_trait::async_trait]
@@ -14,4 +16,21 @@ pub trait ArmApi: Send + Sync {
 
     /// The Recovery Services vaults of one subscription, all pages followed.
     async fn list_recovery_vaults(&self, subscription_id: &str) -> Result<Vec<RecoveryVault>>;
+}
+
+/// The list calls the inventory is built from: a few per subscription and per vault, never one
+/// per VM. Items the service describes oddly are kept, with what could not be read.
+#[async_trait::async_trait]
+pub trait InventoryApi: Send + Sync {
+    /// Every VM of a subscription: models and instance views (`statusOnly=true`), joined.
+    async fn list_vms(&self, subscription_id: &str) -> Result<Vec<VmRecord>>;
+
+    /// Every managed disk of a subscription.
+    async fn list_disks(&self, subscription_id: &str) -> Result<Vec<DiskRecord>>;
+
+    /// Every key vault of a subscription, with its access policies.
+    async fn list_key_vaults(&self, subscription_id: &str) -> Result<Vec<KeyVaultRecord>>;
+
+    /// The VMs a Recovery Services vault protects.
+    async fn list_protected_vms(&self, vault_id: &str) -> Result<Vec<ProtectedVmRecord>>;
 }

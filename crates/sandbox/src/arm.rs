@@ -660,9 +660,19 @@ fn read_in_subscription(r: &ReadRequest<'_>, scope: &Scope<'_>) -> Option<ArmRes
             .version(&api_versions::RECOVERY_SERVICES_VAULTS)
             .and_then(|_| resources::get_recovery_vault(sub, rg, rest[3])),
         (_, ["providers", "microsoft.compute", "virtualmachines"]) => {
+            // `statusOnly=true` (subscription-wide lists only): the instance views instead of
+            // the models. The flag stays on the nextLink.
+            let status_only = rg.is_none()
+                && query_value(r.pairs, "statusOnly")
+                    .is_some_and(|v| v.eq_ignore_ascii_case("true"));
             r.base(&api_versions::VIRTUAL_MACHINES).map(|base| {
+                let base = if status_only {
+                    format!("{base}&statusOnly=true")
+                } else {
+                    base
+                };
                 state.cached_page(&base_key(&base, r.page), || {
-                    compute::list_vms(state, sub, rg, &base, r.page)
+                    compute::list_vms(state, sub, rg, &base, r.page, status_only)
                 })
             })
         }

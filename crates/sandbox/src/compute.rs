@@ -328,18 +328,35 @@ fn find_vm<'a>(
         .ok_or_else(|| resource_not_found("Microsoft.Compute/virtualMachines", name, rg))
 }
 
-/// `GET {sub}[/resourceGroups/{rg}]/providers/Microsoft.Compute/virtualMachines`
+/// `GET {sub}[/resourceGroups/{rg}]/providers/Microsoft.Compute/virtualMachines`; with
+/// `statusOnly=true`, each VM's instance view without its model.
 pub fn list_vms(
     state: &Shared,
     sub: &SubscriptionRecord,
     rg: Option<&str>,
     base: &str,
     page: Page,
+    status_only: bool,
 ) -> Value {
     let vms = sub
         .virtual_machines
         .iter()
         .filter(|v| rg.is_none_or(|rg| v.resource_group.eq_ignore_ascii_case(rg)));
+    if status_only {
+        return page.render(
+            vms,
+            |v| {
+                json!({
+                    "id": vm_id(sub, v),
+                    "name": v.name,
+                    "type": "Microsoft.Compute/virtualMachines",
+                    "location": v.location,
+                    "properties": { "instanceView": instance_view(state, sub, v) }
+                })
+            },
+            base,
+        );
+    }
     page.render(vms, |v| vm_json(state, sub, v, false), base)
 }
 

@@ -27,7 +27,7 @@ pub(crate) async fn start(page_size: usize) -> Running {
     }
 }
 
-fn client(r: &Running, secret: &str) -> ArmClient {
+pub(crate) fn client(r: &Running, secret: &str) -> ArmClient {
     let e = r.sandbox.endpoints();
     let credential =
         credential::client_secret(&r.cloud, &e.tenant_id, &e.client_id, secret.to_owned()).unwrap();
@@ -283,3 +283,5 @@ async fn a_backup_trigger_is_sent_exactly_once() {
         again.suggestion
     );
 }
+
+mod inventory;

@@ -223,3 +223,42 @@ async fn classic_vms_and_missing_resources_answer_like_arm() {
             .any(|g| g["name"] == "rg-sql-prod")
     );
 }
+
+#[tokio::test]
+async fn status_only_lists_every_instance_view_and_keeps_the_flag_on_the_next_link() {
+    let s = start_with(|c| c.page_size = 4).await;
+    let token = s.arm_token().await;
+    let sub = s.sub_path(&token, "Contoso Production").await;
+    let mut url =
+        format!("{sub}/providers/Microsoft.Compute/virtualMachines?{VM_API}&statusOnly=true");
+    let mut views = vec![];
+    loop {
+        let page = s.ok(&url, &token).await;
+        views.extend(page["value"].as_array().unwrap().iter().cloned());
+        match page["nextLink"].as_str() {
+            Some(next) => {
+                assert!(next.contains("statusOnly=true"), "{next}");
+                url = next
+                    .trim_start_matches(&s.sandbox.endpoints().arm_endpoint)
+                    .to_owned();
+            }
+            None => break,
+        }
+    }
+    assert!(views.len() > 4, "more than one page");
+    for view in &views {
+        assert!(
+            view["properties"]["instanceView"]["vmAgent"].is_object(),
+            "{view}"
+        );
+        assert!(
+            view["properties"]["storageProfile"].is_null(),
+            "no model: {view}"
+        );
+    }
+    let batch = views.iter().find(|v| v["name"] == "vm-batch02").unwrap();
+    assert_eq!(
+        batch["properties"]["instanceView"]["vmAgent"]["statuses"][0]["displayStatus"],
+        "Not Ready"
+    );
+}
