@@ -101,11 +101,26 @@ struct ErrorBody {
 impl ArmClient {
     /// A client for `cloud`'s ARM endpoint, authorised by `credential`.
     pub fn new(cloud: &Cloud, credential: Arc<dyn TokenCredential>) -> Result<Self, Error> {
-        let options = crate::http::client_options(cloud)?;
-        let auth: Arc<dyn Policy> = Arc::new(BearerTokenAuthorizationPolicy::new(
+        Self::for_service(
+            cloud,
             credential,
-            [cloud.arm_scope()],
-        ));
+            cloud.arm_endpoint.clone(),
+            cloud.arm_scope(),
+            format!("Azure Resource Manager ({})", cloud.name),
+        )
+    }
+
+    /// A client for another service of the cloud that speaks the same conventions (Graph).
+    pub(crate) fn for_service(
+        cloud: &Cloud,
+        credential: Arc<dyn TokenCredential>,
+        endpoint: Url,
+        scope: String,
+        service: String,
+    ) -> Result<Self, Error> {
+        let options = crate::http::client_options(cloud)?;
+        let auth: Arc<dyn Policy> =
+            Arc::new(BearerTokenAuthorizationPolicy::new(credential, [scope]));
         // Requests that change something and are not idempotent (trigger a backup or a restore,
         // start a deployment) go through a pipeline that never re-sends them: after a timeout,
         // a reset or a 5xx the request may have reached the service, and a second one would
@@ -133,9 +148,14 @@ impl ArmClient {
         Ok(Self {
             pipeline,
             once,
-            endpoint: cloud.arm_endpoint.clone(),
-            service: format!("Azure Resource Manager ({})", cloud.name),
+            endpoint,
+            service,
         })
+    }
+
+    /// The service's endpoint.
+    pub(crate) fn endpoint(&self) -> &Url {
+        &self.endpoint
     }
 
     pub(crate) fn url(&self, path: &str, api_version: &str) -> Result<Url, Error> {
@@ -152,7 +172,7 @@ impl ArmClient {
     }
 
     /// GETs `url` and returns the body of a 2xx answer, or the classified ARM error.
-    async fn get(&self, url: Url) -> Result<RawResponse, Error> {
+    pub(crate) async fn get(&self, url: Url) -> Result<RawResponse, Error> {
         let mut request = Request::new(url, Method::Get);
         let response = self
             .pipeline

@@ -12,7 +12,8 @@ use safehold_core::ade::{
     AgentState, DiskKeys, DiskKind, ExtensionFacts, OsType, Permissions, VaultObject, VmFacts,
 };
 use safehold_core::inventory::{
-    AccessPolicy, DiskRecord, KeyVaultRecord, ProtectedVmRecord, VmRecord, resource_id_segment,
+    AccessPolicy, DiskRecord, KeyVaultRecord, ProtectedVmRecord, RoleAssignmentRecord, VmRecord,
+    resource_id_segment,
 };
 use safehold_core::ports::InventoryApi;
 use serde_json::Value;
@@ -23,6 +24,7 @@ const COMPUTE_API: &str = "2024-07-01";
 const DISKS_API: &str = "2024-03-02";
 const KEY_VAULT_API: &str = "2023-07-01";
 const BACKUP_API: &str = "2024-04-01";
+const AUTHORIZATION_API: &str = "2022-04-01";
 
 fn text(value: &Value, pointer: &str) -> Option<String> {
     value
@@ -294,6 +296,32 @@ impl InventoryApi for ArmClient {
                         })
                         .collect(),
                     id,
+                })
+            })
+            .collect())
+    }
+
+    #[tracing::instrument(skip_all, fields(scope = %scope))]
+    async fn list_role_assignments(
+        &self,
+        scope: &str,
+        principal_id: &str,
+    ) -> Result<Vec<RoleAssignmentRecord>, Error> {
+        let path = format!(
+            "{}/providers/Microsoft.Authorization/roleAssignments",
+            scope.trim_end_matches('/')
+        );
+        let mut url = self.url(&path, AUTHORIZATION_API)?;
+        url.query_pairs_mut()
+            .append_pair("$filter", &format!("principalId eq '{principal_id}'"));
+        let items: Vec<Value> = self.list_all(url).await?;
+        Ok(items
+            .iter()
+            .filter_map(|a| {
+                Some(RoleAssignmentRecord {
+                    role_definition_id: text(a, "/properties/roleDefinitionId")?,
+                    principal_id: text(a, "/properties/principalId")?,
+                    scope: text(a, "/properties/scope").unwrap_or_default(),
                 })
             })
             .collect())

@@ -13,6 +13,7 @@ pub mod arm;
 pub mod cloud;
 pub mod credential;
 mod errors;
+mod graph;
 mod http;
 mod inventory;
 pub mod user;
@@ -21,3 +22,4 @@ pub use http::Proxy;
 
 pub use arm::ArmClient;
 pub use cloud::Cloud;
+pub use graph::GraphClient;

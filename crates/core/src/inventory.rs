@@ -143,6 +143,19 @@ pub struct ProtectedVmRecord {
     pub protection_state: Option<String>,
 }
 
+/// A role assignment at a key vault's scope (or inherited there).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct RoleAssignmentRecord {
+    /// The role definition's resource id (its last segment is the role's GUID).
+    pub role_definition_id: String,
+    /// Who it is assigned to.
+    pub principal_id: String,
+    /// Where.
+    pub scope: String,
+}
+
 /// Adds each managed disk's ADE references to the facts of the VM it belongs to.
 pub fn join_disks(vms: &mut [VmRecord], disks: &[DiskRecord]) {
     let by_id: std::collections::HashMap<String, &DiskRecord> = disks

@@ -11,5 +11,6 @@ pub mod error;
 pub mod inventory;
 pub mod ports;
 pub mod readiness;
+pub mod scan;
 
 pub use error::{AppError, Error, ErrorCode, Result};

@@ -2,7 +2,8 @@
 
 use crate::Result;
 use crate::inventory::{
-    DiskRecord, KeyVaultRecord, ProtectedVmRecord, RecoveryVault, Subscription, Tenant, VmRecord,
+    DiskRecord, KeyVaultRecord, ProtectedVmRecord, RecoveryVault, RoleAssignmentRecord,
+    Subscription, Tenant, VmRecord,
 };
 
 /// Azure Resource Manager, as far as Safehold reads it.
@@ -33,4 +34,19 @@ pub trait InventoryApi: Send + Sync {
 
     /// The VMs a Recovery Services vault protects.
     async fn list_protected_vms(&self, vault_id: &str) -> Result<Vec<ProtectedVmRecord>>;
+
+    /// The role assignments of `principal_id` that apply at `scope` (a key vault's id).
+    async fn list_role_assignments(
+        &self,
+        scope: &str,
+        principal_id: &str,
+    ) -> Result<Vec<RoleAssignmentRecord>>;
+}
+
+/// Microsoft Graph, as far as Safehold reads it.
+#[async_trait::async_trait]
+pub trait DirectoryApi: Send + Sync {
+    /// The object id, in the signed-in tenant, of the service principal of application
+    /// `app_id`; none when the tenant has no such principal.
+    async fn service_principal_by_app_id(&self, app_id: &str) -> Result<Option<String>>;
 }

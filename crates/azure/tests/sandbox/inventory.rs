@@ -104,3 +104,129 @@ async fn every_demo_vm_is_classified_from_list_calls_only() {
         "{protected:?}"
     );
 }
+
+struct Sandboxed(std::sync::Arc<safehold_azure::ArmClient>);
+
+impl safehold_core::scan::Clients for Sandboxed {
+    fn arm(&self) -> std::sync::Arc<dyn ArmApi> {
+        self.0.clone()
+    }
+    fn inventory(&self) -> std::sync::Arc<dyn InventoryApi> {
+        self.0.clone()
+    }
+}
+
+#[tokio::test]
+async fn the_demo_tenants_verdicts_name_what_to_fix() {
+    use safehold_core::ports::DirectoryApi;
+    use safehold_core::readiness::{Check, Finding, Outcome, Status};
+    use safehold_core::scan::BackupAccess;
+
+    let r = start(100).await;
+    let e = r.sandbox.endpoints().clone();
+    let credential = safehold_azure::credential::client_secret(
+        &r.cloud,
+        &e.tenant_id,
+        &e.client_id,
+        r.sandbox.client_secret().to_owned(),
+    )
+    .unwrap();
+    let arm =
+        std::sync::Arc::new(safehold_azure::ArmClient::new(&r.cloud, credential.clone()).unwrap());
+    let graph = safehold_azure::GraphClient::new(&r.cloud, credential).unwrap();
+    let backup = graph
+        .service_principal_by_app_id(safehold_azure::cloud::BACKUP_APP_ID_PUBLIC)
+        .await
+        .unwrap();
+    assert!(backup.is_some());
+    let principals = std::collections::HashMap::from([(e.tenant_id.clone(), backup)]);
+    let subscriptions = arm.list_subscriptions().await.unwrap();
+    let clients: std::sync::Arc<dyn safehold_core::scan::Clients> =
+        std::sync::Arc::new(Sandboxed(arm));
+    let progress = std::sync::Mutex::new(vec![]);
+    let inventory =
+        safehold_core::scan::build(subscriptions, &|_| clients.clone(), &principals, &|scan| {
+            progress
+                .lock()
+                .unwrap()
+                .push(scan.subscription.display_name.clone())
+        })
+        .await;
+    assert_eq!(
+        progress.lock().unwrap().len(),
+        2,
+        "each subscription reports once"
+    );
+    assert!(inventory.subscriptions.iter().all(|s| s.error.is_none()));
+
+    let verdict = |name: &str| {
+        inventory
+            .vms
+            .iter()
+            .find(|v| v.name == name)
+            .unwrap_or_else(|| panic!("{name} is missing"))
+            .verdict
+            .clone()
+            .unwrap_or_else(|| panic!("{name} has no verdict"))
+    };
+    assert_eq!(
+        verdict("vm-sql-01").status,
+        Status::Ready,
+        "{:?}",
+        verdict("vm-sql-01")
+    );
+    let finance = verdict("vm-fin-db01");
+    assert_eq!(finance.status, Status::ActionNeeded);
+    assert!(finance.reasons.iter().any(|r| matches!(
+        &r.finding,
+        Finding::MissingPermissions { vault, missing } if vault == "kv-finance-ade" && missing.keys.contains("backup")
+    )), "{finance:?}");
+    let batch = verdict("vm-batch02");
+    assert!(
+        batch
+            .reasons
+            .iter()
+            .any(|r| r.check == Check::AgentReady && r.outcome == Outcome::Fail)
+    );
+    let hr = verdict("vm-hr-rbac01");
+    assert!(
+        hr.reasons
+            .iter()
+            .any(|r| matches!(&r.finding, Finding::MissingRole { vault } if vault == "kv-hr-rbac")),
+        "{hr:?}"
+    );
+    let dev = verdict("vm-dev-bekonly");
+    assert_eq!(
+        dev.reasons[0].finding,
+        Finding::BekOnlyManaged {
+            service_answer: None
+        }
+    );
+    let legacy = verdict("vm-legacy-web01");
+    assert_eq!(legacy.reasons[0].finding, Finding::DualPass);
+
+    let shared = inventory
+        .key_vaults
+        .iter()
+        .find(|k| k.vault.name == "kv-shared-jpe")
+        .unwrap();
+    assert!(
+        matches!(shared.backup_access, BackupAccess::Missing { .. }),
+        "{shared:?}"
+    );
+    assert!(
+        shared.vms.contains(&"vm-web01".to_owned()) && shared.vms.contains(&"vm-web02".to_owned())
+    );
+    let protected = inventory
+        .vms
+        .iter()
+        .find(|v| v.name == "vm-sql-01")
+        .unwrap();
+    assert!(protected.protection.is_some());
+    let new_app = inventory
+        .vms
+        .iter()
+        .find(|v| v.name == "vm-new-app01")
+        .unwrap();
+    assert!(new_app.protection.is_none(), "not yet protected");
+}

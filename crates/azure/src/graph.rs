@@ -1,0 +1,73 @@
+//! Microsoft Graph: the tenant's service principals, through the same pipeline as ARM
+//! (retries, bearer tokens for the cloud's Graph audience, redacted logs).
+
+use std::sync::Arc;
+
+use azure_core::credentials::TokenCredential;
+use safehold_core::ports::DirectoryApi;
+use safehold_core::{Error, ErrorCode};
+
+use crate::{ArmClient, Cloud};
+
+/// Microsoft Graph for one tenant.
+pub struct GraphClient {
+    inner: ArmClient,
+}
+
+impl GraphClient {
+    /// A client for `cloud`'s Graph endpoint, authorised by `credential`.
+    pub fn new(cloud: &Cloud, credential: Arc<dyn TokenCredential>) -> Result<Self, Error> {
+        Ok(Self {
+            inner: ArmClient::for_service(
+                cloud,
+                credential,
+                cloud.graph_endpoint.clone(),
+                cloud.graph_scope(),
+                format!("Microsoft Graph ({})", cloud.name),
+            )?,
+        })
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct Principals {
+    #[serde(default)]
+    value: Vec<Principal>,
+}
+
+#[derive(serde::Deserialize)]
+struct Principal {
+    id: String,
+}
+
+#[async_trait::async_trait]
+impl DirectoryApi for GraphClient {
+    #[tracing::instrument(skip_all, fields(app_id = %app_id))]
+    async fn service_principal_by_app_id(&self, app_id: &str) -> Result<Option<String>, Error> {
+        if uuid::Uuid::parse_str(app_id).is_err() {
+            return Err(Error::new(
+                ErrorCode::InvalidInput,
+                format!("'{app_id}' is not an application id."),
+            ));
+        }
+        let mut url = self
+            .inner
+            .endpoint()
+            .join("/v1.0/servicePrincipals")
+            .map_err(|e| {
+                Error::new(ErrorCode::Internal, "The Graph address is not valid.").with_source(e)
+            })?;
+        url.query_pairs_mut()
+            .append_pair("$filter", &format!("appId eq '{app_id}'"))
+            .append_pair("$select", "id,appId,displayName");
+        let response = self.inner.get(url).await?;
+        let principals: Principals = serde_json::from_slice(response.body()).map_err(|e| {
+            Error::new(
+                ErrorCode::Internal,
+                "Microsoft Graph sent an answer Safehold cannot read.",
+            )
+            .with_source(e)
+        })?;
+        Ok(principals.value.into_iter().next().map(|p| p.id))
+    }
+}

@@ -1,0 +1,439 @@
+//! Building the inventory: every subscription's list calls, fanned out with bounded
+//! concurrency, then each VM classified and given its readiness verdict, and each key vault
+//! behind an encrypted VM checked for Backup's access.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use futures::StreamExt as _;
+
+use crate::Error;
+use crate::ade::{
+    Classification, KeyProtection, Permissions, classify, missing_permissions, required_permissions,
+};
+use crate::inventory::{
+    KeyVaultRecord, ProtectedVmRecord, RecoveryVault, RoleAssignmentRecord, Subscription, VmRecord,
+    join_disks,
+};
+use crate::ports::{ArmApi, InventoryApi};
+use crate::readiness::{Context, VaultAccess, Verdict, assess};
+
+/// The clients of one subscription (each subscription may come from another account).
+pub trait Clients: Send + Sync {
+    /// ARM for the subscription's vaults.
+    fn arm(&self) -> Arc<dyn ArmApi>;
+    /// The inventory's list calls.
+    fn inventory(&self) -> Arc<dyn InventoryApi>;
+}
+
+/// One VM of the inventory.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct InventoryVm {
+    /// Resource id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Resource group.
+    pub resource_group: String,
+    /// Subscription id.
+    pub subscription_id: String,
+    /// Region.
+    pub location: String,
+    /// How it is encrypted.
+    pub classification: Classification,
+    /// Its protection, when a vault protects it.
+    pub protection: Option<ProtectedVmRecord>,
+    /// The readiness verdict, for VMs encrypted with ADE.
+    pub verdict: Option<Verdict>,
+    /// What could not be read about it.
+    pub problems: Vec<String>,
+}
+
+/// Backup's access to one key vault, as the inventory found it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(tag = "state", rename_all = "camelCase")]
+pub enum BackupAccess {
+    /// Backup has what its VMs need.
+    Granted,
+    /// These access-policy permissions are missing.
+    #[serde(rename_all = "camelCase")]
+    Missing {
+        /// What to add.
+        missing: Permissions,
+    },
+    /// No role at the vault covers what Backup needs (RBAC vault).
+    RoleMissing,
+    /// Could not be checked.
+    #[serde(rename_all = "camelCase")]
+    Unknown {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// A key vault behind at least one encrypted VM.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct InventoryKeyVault {
+    /// The vault.
+    pub vault: KeyVaultRecord,
+    /// What Backup needs on it, from the VMs whose BEK or KEK it holds.
+    pub required: Permissions,
+    /// What Backup has.
+    pub backup_access: BackupAccess,
+    /// Names of the VMs whose keys it holds.
+    pub vms: Vec<String>,
+}
+
+/// How one subscription's part went.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct SubscriptionScan {
+    /// The subscription.
+    pub subscription: Subscription,
+    /// VMs listed.
+    pub vm_count: u32,
+    /// The error, when its lists could not be read.
+    pub error: Option<crate::AppError>,
+}
+
+/// The inventory of the selected subscriptions.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct Inventory {
+    /// Every VM, encrypted or not.
+    pub vms: Vec<InventoryVm>,
+    /// The key vaults behind encrypted VMs.
+    pub key_vaults: Vec<InventoryKeyVault>,
+    /// Recovery Services vaults.
+    pub recovery_vaults: Vec<RecoveryVault>,
+    /// Per subscription.
+    pub subscriptions: Vec<SubscriptionScan>,
+}
+
+/// What one subscription's lists returned.
+struct Listed {
+    vms: Vec<VmRecord>,
+    key_vaults: Vec<KeyVaultRecord>,
+    recovery_vaults: Vec<RecoveryVault>,
+    protected: Vec<ProtectedVmRecord>,
+}
+
+async fn list_subscription(
+    subscription: &Subscription,
+    clients: &dyn Clients,
+) -> Result<Listed, Error> {
+    let inventory = clients.inventory();
+    let arm = clients.arm();
+    let id = subscription.subscription_id.as_str();
+    let (vms, disks, key_vaults, recovery_vaults) = futures::try_join!(
+        inventory.list_vms(id),
+        inventory.list_disks(id),
+        inventory.list_key_vaults(id),
+        arm.list_recovery_vaults(id),
+    )?;
+    let mut vms = vms;
+    join_disks(&mut vms, &disks);
+    let protected = futures::future::try_join_all(
+        recovery_vaults
+            .iter()
+            .map(|v| inventory.list_protected_vms(&v.id)),
+    )
+    .await?
+    .into_iter()
+    .flatten()
+    .collect();
+    Ok(Listed {
+        vms,
+        key_vaults,
+        recovery_vaults,
+        protected,
+    })
+}
+
+/// At most this many subscriptions are read at once.
+pub const CONCURRENCY: usize = 8;
+
+/// Builds the inventory of `subscriptions`. `clients` gives each subscription's clients;
+/// `backup_principal` is the Backup Management Service's object id in each tenant (by tenant
+/// id; none when it could not be found). `progress` is told as each subscription finishes.
+pub async fn build(
+    subscriptions: Vec<Subscription>,
+    clients: &(dyn Fn(&Subscription) -> Arc<dyn Clients> + Sync),
+    backup_principal: &HashMap<String, Option<String>>,
+    progress: &(dyn Fn(&SubscriptionScan) + Sync),
+) -> Inventory {
+    type Done = (SubscriptionScan, Arc<dyn Clients>, Result<Listed, Error>);
+    let listed: Vec<Done> = futures::stream::iter(subscriptions.into_iter().map(|s| {
+        let c = clients(&s);
+        async move {
+            let result = list_subscription(&s, c.as_ref()).await;
+            let scan = SubscriptionScan {
+                vm_count: result
+                    .as_ref()
+                    .map_or(0, |l| u32::try_from(l.vms.len()).unwrap_or(u32::MAX)),
+                error: result.as_ref().err().map(crate::AppError::from),
+                subscription: s,
+            };
+            progress(&scan);
+            (scan, c, result)
+        }
+    }))
+    .buffer_unordered(CONCURRENCY)
+    .collect()
+    .await;
+
+    let mut inventory = Inventory::default();
+    let mut vaults_by_name: HashMap<String, (KeyVaultRecord, Arc<dyn Clients>, String)> =
+        HashMap::new();
+    let mut vm_lists = vec![];
+    for (scan, clients, result) in listed {
+        let tenant = scan.subscription.tenant_id.clone();
+        inventory.subscriptions.push(scan);
+        let Ok(listed) = result else { continue };
+        for vault in &listed.key_vaults {
+            vaults_by_name.insert(
+                vault.name.to_ascii_lowercase(),
+                (vault.clone(), clients.clone(), tenant.clone()),
+            );
+        }
+        inventory
+            .recovery_vaults
+            .extend(listed.recovery_vaults.iter().cloned());
+        vm_lists.push(listed);
+    }
+    inventory.subscriptions.sort_by(|a, b| {
+        a.subscription
+            .display_name
+            .cmp(&b.subscription.display_name)
+    });
+
+    // What Backup needs on each key vault, from the VMs whose keys it holds.
+    let mut needs: BTreeMap<String, (Permissions, Vec<String>)> = BTreeMap::new();
+    let mut classified = vec![];
+    for listed in &vm_lists {
+        for vm in &listed.vms {
+            let classification = classify(&vm.facts);
+            if let Some(ade) = &classification.ade {
+                if let Some(secret) = &ade.secret {
+                    let entry = needs.entry(secret.vault_name.clone()).or_default();
+                    entry
+                        .0
+                        .secrets
+                        .extend(required_permissions(KeyProtection::BekOnly).secrets);
+                    entry.1.push(vm.name.clone());
+                }
+                if let Some(key) = &ade.key {
+                    let entry = needs.entry(key.vault_name.clone()).or_default();
+                    let kek = required_permissions(KeyProtection::BekKek);
+                    entry.0.keys.extend(kek.keys);
+                    if !entry.1.contains(&vm.name) {
+                        entry.1.push(vm.name.clone());
+                    }
+                }
+            }
+            classified.push((listed, vm, classification));
+        }
+    }
+
+    // Backup's access to each of those vaults: access policies are read from the list; RBAC
+    // vaults need their role assignments (one call per RBAC vault).
+    let mut access: HashMap<String, BackupAccess> = HashMap::new();
+    for (name, (required, vms)) in &needs {
+        let Some((vault, clients, tenant)) = vaults_by_name.get(name) else {
+            continue;
+        };
+        let principal = backup_principal.get(tenant).cloned().flatten();
+        let state = match principal {
+            None => BackupAccess::Unknown {
+                reason: "the Backup Management Service's principal was not found in this tenant"
+                    .to_owned(),
+            },
+            Some(object_id) if vault.rbac_authorization => {
+                match clients
+                    .inventory()
+                    .list_role_assignments(&vault.id, &object_id)
+                    .await
+                {
+                    Ok(assignments) => rbac_access(&assignments),
+                    Err(error) => BackupAccess::Unknown {
+                        reason: error.message,
+                    },
+                }
+            }
+            Some(object_id) => policy_access(vault, &object_id, required),
+        };
+        access.insert(name.clone(), state.clone());
+        inventory.key_vaults.push(InventoryKeyVault {
+            vault: vault.clone(),
+            required: required.clone(),
+            backup_access: state,
+            vms: vms.clone(),
+        });
+    }
+
+    for (listed, vm, classification) in classified {
+        let regions: Vec<String> = listed
+            .recovery_vaults
+            .iter()
+            .map(|v| v.location.clone())
+            .collect();
+        let vault_access: Vec<VaultAccess> = classification
+            .ade
+            .iter()
+            .flat_map(|ade| ade.secret.iter().chain(ade.key.iter()))
+            .map(|object| object.vault_name.clone())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .map(|vault| match access.get(&vault) {
+                Some(BackupAccess::Granted) => VaultAccess::Granted { vault },
+                Some(BackupAccess::Missing { missing }) => VaultAccess::Missing {
+                    vault,
+                    missing: missing.clone(),
+                },
+                Some(BackupAccess::RoleMissing) => VaultAccess::MissingRole { vault },
+                Some(BackupAccess::Unknown { reason }) => VaultAccess::Unknown {
+                    vault,
+                    reason: reason.clone(),
+                },
+                None => VaultAccess::NotFound { vault },
+            })
+            .collect();
+        let protection = listed
+            .protected
+            .iter()
+            .find(|p| p.source_resource_id.eq_ignore_ascii_case(&vm.id))
+            .cloned();
+        let verdict = assess(
+            &classification,
+            &vm.facts,
+            &Context {
+                location: &vm.location,
+                vault_regions: &regions,
+                bek_only_managed_answer: None,
+                access: &vault_access,
+            },
+        );
+        inventory.vms.push(InventoryVm {
+            id: vm.id.clone(),
+            name: vm.name.clone(),
+            resource_group: vm.resource_group.clone(),
+            subscription_id: vm.subscription_id.clone(),
+            location: vm.location.clone(),
+            classification,
+            protection,
+            verdict,
+            problems: vm.problems.clone(),
+        });
+    }
+    inventory.vms.sort_by(|a, b| a.name.cmp(&b.name));
+    inventory
+        .key_vaults
+        .sort_by(|a, b| a.vault.name.cmp(&b.vault.name));
+    inventory
+}
+
+/// Backup's access on an access-policy vault: its entry's permissions against `required`.
+pub fn policy_access(
+    vault: &KeyVaultRecord,
+    object_id: &str,
+    required: &Permissions,
+) -> BackupAccess {
+    let present = vault
+        .access_policies
+        .iter()
+        .filter(|p| p.object_id.eq_ignore_ascii_case(object_id) && p.application_id.is_none())
+        .fold(Permissions::default(), |mut all, p| {
+            all.keys.extend(p.permissions.keys.iter().cloned());
+            all.secrets.extend(p.permissions.secrets.iter().cloned());
+            all
+        });
+    let missing = missing_permissions(&present, required);
+    if missing.is_empty() {
+        BackupAccess::Granted
+    } else {
+        BackupAccess::Missing { missing }
+    }
+}
+
+/// Backup's access on an RBAC vault: Key Vault Administrator at or above the vault's scope.
+/// Other roles (custom ones with the five data actions) are not recognised yet and count as
+/// missing.
+pub fn rbac_access(assignments: &[RoleAssignmentRecord]) -> BackupAccess {
+    let administrator = assignments.iter().any(|a| {
+        a.role_definition_id
+            .rsplit('/')
+            .next()
+            .is_some_and(|id| id.eq_ignore_ascii_case(crate::ade::KEY_VAULT_ADMINISTRATOR_ROLE))
+    });
+    if administrator {
+        BackupAccess::Granted
+    } else {
+        BackupAccess::RoleMissing
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inventory::AccessPolicy;
+
+    fn vault(policies: Vec<AccessPolicy>) -> KeyVaultRecord {
+        KeyVaultRecord {
+            name: "kv".to_owned(),
+            access_policies: policies,
+            ..KeyVaultRecord::default()
+        }
+    }
+
+    #[test]
+    fn policy_access_counts_only_the_backup_principals_own_entry() {
+        let required = required_permissions(KeyProtection::BekKek);
+        let other = AccessPolicy {
+            object_id: "someone-else".to_owned(),
+            permissions: Permissions::from_lists(["all"], ["all"]),
+            ..AccessPolicy::default()
+        };
+        assert_eq!(
+            policy_access(&vault(vec![other.clone()]), "backup", &required),
+            BackupAccess::Missing {
+                missing: required.clone()
+            }
+        );
+        let backup = AccessPolicy {
+            object_id: "BACKUP".to_owned(),
+            permissions: Permissions::from_lists(
+                ["get", "list", "backup"],
+                ["get", "list", "backup"],
+            ),
+            ..AccessPolicy::default()
+        };
+        assert_eq!(
+            policy_access(&vault(vec![other, backup]), "backup", &required),
+            BackupAccess::Granted
+        );
+    }
+
+    #[test]
+    fn rbac_access_needs_key_vault_administrator() {
+        let admin = RoleAssignmentRecord {
+            role_definition_id: format!(
+                "/subscriptions/s/providers/Microsoft.Authorization/roleDefinitions/{}",
+                crate::ade::KEY_VAULT_ADMINISTRATOR_ROLE
+            ),
+            principal_id: "backup".to_owned(),
+            scope: String::new(),
+        };
+        assert_eq!(
+            rbac_access(std::slice::from_ref(&admin)),
+            BackupAccess::Granted
+        );
+        assert_eq!(rbac_access(&[]), BackupAccess::RoleMissing);
+    }
+}
