@@ -15,6 +15,8 @@ fn main() {
         "list_account_subscriptions",
         "get_network_settings",
         "set_network_settings",
+        "scan_inventory",
+        "cached_inventory",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new()

@@ -7,6 +7,7 @@
 mod accounts;
 mod commands;
 mod connection;
+mod inventory;
 mod logging;
 
 use tauri::Manager as _;
@@ -33,8 +34,13 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             commands::accounts::list_account_subscriptions,
             commands::accounts::get_network_settings,
             commands::accounts::set_network_settings,
+            commands::inventory_scan::scan_inventory,
+            commands::inventory_scan::cached_inventory,
         ])
-        .events(commands::accounts::events())
+        .events(tauri_specta::collect_events![
+            crate::accounts::DeviceCodeShown,
+            crate::inventory::InventoryProgress
+        ])
 }
 
 /// Where the generated bindings live, relative to this crate.

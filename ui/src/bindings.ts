@@ -36,14 +36,31 @@ export const commands = {
 	getNetworkSettings: () => typedError<NetworkSettings, AppError>(__TAURI_INVOKE("get_network_settings")),
 	/**  Changes the proxy; signed-in accounts stay signed in. */
 	setNetworkSettings: (settings: NetworkSettings) => typedError<NetworkSettings, AppError>(__TAURI_INVOKE("set_network_settings", { settings })),
+	/**  Scans every selected subscription; sends [`InventoryProgress`] as each one finishes. */
+	scanInventory: () => typedError<InventorySnapshot, AppError>(__TAURI_INVOKE("scan_inventory")),
+	/**  The last inventory kept on disk, shown at once while a new scan runs. */
+	cachedInventory: () => typedError<InventorySnapshot | null, AppError>(__TAURI_INVOKE("cached_inventory")),
 };
 
 /** Events */
 export const events = {
 	deviceCodeShown: makeEvent<DeviceCodeShown, DeviceCodeShown>("device-code-shown"),
+	inventoryProgress: makeEvent<InventoryProgress, InventoryProgress>("inventory-progress"),
 };
 
 /* Types */
+/**  An access-policy entry of a key vault. */
+export type AccessPolicy = {
+	/**  The principal's tenant. */
+	tenantId: string,
+	/**  The principal's object id. */
+	objectId: string,
+	/**  For compound identities, the application. */
+	applicationId: string | null,
+	/**  Its key and secret permissions. */
+	permissions: Permissions,
+};
+
 /**  Whether an account can be used now. */
 export type AccountStatus = 
 /**  Signed in. */
@@ -93,6 +110,25 @@ export type AccountsView = {
 	keyring: KeyringStatus,
 };
 
+/**  How a VM is encrypted with ADE. */
+export type AdeEncryption = {
+	/**  Single- or dual-pass. */
+	pass: AdePass,
+	/**  BEK only, or BEK and KEK. */
+	keys: KeyProtection,
+	/**  The BEK secret of the OS disk, when a reference was read. */
+	secret: VaultObject | null,
+	/**  The KEK key, for BEK+KEK. */
+	key: VaultObject | null,
+};
+
+/**  Which ADE generation encrypted the VM. */
+export type AdePass = 
+/**  Current ADE, no Entra application. */
+"singlePass" | 
+/**  Legacy ADE with an Entra application. */
+"dualPass";
+
 /**
  *  The error as the UI receives it over IPC: code to branch on, a message and a suggestion to
  *  show, and the request id behind a "details" toggle.
@@ -116,6 +152,46 @@ export type AppInfo = {
 	logDirectory: string,
 	/**  Where Safehold keeps its data. */
 	dataDirectory: string,
+};
+
+/**  Backup's access to one key vault, as the inventory found it. */
+export type BackupAccess = 
+/**  Backup has what its VMs need. */
+{ state: "granted" } | 
+/**  These access-policy permissions are missing. */
+{ state: "missing"; 
+/**  What to add. */
+missing: Permissions } | 
+/**  No role at the vault covers what Backup needs (RBAC vault). */
+{ state: "roleMissing" } | 
+/**  Could not be checked. */
+{ state: "unknown"; 
+/**  Why. */
+reason: string };
+
+/**  One of the readiness checks, in the order they are fixed. */
+export type Check = 
+/**  What the support matrix allows. */
+"supportMatrix" | 
+/**  ADE applied and healthy. */
+"adeHealthy" | 
+/**  The VM agent is ready. */
+"agentReady" | 
+/**  A Recovery Services vault exists in the VM's region and subscription. */
+"vaultInRegion" | 
+/**  Backup can read the BEK (and KEK) from the key vaults. */
+"keyVaultAccess";
+
+/**  A VM's classification: what Backup cares about. */
+export type Classification = {
+	/**  ADE details, or none when the VM is not encrypted with ADE. */
+	ade: AdeEncryption | null,
+	/**  Windows or Linux. */
+	os: OsType | null,
+	/**  Managed or unmanaged disks. */
+	disks: DiskKind | null,
+	/**  A classic VM. */
+	classic: boolean,
 };
 
 /**  The cloud a sign-in goes to, as the panel chooses it. */
@@ -168,6 +244,13 @@ export type DeviceCodeShown = {
 	expiresInSecs: number,
 };
 
+/**  Where a VM's disks live. */
+export type DiskKind = 
+/**  Managed disks (`managedDisk.id`). */
+"managed" | 
+/**  VHDs in a storage account (`vhd.uri`). */
+"unmanaged";
+
 /**  What kind of failure happened, in terms of what the user or the UI can do next. */
 export type ErrorCode = 
 /**  Sign-in failed or the token was refused: sign in again or fix the credential. */
@@ -191,6 +274,154 @@ export type ErrorCode =
 /**  A bug or an answer we could not understand. */
 "internal";
 
+/**  Why a check came out as it did. The UI words each in the user's language. */
+export type Finding = 
+/**  Nothing to say. */
+{ code: "ok" } | 
+/**  Classic VMs encrypted with ADE cannot be backed up. */
+{ code: "classicUnsupported" } | 
+/**
+ *  BEK-only on managed disks: the 2017 matrix said no, the service allows it since late
+ *  2017; `serviceAnswer` is what this subscription's service said when it was tried.
+ */
+{ code: "bekOnlyManaged"; 
+/**
+ *  `Some(true)`: enabling protection succeeded here; `Some(false)`: it failed
+ *  validation here; `None`: not tried yet.
+ */
+serviceAnswer: boolean | null } | 
+/**  Legacy dual-pass ADE (with an Entra application): supported, but worth migrating. */
+{ code: "dualPass" } | 
+/**  The extension failed or the OS disk is not encrypted. */
+{ code: "adeUnhealthy"; 
+/**  What the VM reported. */
+message: string } | 
+/**  The VM agent is not ready. */
+{ code: "agentNotReady" } | 
+/**  The VM's instance view was not read. */
+{ code: "noInstanceView" } | 
+/**  No Recovery Services vault in the VM's region and subscription. */
+{ code: "noVaultInRegion"; 
+/**  The VM's region. */
+location: string } | 
+/**  Backup lacks access-policy permissions on a key vault. */
+{ code: "missingPermissions"; 
+/**  The key vault. */
+vault: string; 
+/**  What to add. */
+missing: Permissions } | 
+/**  Backup has no role covering what it needs on an RBAC key vault. */
+{ code: "missingRole"; 
+/**  The key vault. */
+vault: string } | 
+/**  A key vault the disks refer to does not exist (deleted, or in another subscription). */
+{ code: "keyVaultNotFound"; 
+/**  The key vault. */
+vault: string } | 
+/**  The disks name no key vault Safehold could read. */
+{ code: "noKeyReference" } | 
+/**  Backup's access could not be checked. */
+{ code: "accessUnknown"; 
+/**  The key vault. */
+vault: string; 
+/**  Why. */
+reason: string };
+
+/**  The inventory of the selected subscriptions. */
+export type Inventory = {
+	/**  Every VM, encrypted or not. */
+	vms: InventoryVm[],
+	/**  The key vaults behind encrypted VMs. */
+	keyVaults: InventoryKeyVault[],
+	/**  Recovery Services vaults. */
+	recoveryVaults: RecoveryVault[],
+	/**  Per subscription. */
+	subscriptions: SubscriptionScan[],
+};
+
+/**  A key vault behind at least one encrypted VM. */
+export type InventoryKeyVault = {
+	/**  The vault. */
+	vault: KeyVaultRecord,
+	/**  What Backup needs on it, from the VMs whose BEK or KEK it holds. */
+	required: Permissions,
+	/**  What Backup has. */
+	backupAccess: BackupAccess,
+	/**  Names of the VMs whose keys it holds. */
+	vms: string[],
+};
+
+/**  How far a scan has got, sent as each subscription finishes. */
+export type InventoryProgress = {
+	/**  The subscription that finished. */
+	subscription: string,
+	/**  Subscriptions finished so far. */
+	done: number,
+	/**  Subscriptions in the scan. */
+	total: number,
+	/**  Whether its lists could be read. */
+	failed: boolean,
+};
+
+/**  An inventory and when it was taken. */
+export type InventorySnapshot = {
+	/**  When the scan finished (RFC 3339). */
+	scannedAt: string,
+	/**  What it found. */
+	inventory: Inventory,
+};
+
+/**  One VM of the inventory. */
+export type InventoryVm = {
+	/**  Resource id. */
+	id: string,
+	/**  Name. */
+	name: string,
+	/**  Resource group. */
+	resourceGroup: string,
+	/**  Subscription id. */
+	subscriptionId: string,
+	/**  Region. */
+	location: string,
+	/**  How it is encrypted. */
+	classification: Classification,
+	/**  Its protection, when a vault protects it. */
+	protection: ProtectedVmRecord | null,
+	/**  The readiness verdict, for VMs encrypted with ADE. */
+	verdict: Verdict | null,
+	/**  What could not be read about it. */
+	problems: string[],
+};
+
+/**  Whether the disk-encryption key (BEK, a secret) is wrapped by a key-encryption key (KEK). */
+export type KeyProtection = 
+/**  A BEK secret only. */
+"bekOnly" | 
+/**  A BEK secret wrapped with a KEK key. */
+"bekKek";
+
+/**  A key vault, from the subscription's list. */
+export type KeyVaultRecord = {
+	/**  Full resource id. */
+	id: string,
+	/**  Name (global). */
+	name: string,
+	/**  Resource group, from the id. */
+	resourceGroup: string,
+	/**  Subscription, from the id. */
+	subscriptionId: string,
+	/**  Region. */
+	location: string,
+	/**  The tenant whose principals its policies name. */
+	tenantId: string,
+	/**  Azure RBAC instead of access policies. */
+	rbacAuthorization: boolean,
+	/**  `enabledForDiskEncryption`, which ADE needs. */
+	enabledForDiskEncryption: boolean,
+	/**  Its access policies (ignored by the service when RBAC is on). */
+	accessPolicies: AccessPolicy[],
+};
+
 /**  Whether sign-ins can be kept, and if not, why and what to do. */
 export type KeyringStatus = {
 	/**  True when the OS keyring works. */
@@ -209,6 +440,50 @@ export type NetworkSettings = {
 	proxyUrl: string | null,
 };
 
+/**  The operating system, which decides the ADE flavour: BitLocker or DM-Crypt. */
+export type OsType = 
+/**  BitLocker. */
+"windows" | 
+/**  DM-Crypt. */
+"linux";
+
+/**  How a check came out. */
+export type Outcome = 
+/**  Fine. */
+"pass" | 
+/**  Could not be read; says what was missing. */
+"unknown" | 
+/**  Worth knowing, does not block. */
+"warn" | 
+/**  Blocks backup until fixed. */
+"fail";
+
+/**  Key Vault permissions in an access policy, lower-cased. */
+export type Permissions = {
+	/**  Key permissions. */
+	keys: string[],
+	/**  Secret permissions. */
+	secrets: string[],
+};
+
+/**  A VM Azure Backup protects, from a vault's protected items. */
+export type ProtectedVmRecord = {
+	/**  The VM's resource id. */
+	sourceResourceId: string,
+	/**  The Recovery Services vault's resource id. */
+	vaultId: string,
+	/**  Its backup policy. */
+	policyName: string | null,
+	/**  When the last backup ran (ISO 8601). */
+	lastBackupTime: string | null,
+	/**  `Completed`, `Failed`, … */
+	lastBackupStatus: string | null,
+	/**  `Passed`, `ActionRequired`, … */
+	healthStatus: string | null,
+	/**  `Protected`, `ProtectionStopped`, … */
+	protectionState: string | null,
+};
+
 /**  How Safehold reaches Azure. */
 export type ProxyMode = 
 /**  The system's proxy settings (`HTTPS_PROXY`, `NO_PROXY`). */
@@ -217,6 +492,16 @@ export type ProxyMode =
 "explicit" | 
 /**  Direct connections only. */
 "none";
+
+/**  One check's result. */
+export type Reason = {
+	/**  Which check. */
+	check: Check,
+	/**  Its outcome. */
+	outcome: Outcome,
+	/**  Why. */
+	finding: Finding,
+};
 
 /**  A Recovery Services vault, where Azure Backup keeps recovery points. */
 export type RecoveryVault = {
@@ -311,6 +596,17 @@ cloud: CloudChoice;
 /**  A tenant id, or none for the CLI's default. */
 tenant: string | null };
 
+/**  The verdict on one encrypted VM. */
+export type Status = 
+/**  Every check passes (warnings allowed). */
+"ready" | 
+/**  Something must be fixed first. */
+"actionNeeded" | 
+/**  Backup cannot protect this VM. */
+"unsupported" | 
+/**  Some checks could not be made. */
+"unknown";
+
 /**  An Azure subscription the signed-in principal can see. */
 export type Subscription = {
 	/**  The subscription's GUID. */
@@ -321,6 +617,16 @@ export type Subscription = {
 	state: string,
 	/**  The tenant the subscription belongs to. */
 	tenantId: string,
+};
+
+/**  How one subscription's part went. */
+export type SubscriptionScan = {
+	/**  The subscription. */
+	subscription: Subscription,
+	/**  VMs listed. */
+	vmCount: number,
+	/**  The error, when its lists could not be read. */
+	error: AppError | null,
 };
 
 /**
@@ -334,6 +640,24 @@ export type Tenant = {
 	displayName: string,
 	/**  Its default domain (`contoso.onmicrosoft.com`). */
 	defaultDomain: string,
+};
+
+/**  A key-vault object an encrypted disk refers to. */
+export type VaultObject = {
+	/**  The versioned URL of the secret or key. */
+	url: string,
+	/**  The key vault's resource id, when the reference names it. */
+	vaultId: string | null,
+	/**  The key vault's name, from the id or else from the URL's host. */
+	vaultName: string,
+};
+
+/**  The verdict and every check behind it, in fixing order. */
+export type Verdict = {
+	/**  The overall status. */
+	status: Status,
+	/**  The checks. */
+	reasons: Reason[],
 };
 
 /* Tauri Specta runtime */

@@ -48,11 +48,21 @@ enum Auth {
     Sandbox(Zeroizing<String>),
 }
 
+/// The clients of one account in one tenant, sharing its credential.
+pub struct TenantClients {
+    /// Azure Resource Manager.
+    pub arm: Arc<ArmClient>,
+    /// Microsoft Graph.
+    pub graph: Arc<safehold_azure::GraphClient>,
+    /// The cloud (for its Backup Management Service application id).
+    pub cloud: Cloud,
+}
+
 struct Live {
     cloud: Cloud,
     auth: Auth,
-    /// One ARM client per tenant, so each keeps its access tokens.
-    clients: HashMap<String, Arc<ArmClient>>,
+    /// One set of clients per tenant, so each keeps its access tokens.
+    clients: HashMap<String, Arc<TenantClients>>,
     remembered: bool,
 }
 
@@ -279,9 +289,10 @@ impl Accounts {
             remembered: true,
         };
         let mut record = record;
-        let arm = client_for(&live, &record, &e.tenant_id, &self.cli_folders)?;
-        record.tenants = arm.list_tenants().await?;
-        live.clients.insert(e.tenant_id.to_ascii_lowercase(), arm);
+        let clients = client_for(&live, &record, &e.tenant_id, &self.cli_folders)?;
+        record.tenants = clients.arm.list_tenants().await?;
+        live.clients
+            .insert(e.tenant_id.to_ascii_lowercase(), clients);
         let mut state = self.state.lock().await;
         if !state.records.is_empty() {
             return Ok(());
@@ -592,8 +603,8 @@ impl Accounts {
             remembered,
         };
         // Its tenants, guest tenants included; a principal sees its home tenant only.
-        let arm = client_for(&live, &record, &home_tenant, &self.cli_folders)?;
-        match arm.list_tenants().await {
+        let clients = client_for(&live, &record, &home_tenant, &self.cli_folders)?;
+        match clients.arm.list_tenants().await {
             Ok(tenants) if !tenants.is_empty() => record.tenants = tenants,
             Ok(_) => {}
             Err(error) => {
@@ -601,7 +612,7 @@ impl Accounts {
             }
         }
         // An account that sees no subscription anywhere is of no use yet: say why, keep nothing.
-        if !self.sees_a_subscription(&live, &record, &arm).await {
+        if !self.sees_a_subscription(&live, &record, &clients.arm).await {
             self.forget_secret(&id).await;
             return Err(Error::new(
                 ErrorCode::Forbidden,
@@ -614,7 +625,8 @@ impl Accounts {
         }
         let mut state = self.state.lock().await;
         let mut live = live;
-        live.clients.insert(home_tenant.to_ascii_lowercase(), arm);
+        live.clients
+            .insert(home_tenant.to_ascii_lowercase(), clients);
         state.live.insert(id.clone(), live);
         state.records.push(record);
         self.save(&state)?;
@@ -649,7 +661,12 @@ impl Accounts {
             let Ok(arm) = client_for(live, record, &tenant.tenant_id, &self.cli_folders) else {
                 continue;
             };
-            if arm.list_subscriptions().await.is_ok_and(|s| !s.is_empty()) {
+            if arm
+                .arm
+                .list_subscriptions()
+                .await
+                .is_ok_and(|s| !s.is_empty())
+            {
                 return true;
             }
         }
@@ -784,6 +801,11 @@ impl Accounts {
 
     /// The ARM client of `account` for `tenant`, reviving the account if needed.
     async fn arm(&self, account: &str, tenant: &str) -> Result<Arc<ArmClient>, Error> {
+        Ok(self.clients(account, tenant).await?.arm.clone())
+    }
+
+    /// The clients of `account` for `tenant`, reviving the account if needed.
+    pub async fn clients(&self, account: &str, tenant: &str) -> Result<Arc<TenantClients>, Error> {
         let record = {
             let state = self.state.lock().await;
             let record = state
@@ -931,6 +953,16 @@ impl Accounts {
             (true, Some(error)) => Err(error),
             _ => Ok(found),
         }
+    }
+
+    /// The account and tenant through which a listed subscription is read.
+    pub async fn owner_of(&self, subscription_id: &str) -> Option<(String, String)> {
+        self.state
+            .lock()
+            .await
+            .owners
+            .get(&subscription_id.to_ascii_lowercase())
+            .cloned()
     }
 
     /// The Recovery Services vaults of a listed subscription, through the account that sees it.
@@ -1102,7 +1134,7 @@ fn client_for(
     record: &AccountRecord,
     tenant: &str,
     cli_folders: &[PathBuf],
-) -> Result<Arc<ArmClient>, Error> {
+) -> Result<Arc<TenantClients>, Error> {
     let principal_elsewhere = || {
         Error::new(
             ErrorCode::InvalidInput,
@@ -1135,7 +1167,11 @@ fn client_for(
         }
         Auth::AzureCli => credential::azure_cli(Some(tenant), cli_folders.to_vec())?,
     };
-    Ok(Arc::new(ArmClient::new(&live.cloud, credential)?))
+    Ok(Arc::new(TenantClients {
+        arm: Arc::new(ArmClient::new(&live.cloud, credential.clone())?),
+        graph: Arc::new(safehold_azure::GraphClient::new(&live.cloud, credential)?),
+        cloud: live.cloud.clone(),
+    }))
 }
 
 #[derive(Default, serde::Deserialize)]

@@ -6,7 +6,7 @@ use tauri::State;
 use tauri_specta::Event as _;
 
 use crate::Connection;
-use crate::accounts::{AccountView, AccountsView, DeviceCodeShown, NetworkSettings, SignInRequest};
+use crate::accounts::{AccountView, AccountsView, NetworkSettings, SignInRequest};
 use crate::commands::to_app_error;
 
 /// Every account, and whether the keyring works.
@@ -18,7 +18,7 @@ pub async fn list_accounts(connection: State<'_, Connection>) -> Result<Accounts
 }
 
 /// Signs in a new account. A browser sign-in opens the system browser; a device-code sign-in
-/// sends [`DeviceCodeShown`] and waits for someone to use the code.
+/// sends [`crate::accounts::DeviceCodeShown`] and waits for someone to use the code.
 #[tauri::command]
 #[specta::specta]
 #[tracing::instrument(skip_all, name = "command.sign_in")]
@@ -119,11 +119,6 @@ pub async fn list_account_subscriptions(
         .account_subscriptions(&account_id, &tenant_id)
         .await
         .map_err(|e| to_app_error(&e))
-}
-
-/// Keeps the device-code event type in the bindings.
-pub fn events() -> tauri_specta::Events {
-    tauri_specta::collect_events![DeviceCodeShown]
 }
 
 /// Cancels the sign-in in progress (the browser or device code nobody finished).

@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod inventory;
+pub mod inventory_scan;
 pub mod session;
 
 use safehold_core::{AppError, Error};

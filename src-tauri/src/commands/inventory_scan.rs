@@ -1,0 +1,42 @@
+//! The inventory of encrypted VMs and their key vaults.
+
+use safehold_core::AppError;
+use tauri::State;
+use tauri_specta::Event as _;
+
+use crate::Connection;
+use crate::commands::to_app_error;
+use crate::inventory::InventorySnapshot;
+
+/// Scans every selected subscription; sends [`InventoryProgress`] as each one finishes.
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(skip_all, name = "command.scan_inventory")]
+pub async fn scan_inventory(
+    app: tauri::AppHandle,
+    connection: State<'_, Connection>,
+) -> Result<InventorySnapshot, AppError> {
+    let accounts = connection.accounts().await;
+    crate::inventory::scan(&accounts, &connection.data_dir, |progress| {
+        if let Err(error) = progress.emit(&app) {
+            tracing::debug!(error = %error, "could not report scan progress");
+        }
+    })
+    .await
+    .map_err(|e| to_app_error(&e))
+}
+
+/// The last inventory kept on disk, shown at once while a new scan runs.
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(skip_all, name = "command.cached_inventory")]
+pub async fn cached_inventory(
+    connection: State<'_, Connection>,
+) -> Result<Option<InventorySnapshot>, AppError> {
+    let dir = connection.data_dir.clone();
+    Ok(
+        tokio::task::spawn_blocking(move || crate::inventory::cached(&dir))
+            .await
+            .unwrap_or(None),
+    )
+}
