@@ -19,7 +19,7 @@ export const commands = {
 	listAccounts: () => typedError<AccountsView, AppError>(__TAURI_INVOKE("list_accounts")),
 	/**
 	 *  Signs in a new account. A browser sign-in opens the system browser; a device-code sign-in
-	 *  sends [`DeviceCodeShown`] and waits for someone to use the code.
+	 *  sends [`crate::accounts::DeviceCodeShown`] and waits for someone to use the code.
 	 */
 	signIn: (request: SignInRequest) => typedError<AccountView, AppError>(__TAURI_INVOKE("sign_in", { request })),
 	/**  Cancels the sign-in in progress (the browser or device code nobody finished). */

@@ -26,6 +26,7 @@ import {
 import type { ReactNode } from "react";
 import type { TFunction } from "i18next";
 import { AccountsScreen } from "../features/accounts";
+import { EncryptedVmsScreen, KeyVaultsScreen } from "../features/inventory";
 import { OverviewScreen } from "../features/overview";
 import { SettingsScreen } from "../features/settings";
 import { VaultsScreen } from "../features/vaults";
@@ -75,7 +76,9 @@ export function renderScreen(id: ScreenId, t: TFunction): ReactNode {
     case "settings":
       return <SettingsScreen />;
     case "encryptedVms":
+      return <EncryptedVmsScreen />;
     case "keyVaults":
+      return <KeyVaultsScreen />;
     case "jobs":
     case "restore":
     case "troubleshoot":

@@ -11,6 +11,7 @@ import type {
   AccountsView,
   AppError,
   AppInfo,
+  InventorySnapshot,
   RecoveryVault,
   Session,
   SignInRequest,
@@ -43,6 +44,8 @@ export type FakeBackend = {
   setAccountScope?: (accountId: string, tenants: string[], filter: string[] | null) => AccountView | AppError;
   refreshTenants?: (accountId: string) => AccountView | AppError;
   listAccountSubscriptions?: (accountId: string, tenantId: string) => Subscription[] | AppError;
+  cachedInventory?: () => InventorySnapshot | null;
+  scanInventory?: () => InventorySnapshot | AppError;
 };
 
 function answer<T>(value: T | AppError): T {
@@ -69,6 +72,8 @@ export function mockBackend(backend: FakeBackend = {}) {
     setAccountScope: () => operatorAccount,
     refreshTenants: () => operatorAccount,
     listAccountSubscriptions: () => subscriptions,
+    cachedInventory: () => null,
+    scanInventory: () => inventorySnapshot,
     ...backend,
   };
   mockIPC((cmd, args) => {
@@ -90,6 +95,10 @@ export function mockBackend(backend: FakeBackend = {}) {
         return answer(full.signIn((args as { request: SignInRequest }).request));
       case "cancel_sign_in":
         return null;
+      case "cached_inventory":
+        return full.cachedInventory();
+      case "scan_inventory":
+        return answer(full.scanInventory());
       case "get_network_settings":
         return { proxyMode: "system", proxyUrl: null };
       case "set_network_settings":
@@ -187,4 +196,108 @@ const [prod, dr] = subscriptions.map((s) => s.subscriptionId) as [string, string
 export const vaultsBySubscription: Record<string, RecoveryVault[]> = {
   [prod]: [vault(prod, "rsv-prod-east", "rg-backup"), vault(prod, "rsv-prod-west", "rg-backup", { location: "japanwest" })],
   [dr]: [vault(dr, "rsv-dr", "rg-dr", { storageRedundancy: null, provisioningState: null })],
+};
+
+const kvId = (name: string) => `/subscriptions/1111/resourceGroups/rg-security/providers/Microsoft.KeyVault/vaults/${name}`;
+
+export const inventorySnapshot: InventorySnapshot = {
+  scannedAt: "2026-11-29T06:00:00Z",
+  inventory: {
+    vms: [
+      {
+        id: "/subscriptions/1111/resourceGroups/rg-sql/providers/Microsoft.Compute/virtualMachines/vm-sql-01",
+        name: "vm-sql-01",
+        resourceGroup: "rg-sql",
+        subscriptionId: "1111",
+        location: "japaneast",
+        classification: {
+          ade: {
+            pass: "singlePass",
+            keys: "bekKek",
+            secret: { url: "https://kv-ade.vault.azure.net/secrets/s/1", vaultId: kvId("kv-ade"), vaultName: "kv-ade" },
+            key: { url: "https://kv-ade.vault.azure.net/keys/k/1", vaultId: null, vaultName: "kv-ade" },
+          },
+          os: "windows",
+          disks: "managed",
+          classic: false,
+        },
+        protection: {
+          sourceResourceId: "vm-sql-01",
+          vaultId: "/subscriptions/1111/resourceGroups/rg-backup/providers/Microsoft.RecoveryServices/vaults/rsv-prod",
+          policyName: "DefaultPolicy",
+          lastBackupTime: null,
+          lastBackupStatus: "Completed",
+          healthStatus: "Passed",
+          protectionState: "Protected",
+        },
+        verdict: {
+          status: "ready",
+          reasons: [{ check: "supportMatrix", outcome: "pass", finding: { code: "ok" } }],
+        },
+        problems: [],
+      },
+      {
+        id: "/subscriptions/1111/resourceGroups/rg-fin/providers/Microsoft.Compute/virtualMachines/vm-fin-db01",
+        name: "vm-fin-db01",
+        resourceGroup: "rg-fin",
+        subscriptionId: "1111",
+        location: "eastus2",
+        classification: {
+          ade: {
+            pass: "singlePass",
+            keys: "bekKek",
+            secret: { url: "https://kv-fin.vault.azure.net/secrets/s/1", vaultId: kvId("kv-fin"), vaultName: "kv-fin" },
+            key: null,
+          },
+          os: "windows",
+          disks: "managed",
+          classic: false,
+        },
+        protection: null,
+        verdict: {
+          status: "actionNeeded",
+          reasons: [
+            { check: "supportMatrix", outcome: "pass", finding: { code: "ok" } },
+            {
+              check: "keyVaultAccess",
+              outcome: "fail",
+              finding: { code: "missingPermissions", vault: "kv-fin", missing: { keys: ["backup"], secrets: ["list"] } },
+            },
+          ],
+        },
+        problems: [],
+      },
+      {
+        id: "/subscriptions/1111/resourceGroups/rg-web/providers/Microsoft.Compute/virtualMachines/vm-plain",
+        name: "vm-plain",
+        resourceGroup: "rg-web",
+        subscriptionId: "1111",
+        location: "japaneast",
+        classification: { ade: null, os: "linux", disks: "managed", classic: false },
+        protection: null,
+        verdict: null,
+        problems: [],
+      },
+    ],
+    keyVaults: [
+      {
+        vault: {
+          id: kvId("kv-fin"),
+          name: "kv-fin",
+          resourceGroup: "rg-security",
+          subscriptionId: "1111",
+          location: "eastus2",
+          tenantId: "t",
+          rbacAuthorization: false,
+          enabledForDiskEncryption: true,
+          accessPolicies: [],
+        },
+        required: { keys: ["backup", "get", "list"], secrets: ["backup", "get", "list"] },
+        backupAccess: { state: "missing", missing: { keys: ["backup"], secrets: ["list"] } },
+        vms: ["vm-fin-db01"],
+      },
+    ],
+    recoveryVaults: [],
+    subscriptions: [],
+  },
 };

@@ -1,0 +1,99 @@
+import {
+  Badge,
+  Table,
+  TableBody,
+  TableCell,
+  TableHeader,
+  TableHeaderCell,
+  TableRow,
+  Text,
+  makeStyles,
+  tokens,
+} from "@fluentui/react-components";
+import { useTranslation } from "react-i18next";
+import type { BackupAccess } from "../../../bindings";
+import { ErrorMessage } from "../../../shared/ErrorMessage";
+import { Loading } from "../../../shared/Loading";
+import { ScreenHeader } from "../../../shared/ScreenHeader";
+import { permissionList } from "../findings";
+import { useInventory } from "../queries";
+import { ScanStatus } from "./ScanStatus";
+
+const useStyles = makeStyles({
+  muted: { color: tokens.colorNeutralForeground3 },
+});
+
+function AccessBadge({ access }: { access: BackupAccess }) {
+  const { t } = useTranslation();
+  switch (access.state) {
+    case "granted":
+      return (
+        <Badge appearance="tint" color="success">
+          {t("inventory.access.granted")}
+        </Badge>
+      );
+    case "missing":
+      return (
+        <Badge appearance="tint" color="danger">
+          {t("inventory.access.missing", { missing: permissionList(t, access.missing) })}
+        </Badge>
+      );
+    case "roleMissing":
+      return (
+        <Badge appearance="tint" color="danger">
+          {t("inventory.access.roleMissing")}
+        </Badge>
+      );
+    case "unknown":
+      return (
+        <Badge appearance="tint" color="informative">
+          {t("inventory.access.unknown")}
+        </Badge>
+      );
+  }
+}
+
+/** The key vaults behind encrypted VMs, and whether Backup may read them. */
+export function KeyVaultsScreen() {
+  const { t } = useTranslation();
+  const styles = useStyles();
+  const state = useInventory();
+  const vaults = state.snapshot?.inventory.keyVaults ?? [];
+  return (
+    <>
+      <ScreenHeader title={t("inventory.keyVaultsTitle")} intro={t("inventory.keyVaultsIntro")} />
+      <ScanStatus state={state} />
+      {state.error && !state.snapshot ? <ErrorMessage error={state.error} onRetry={() => void state.refresh()} /> : null}
+      {!state.snapshot ? (
+        state.error ? null : <Loading label={t("inventory.scanning")} />
+      ) : (
+        <Table aria-label={t("inventory.keyVaultsTable")} size="small">
+          <TableHeader>
+            <TableRow>
+              <TableHeaderCell>{t("inventory.columns.name")}</TableHeaderCell>
+              <TableHeaderCell>{t("inventory.columns.model")}</TableHeaderCell>
+              <TableHeaderCell>{t("inventory.columns.location")}</TableHeaderCell>
+              <TableHeaderCell>{t("inventory.columns.backupAccess")}</TableHeaderCell>
+              <TableHeaderCell>{t("inventory.columns.vms")}</TableHeaderCell>
+            </TableRow>
+          </TableHeader>
+          <TableBody>
+            {vaults.map((kv) => (
+              <TableRow key={kv.vault.id}>
+                <TableCell>{kv.vault.name}</TableCell>
+                <TableCell>{kv.vault.rbacAuthorization ? t("inventory.model.rbac") : t("inventory.model.policies")}</TableCell>
+                <TableCell>{kv.vault.location}</TableCell>
+                <TableCell>
+                  <AccessBadge access={kv.backupAccess} />
+                </TableCell>
+                <TableCell>
+                  <Text className={styles.muted}>{kv.vms.join(", ")}</Text>
+                </TableCell>
+              </TableRow>
+            ))}
+          </TableBody>
+        </Table>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,3 @@
+export { EncryptedVmsScreen } from "./components/EncryptedVmsScreen";
+export { KeyVaultsScreen } from "./components/KeyVaultsScreen";
+export { useInventory } from "./queries";
