@@ -162,7 +162,8 @@ export const en = {
       agentNotReady: "The VM agent is not ready, so Backup cannot take a snapshot. Start the VM or repair its agent.",
       noInstanceView: "The VM's status could not be read.",
       noVaultInRegion: "There is no Recovery Services vault in {{location}} in this subscription. Create one there.",
-      missingPermissions: "The Backup Management Service lacks {{missing}} on {{vault}}. Grant it on the Key Vaults screen.",
+      missingPermissions:
+        "The Backup Management Service lacks {{missing}} on {{vault}}; without them Backup cannot read the disk keys.",
       missingRole: "{{vault}} uses Azure RBAC and the Backup Management Service has no Key Vault Administrator role there.",
       keyVaultNotFound: "The key vault {{vault}} was not found: it may be deleted or in a subscription that is not selected.",
       noKeyReference: "The disks name no key vault Safehold could read.",

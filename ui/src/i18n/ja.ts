@@ -163,7 +163,8 @@ export const ja: Messages = {
       agentNotReady: "VM エージェントの準備ができていないため、Backup はスナップショットを取得できません。VM を起動するか、エージェントを修復してください。",
       noInstanceView: "VM の状態を読み取れませんでした。",
       noVaultInRegion: "このサブスクリプションの {{location}} に Recovery Services コンテナーがありません。そのリージョンに作成してください。",
-      missingPermissions: "Backup Management Service には {{vault}} の {{missing}} がありません。[キー コンテナー] 画面で付与してください。",
+      missingPermissions:
+        "Backup Management Service には {{vault}} の {{missing}} がありません。これがないと Backup はディスクのキーを読み取れません。",
       missingRole: "{{vault}} は Azure RBAC を使用しており、Backup Management Service にキー コンテナー管理者ロールがありません。",
       keyVaultNotFound: "キー コンテナー {{vault}} が見つかりません。削除されたか、選択されていないサブスクリプションにあります。",
       noKeyReference: "ディスクが参照するキー コンテナーを読み取れませんでした。",

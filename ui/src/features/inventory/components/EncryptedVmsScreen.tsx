@@ -40,7 +40,13 @@ import { VerdictBadge } from "./VerdictBadge";
 
 const useStyles = makeStyles({
   toolbar: { display: "flex", gap: tokens.spacingHorizontalL, alignItems: "center", marginBlockEnd: tokens.spacingVerticalM },
-  name: { fontWeight: tokens.fontWeightSemibold },
+  name: {
+    fontWeight: tokens.fontWeightSemibold,
+    whiteSpace: "nowrap",
+    justifyContent: "flex-start",
+    paddingInline: 0,
+    minWidth: 0,
+  },
   verdict: { marginBlock: tokens.spacingVerticalM },
   muted: { color: tokens.colorNeutralForeground3 },
   reasons: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalS, margin: 0, padding: 0 },

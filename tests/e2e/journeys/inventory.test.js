@@ -1,0 +1,58 @@
+// Journey: the Encrypted VMs screen lists the demo tenant's encrypted VMs with their verdicts,
+// a VM's checks say what to fix, and Key Vaults shows what Backup lacks.
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+
+import { firstColumn, launchApp, navItem, screenshot } from "./support.js";
+
+/** The VM names of the Encrypted VMs table (each is a button in the first cell). */
+async function vmNames() {
+  const table = await browser.$("table[aria-label='Encrypted VMs']");
+  await table.waitForExist({ timeout: 60_000, timeoutMsg: "the Encrypted VMs table never appeared" });
+  const names = [];
+  for (const cell of await table.$$("tbody tr td:first-child")) {
+    names.push((await cell.getProperty("textContent")).trim());
+  }
+  return names;
+}
+
+let browser;
+
+before(async () => {
+  browser = await launchApp();
+});
+
+after(async () => {
+  await browser?.deleteSession();
+});
+
+test("every encrypted VM gets a verdict, and a VM's checks name the missing permissions", async () => {
+  await (await browser.$(navItem("Encrypted VMs"))).waitForDisplayed({ timeout: 60_000 });
+  await (await browser.$(navItem("Encrypted VMs"))).click();
+  const names = await vmNames();
+  for (const vm of ["vm-sql-01", "vm-fin-db01", "vm-legacy-web01", "vm-app-lnx01", "vm-hr-rbac01"]) {
+    assert.ok(names.includes(vm), `${vm} is not listed: ${names.join(", ")}`);
+  }
+  const row = (vm) => `//table[@aria-label='Encrypted VMs']//tr[.//button[normalize-space(.)='${vm}']]`;
+  assert.match(await (await browser.$(row("vm-sql-01"))).getText(), /Ready/);
+  assert.match(await (await browser.$(row("vm-fin-db01"))).getText(), /Action needed/);
+  await screenshot(browser, "08-encrypted-vms");
+
+  await (await browser.$(`${row("vm-fin-db01")}//button`)).click();
+  const dialog = await browser.$("//*[@role='dialog']");
+  await dialog.waitForDisplayed({ timeout: 10_000 });
+  const text = await dialog.getText();
+  assert.match(text, /Backup's access to the key vault/);
+  assert.match(text, /lacks .*kv-finance-ade/);
+  await screenshot(browser, "09-vm-checks");
+  await (await browser.$("//*[@role='dialog']//button[normalize-space(.)='Close']")).click();
+});
+
+test("Key Vaults shows what Backup lacks on each vault behind an encrypted VM", async () => {
+  await (await browser.$(navItem("Key Vaults"))).click();
+  const vaults = await firstColumn(browser, "Key vaults behind encrypted VMs");
+  assert.ok(vaults.includes("kv-finance-ade"), vaults.join(", "));
+  const finance = await browser.$("//table[@aria-label='Key vaults behind encrypted VMs']//tr[td[1][normalize-space(.)='kv-finance-ade']]");
+  assert.match(await finance.getText(), /Missing keys: .*backup/);
+  await screenshot(browser, "10-key-vaults");
+});
