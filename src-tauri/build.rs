@@ -17,6 +17,8 @@ fn main() {
         "set_network_settings",
         "scan_inventory",
         "cached_inventory",
+        "plan_grant",
+        "grant_backup_access",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new()

@@ -22,6 +22,8 @@ pub struct Connection {
     pub data_dir: PathBuf,
     /// Where the log files go.
     pub log_dir: PathBuf,
+    /// One key-vault grant per vault at a time.
+    pub grant_locks: Arc<safehold_core::grant::VaultLocks>,
 }
 
 impl Connection {
@@ -31,6 +33,7 @@ impl Connection {
             accounts: Arc::new(OnceCell::new()),
             data_dir,
             log_dir,
+            grant_locks: Arc::default(),
         }
     }
 

@@ -135,6 +135,80 @@ fn save(dir: &Path, snapshot: &InventorySnapshot) -> Result<(), Error> {
     Ok(())
 }
 
+/// What a grant needs: the vault's clients, Backup's principal there, and what its VMs need.
+async fn grant_context(
+    accounts: &Accounts,
+    data_dir: &Path,
+    vault_id: &str,
+) -> Result<(Arc<TenantClients>, String, safehold_core::ade::Permissions), Error> {
+    let stale = || {
+        Error::new(
+            ErrorCode::NotFound,
+            "This key vault is not in the last inventory.",
+        )
+        .with_suggestion("Refresh the inventory, then grant again.")
+    };
+    let snapshot = cached(data_dir).ok_or_else(stale)?;
+    let entry = snapshot
+        .inventory
+        .key_vaults
+        .iter()
+        .find(|k| k.vault.id.eq_ignore_ascii_case(vault_id))
+        .ok_or_else(stale)?;
+    let subscription = &entry.vault.subscription_id;
+    if accounts.owner_of(subscription).await.is_none() {
+        accounts.subscriptions().await?;
+    }
+    let (account, tenant) = accounts.owner_of(subscription).await.ok_or_else(stale)?;
+    let clients = accounts.clients(&account, &tenant).await?;
+    let app_id = clients.cloud.backup_app_id.clone().ok_or_else(|| {
+        Error::new(
+            ErrorCode::Unavailable,
+            "This cloud does not publish the Backup Management Service's application id.",
+        )
+        .with_suggestion("Grant access in the portal with the Azure Backup template.")
+    })?;
+    let principal = clients
+        .graph
+        .service_principal_by_app_id(&app_id)
+        .await?
+        .ok_or_else(|| {
+            Error::new(
+                ErrorCode::NotFound,
+                "The Backup Management Service has no service principal in this tenant.",
+            )
+            .with_suggestion("Register the Microsoft.RecoveryServices provider in the subscription, then try again.")
+        })?;
+    Ok((clients, principal, entry.required.clone()))
+}
+
+/// The grant that would give Backup what it needs on a key vault, shown before it is made.
+pub async fn plan_grant(
+    accounts: &Accounts,
+    data_dir: &Path,
+    vault_id: &str,
+) -> Result<safehold_core::grant::GrantPlan, Error> {
+    use safehold_core::ports::KeyVaultAccessApi as _;
+    let (clients, principal, required) = grant_context(accounts, data_dir, vault_id).await?;
+    let vault = clients.arm.get_key_vault(vault_id).await?;
+    Ok(safehold_core::grant::plan(&vault, &principal, &required))
+}
+
+/// Grants Backup what it needs on a key vault: one add per vault at a time, read back.
+pub async fn grant(
+    accounts: &Accounts,
+    data_dir: &Path,
+    locks: &safehold_core::grant::VaultLocks,
+    vault_id: &str,
+) -> Result<safehold_core::grant::GrantPlan, Error> {
+    let (clients, principal, required) = grant_context(accounts, data_dir, vault_id).await?;
+    let done =
+        safehold_core::grant::apply(clients.arm.as_ref(), locks, vault_id, &principal, &required)
+            .await?;
+    tracing::info!(vault = %done.vault_name, change = ?done.change, "Backup's key vault access granted");
+    Ok(done)
+}
+
 /// The last inventory kept, if any (a damaged file counts as none).
 pub fn cached(dir: &Path) -> Option<InventorySnapshot> {
     let bytes = std::fs::read(dir.join(CACHE_FILE)).ok()?;

@@ -36,6 +36,8 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             commands::accounts::set_network_settings,
             commands::inventory_scan::scan_inventory,
             commands::inventory_scan::cached_inventory,
+            commands::inventory_scan::plan_grant,
+            commands::inventory_scan::grant_backup_access,
         ])
         .events(tauri_specta::collect_events![
             crate::accounts::DeviceCodeShown,

@@ -40,6 +40,10 @@ export const commands = {
 	scanInventory: () => typedError<InventorySnapshot, AppError>(__TAURI_INVOKE("scan_inventory")),
 	/**  The last inventory kept on disk, shown at once while a new scan runs. */
 	cachedInventory: () => typedError<InventorySnapshot | null, AppError>(__TAURI_INVOKE("cached_inventory")),
+	/**  The change a grant would make on a key vault, and who else has access. */
+	planGrant: (vaultId: string) => typedError<GrantPlan, AppError>(__TAURI_INVOKE("plan_grant", { vaultId })),
+	/**  Grants the Backup Management Service what it needs on a key vault. */
+	grantBackupAccess: (vaultId: string) => typedError<GrantPlan, AppError>(__TAURI_INVOKE("grant_backup_access", { vaultId })),
 };
 
 /** Events */
@@ -326,6 +330,37 @@ vault: string } |
 vault: string; 
 /**  Why. */
 reason: string };
+
+/**  What a grant will change. */
+export type GrantChange = 
+/**  Add these permissions to Backup's access-policy entry. */
+{ kind: "accessPolicy"; 
+/**  What Backup has now. */
+before: Permissions; 
+/**  What is added. */
+add: Permissions; 
+/**  What Backup will have. */
+after: Permissions } | 
+/**  Assign Key Vault Administrator at the vault's scope. */
+{ kind: "roleAssignment"; 
+/**  The role's GUID. */
+roleDefinition: string } | 
+/**  Backup already has what it needs. */
+{ kind: "nothing" };
+
+/**  A grant, shown before it is applied. */
+export type GrantPlan = {
+	/**  The key vault. */
+	vaultId: string,
+	/**  Its name. */
+	vaultName: string,
+	/**  The Backup Management Service's object id in the vault's tenant. */
+	principalId: string,
+	/**  The change. */
+	change: GrantChange,
+	/**  Every other access-policy entry, which the grant leaves as it is. */
+	others: AccessPolicy[],
+};
 
 /**  The inventory of the selected subscriptions. */
 export type Inventory = {

@@ -237,6 +237,42 @@ impl ArmClient {
         }
     }
 
+    /// Sends an idempotent write (`PUT`) through the retrying pipeline; a 2xx answer or the
+    /// classified error.
+    pub(crate) async fn put_json(
+        &self,
+        path: &str,
+        api_version: &str,
+        body: &serde_json::Value,
+    ) -> Result<RawResponse, Error> {
+        let mut request = Request::new(self.url(path, api_version)?, Method::Put);
+        request.insert_header("content-type", "application/json");
+        request.set_body(serde_json::to_vec(body).map_err(|e| {
+            Error::new(
+                ErrorCode::Internal,
+                "The request body could not be written.",
+            )
+            .with_source(e)
+        })?);
+        let response = self
+            .pipeline
+            .send(
+                &Context::new(),
+                &mut request,
+                Some(PipelineSendOptions {
+                    skip_checks: true,
+                    ..Default::default()
+                }),
+            )
+            .await
+            .map_err(|e| from_azure(e, &self.service))?;
+        if response.status().is_success() {
+            Ok(response)
+        } else {
+            Err(self.error_from(&response))
+        }
+    }
+
     fn error_from(&self, response: &RawResponse) -> Error {
         let status = response.status();
         let request_id = ["x-ms-correlation-request-id", "x-ms-request-id"]

@@ -207,6 +207,107 @@ fn permissions(entry: &Value) -> Permissions {
     Permissions::from_lists(names("/permissions/keys"), names("/permissions/secrets"))
 }
 
+/// A key vault from its JSON (list item or GET).
+fn key_vault_from(vault: &Value, subscription_id: &str) -> Option<KeyVaultRecord> {
+    let id = text(vault, "/id")?;
+    let flag = |name: &str| {
+        vault
+            .pointer(&format!("/properties/{name}"))
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
+    };
+    Some(KeyVaultRecord {
+        name: text(vault, "/name")
+            .unwrap_or_else(|| id.rsplit('/').next().unwrap_or_default().to_owned()),
+        resource_group: resource_id_segment(&id, "resourceGroups")
+            .unwrap_or_default()
+            .to_owned(),
+        subscription_id: resource_id_segment(&id, "subscriptions")
+            .unwrap_or(subscription_id)
+            .to_owned(),
+        location: text(vault, "/location").unwrap_or_default(),
+        tenant_id: text(vault, "/properties/tenantId").unwrap_or_default(),
+        rbac_authorization: flag("enableRbacAuthorization"),
+        enabled_for_disk_encryption: flag("enabledForDiskEncryption"),
+        access_policies: list(vault, "/properties/accessPolicies")
+            .iter()
+            .map(|entry| AccessPolicy {
+                tenant_id: text(entry, "/tenantId").unwrap_or_default(),
+                object_id: text(entry, "/objectId").unwrap_or_default(),
+                application_id: text(entry, "/applicationId"),
+                permissions: permissions(entry),
+            })
+            .collect(),
+        id,
+    })
+}
+
+#[async_trait::async_trait]
+impl safehold_core::ports::KeyVaultAccessApi for ArmClient {
+    #[tracing::instrument(skip_all, fields(vault_id = %vault_id))]
+    async fn get_key_vault(&self, vault_id: &str) -> Result<KeyVaultRecord, Error> {
+        let response = self.get(self.url(vault_id, KEY_VAULT_API)?).await?;
+        let value: Value = serde_json::from_slice(response.body()).map_err(|e| {
+            Error::new(
+                safehold_core::ErrorCode::Internal,
+                "Key Vault sent a vault Safehold cannot read.",
+            )
+            .with_source(e)
+        })?;
+        key_vault_from(&value, "").ok_or_else(|| {
+            Error::new(
+                safehold_core::ErrorCode::Internal,
+                "Key Vault sent a vault without an id.",
+            )
+        })
+    }
+
+    #[tracing::instrument(skip_all, fields(vault_id = %vault_id))]
+    async fn add_access_policy(&self, vault_id: &str, entry: &AccessPolicy) -> Result<(), Error> {
+        let body = serde_json::json!({"properties": {"accessPolicies": [{
+            "tenantId": entry.tenant_id,
+            "objectId": entry.object_id,
+            "permissions": {
+                "keys": entry.permissions.keys,
+                "secrets": entry.permissions.secrets,
+            }
+        }]}});
+        self.put_json(
+            &format!("{}/accessPolicies/add", vault_id.trim_end_matches('/')),
+            KEY_VAULT_API,
+            &body,
+        )
+        .await
+        .map(drop)
+    }
+
+    #[tracing::instrument(skip_all, fields(scope = %scope))]
+    async fn assign_role(
+        &self,
+        scope: &str,
+        role_definition_guid: &str,
+        principal_id: &str,
+    ) -> Result<(), Error> {
+        let subscription = resource_id_segment(scope, "subscriptions").unwrap_or_default();
+        let body = serde_json::json!({"properties": {
+            "roleDefinitionId": format!("/subscriptions/{subscription}/providers/Microsoft.Authorization/roleDefinitions/{role_definition_guid}"),
+            "principalId": principal_id,
+            "principalType": "ServicePrincipal"
+        }});
+        let path = format!(
+            "{}/providers/Microsoft.Authorization/roleAssignments/{}",
+            scope.trim_end_matches('/'),
+            uuid::Uuid::new_v4()
+        );
+        match self.put_json(&path, AUTHORIZATION_API, &body).await {
+            Ok(_) => Ok(()),
+            // The same role for the same principal at the same scope is already there.
+            Err(error) if error.message.contains("RoleAssignmentExists") => Ok(()),
+            Err(error) => Err(error),
+        }
+    }
+}
+
 #[async_trait::async_trait]
 impl InventoryApi for ArmClient {
     #[tracing::instrument(skip_all, fields(subscription_id = %subscription_id))]
@@ -265,39 +366,7 @@ impl InventoryApi for ArmClient {
         let vaults: Vec<Value> = self.list_all(self.url(&path, KEY_VAULT_API)?).await?;
         Ok(vaults
             .iter()
-            .filter_map(|vault| {
-                let id = text(vault, "/id")?;
-                let flag = |name: &str| {
-                    vault
-                        .pointer(&format!("/properties/{name}"))
-                        .and_then(Value::as_bool)
-                        .unwrap_or(false)
-                };
-                Some(KeyVaultRecord {
-                    name: text(vault, "/name")
-                        .unwrap_or_else(|| id.rsplit('/').next().unwrap_or_default().to_owned()),
-                    resource_group: resource_id_segment(&id, "resourceGroups")
-                        .unwrap_or_default()
-                        .to_owned(),
-                    subscription_id: resource_id_segment(&id, "subscriptions")
-                        .unwrap_or(subscription_id)
-                        .to_owned(),
-                    location: text(vault, "/location").unwrap_or_default(),
-                    tenant_id: text(vault, "/properties/tenantId").unwrap_or_default(),
-                    rbac_authorization: flag("enableRbacAuthorization"),
-                    enabled_for_disk_encryption: flag("enabledForDiskEncryption"),
-                    access_policies: list(vault, "/properties/accessPolicies")
-                        .iter()
-                        .map(|entry| AccessPolicy {
-                            tenant_id: text(entry, "/tenantId").unwrap_or_default(),
-                            object_id: text(entry, "/objectId").unwrap_or_default(),
-                            application_id: text(entry, "/applicationId"),
-                            permissions: permissions(entry),
-                        })
-                        .collect(),
-                    id,
-                })
-            })
+            .filter_map(|vault| key_vault_from(vault, subscription_id))
             .collect())
     }
 

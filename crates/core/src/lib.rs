@@ -8,6 +8,7 @@
 pub mod ade;
 pub mod cloud;
 pub mod error;
+pub mod grant;
 pub mod inventory;
 pub mod ports;
 pub mod readiness;

@@ -50,3 +50,28 @@ pub trait DirectoryApi: Send + Sync {
     /// `app_id`; none when the tenant has no such principal.
     async fn service_principal_by_app_id(&self, app_id: &str) -> Result<Option<String>>;
 }
+
+/// Changing who may read a key vault: only ever by adding, never by rewriting the vault.
+#[async_trait::async_trait]
+pub trait KeyVaultAccessApi: Send + Sync {
+    /// The key vault as it is now.
+    async fn get_key_vault(&self, vault_id: &str) -> Result<KeyVaultRecord>;
+
+    /// `PUT {vault}/accessPolicies/add`: merges `entry` into the vault's policies; other
+    /// principals' entries are untouched by the service. A write overlapping another answers
+    /// `ErrorCode::Conflict`.
+    async fn add_access_policy(
+        &self,
+        vault_id: &str,
+        entry: &crate::inventory::AccessPolicy,
+    ) -> Result<()>;
+
+    /// Assigns `role_definition_guid` to a service principal at `scope`. An identical existing
+    /// assignment counts as done.
+    async fn assign_role(
+        &self,
+        scope: &str,
+        role_definition_guid: &str,
+        principal_id: &str,
+    ) -> Result<()>;
+}

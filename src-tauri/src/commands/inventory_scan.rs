@@ -40,3 +40,36 @@ pub async fn cached_inventory(
             .unwrap_or(None),
     )
 }
+
+/// The change a grant would make on a key vault, and who else has access.
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(skip_all, name = "command.plan_grant")]
+pub async fn plan_grant(
+    connection: State<'_, Connection>,
+    vault_id: String,
+) -> Result<safehold_core::grant::GrantPlan, AppError> {
+    let accounts = connection.accounts().await;
+    crate::inventory::plan_grant(&accounts, &connection.data_dir, &vault_id)
+        .await
+        .map_err(|e| to_app_error(&e))
+}
+
+/// Grants the Backup Management Service what it needs on a key vault.
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(skip_all, name = "command.grant_backup_access")]
+pub async fn grant_backup_access(
+    connection: State<'_, Connection>,
+    vault_id: String,
+) -> Result<safehold_core::grant::GrantPlan, AppError> {
+    let accounts = connection.accounts().await;
+    crate::inventory::grant(
+        &accounts,
+        &connection.data_dir,
+        &connection.grant_locks,
+        &vault_id,
+    )
+    .await
+    .map_err(|e| to_app_error(&e))
+}

@@ -56,3 +56,35 @@ test("Key Vaults shows what Backup lacks on each vault behind an encrypted VM", 
   assert.match(await finance.getText(), /Missing keys: .*backup/);
   await screenshot(browser, "10-key-vaults");
 });
+
+test("granting Backup access on kv-finance-ade in one action turns vm-fin-db01 green", async () => {
+  await (await browser.$(navItem("Key Vaults"))).click();
+  const grant = await browser.$("//button[@aria-label='Grant Backup access on kv-finance-ade']");
+  await grant.waitForDisplayed({ timeout: 30_000 });
+  await grant.click();
+  const dialog = await browser.$("//*[@role='dialog']");
+  await dialog.waitForDisplayed({ timeout: 10_000 });
+  const diff = await browser.$("//*[@role='dialog']//*[@aria-label=\"The change to Backup's entry\"]");
+  await diff.waitForDisplayed({ timeout: 20_000, timeoutMsg: "the grant's diff never appeared" });
+  assert.match(await diff.getText(), /\+backup/);
+  assert.match(await dialog.getText(), /other entr(y is|ies are) left exactly as/);
+  await screenshot(browser, "11-grant-diff");
+  await (await browser.$("//*[@role='dialog']//button[normalize-space(.)='Grant']")).click();
+  await browser.waitUntil(async () => !(await (await browser.$("//*[@role='dialog']")).isExisting()), {
+    timeout: 30_000,
+    timeoutMsg: "the grant did not finish",
+  });
+  const finance = "//table[@aria-label='Key vaults behind encrypted VMs']//tr[td[1][normalize-space(.)='kv-finance-ade']]";
+  await browser.waitUntil(async () => /Granted/.test(await (await browser.$(finance)).getText()), {
+    timeout: 60_000,
+    timeoutMsg: "kv-finance-ade does not show Backup's access as granted after the rescan",
+  });
+
+  await (await browser.$(navItem("Encrypted VMs"))).click();
+  const row = "//table[@aria-label='Encrypted VMs']//tr[.//button[normalize-space(.)='vm-fin-db01']]";
+  await browser.waitUntil(async () => /Ready/.test(await (await browser.$(row)).getText()), {
+    timeout: 30_000,
+    timeoutMsg: "vm-fin-db01 did not turn Ready",
+  });
+  await screenshot(browser, "12-verdict-green");
+});

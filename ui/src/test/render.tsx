@@ -95,6 +95,9 @@ export function mockBackend(backend: FakeBackend = {}) {
         return answer(full.signIn((args as { request: SignInRequest }).request));
       case "cancel_sign_in":
         return null;
+      case "plan_grant":
+      case "grant_backup_access":
+        return grantPlan;
       case "cached_inventory":
         return full.cachedInventory();
       case "scan_inventory":
@@ -301,3 +304,23 @@ export const inventorySnapshot: InventorySnapshot = {
     subscriptions: [],
   },
 };
+
+export const grantPlan = {
+  vaultId: kvId("kv-fin"),
+  vaultName: "kv-fin",
+  principalId: "backup-object-id",
+  change: {
+    kind: "accessPolicy",
+    before: { keys: ["get", "list"], secrets: ["get"] },
+    add: { keys: ["backup"], secrets: ["backup", "list"] },
+    after: { keys: ["backup", "get", "list"], secrets: ["backup", "get", "list"] },
+  },
+  others: [
+    {
+      tenantId: "t",
+      objectId: "ops-group-object-id",
+      applicationId: null,
+      permissions: { keys: ["get"], secrets: ["get", "set"] },
+    },
+  ],
+} as const;

@@ -284,4 +284,5 @@ async fn a_backup_trigger_is_sent_exactly_once() {
     );
 }
 
+mod grant;
 mod inventory;

@@ -1,6 +1,6 @@
-import { screen, within } from "@testing-library/react";
+import { screen, waitFor, within } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
-import { inventorySnapshot, mockBackend, renderWithProviders } from "../../../test/render";
+import { grantPlan, inventorySnapshot, mockBackend, renderWithProviders } from "../../../test/render";
 import { EncryptedVmsScreen } from "./EncryptedVmsScreen";
 import { KeyVaultsScreen } from "./KeyVaultsScreen";
 
@@ -55,5 +55,30 @@ describe("Key Vaults", () => {
     expect(within(table).getByText("kv-fin")).toBeInTheDocument();
     expect(within(table).getByText("Missing keys: backup; secrets: list")).toBeInTheDocument();
     expect(within(table).getByText("Access policies")).toBeInTheDocument();
+  });
+});
+
+describe("Grant", () => {
+  it("shows the exact change and who else keeps access, then grants and rescans", async () => {
+    const calls = mockBackend();
+    const { user } = renderWithProviders(<KeyVaultsScreen />);
+
+    await user.click(await screen.findByRole("button", { name: "Grant Backup access on kv-fin" }));
+    const dialog = await screen.findByRole("dialog", { name: "Grant Backup access on kv-fin" });
+    const diff = await within(dialog).findByLabelText("The change to Backup's entry");
+    expect(diff).toHaveTextContent("keys: get, list, +backup");
+    expect(diff).toHaveTextContent("secrets: get, +backup, +list");
+    expect(within(dialog).getByText("1 other entry is left exactly as it is:")).toBeInTheDocument();
+    expect(within(dialog).getByText(/ops-group-object-id/)).toBeInTheDocument();
+
+    const scansBefore = calls.filter((c) => c.cmd === "scan_inventory").length;
+    await user.click(within(dialog).getByRole("button", { name: "Grant" }));
+    await waitFor(() => {
+      expect(screen.queryByRole("dialog")).not.toBeInTheDocument();
+    });
+    expect(calls.find((c) => c.cmd === "grant_backup_access")?.args).toEqual({ vaultId: grantPlan.vaultId });
+    await waitFor(() => {
+      expect(calls.filter((c) => c.cmd === "scan_inventory").length).toBeGreaterThan(scansBefore);
+    });
   });
 });

@@ -1,5 +1,6 @@
 import {
   Badge,
+  Button,
   Table,
   TableBody,
   TableCell,
@@ -10,6 +11,7 @@ import {
   makeStyles,
   tokens,
 } from "@fluentui/react-components";
+import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import type { BackupAccess } from "../../../bindings";
 import { ErrorMessage } from "../../../shared/ErrorMessage";
@@ -17,6 +19,7 @@ import { Loading } from "../../../shared/Loading";
 import { ScreenHeader } from "../../../shared/ScreenHeader";
 import { permissionList } from "../findings";
 import { useInventory } from "../queries";
+import { GrantDialog } from "./GrantDialog";
 import { ScanStatus } from "./ScanStatus";
 
 const useStyles = makeStyles({
@@ -59,6 +62,7 @@ export function KeyVaultsScreen() {
   const styles = useStyles();
   const state = useInventory();
   const vaults = state.snapshot?.inventory.keyVaults ?? [];
+  const [granting, setGranting] = useState<{ id: string; name: string } | null>(null);
   return (
     <>
       <ScreenHeader title={t("inventory.keyVaultsTitle")} intro={t("inventory.keyVaultsIntro")} />
@@ -75,6 +79,7 @@ export function KeyVaultsScreen() {
               <TableHeaderCell>{t("inventory.columns.location")}</TableHeaderCell>
               <TableHeaderCell>{t("inventory.columns.backupAccess")}</TableHeaderCell>
               <TableHeaderCell>{t("inventory.columns.vms")}</TableHeaderCell>
+              <TableHeaderCell>{t("inventory.columns.action")}</TableHeaderCell>
             </TableRow>
           </TableHeader>
           <TableBody>
@@ -89,11 +94,34 @@ export function KeyVaultsScreen() {
                 <TableCell>
                   <Text className={styles.muted}>{kv.vms.join(", ")}</Text>
                 </TableCell>
+                <TableCell>
+                  {kv.backupAccess.state === "missing" || kv.backupAccess.state === "roleMissing" ? (
+                    <Button
+                      size="small"
+                      appearance="primary"
+                      aria-label={t("inventory.grant.button", { vault: kv.vault.name })}
+                      onClick={() => {
+                        setGranting({ id: kv.vault.id, name: kv.vault.name });
+                      }}
+                    >
+                      {t("inventory.grant.short")}
+                    </Button>
+                  ) : null}
+                </TableCell>
               </TableRow>
             ))}
           </TableBody>
         </Table>
       )}
+      {granting ? (
+        <GrantDialog
+          vaultId={granting.id}
+          vaultName={granting.name}
+          onClose={() => {
+            setGranting(null);
+          }}
+        />
+      ) : null}
     </>
   );
 }

@@ -1,0 +1,250 @@
+//! Granting the Backup Management Service what it needs on a key vault.
+//!
+//! The change is shown before it is made: the one entry that is added (as a diff against what
+//! the principal has) or the one role assignment, and who else has access, untouched. It is
+//! applied with `accessPolicies/add` only — never a vault PUT or PATCH that carries the whole
+//! policy list, which would drop entries written by someone else meanwhile — one write per
+//! vault at a time, retried while the service reports a conflicting write, then read back.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::ade::{KEY_VAULT_ADMINISTRATOR_ROLE, Permissions, missing_permissions};
+use crate::inventory::{AccessPolicy, KeyVaultRecord};
+use crate::ports::KeyVaultAccessApi;
+use crate::{Error, ErrorCode};
+
+/// What a grant will change.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum GrantChange {
+    /// Add these permissions to Backup's access-policy entry.
+    #[serde(rename_all = "camelCase")]
+    AccessPolicy {
+        /// What Backup has now.
+        before: Permissions,
+        /// What is added.
+        add: Permissions,
+        /// What Backup will have.
+        after: Permissions,
+    },
+    /// Assign Key Vault Administrator at the vault's scope.
+    #[serde(rename_all = "camelCase")]
+    RoleAssignment {
+        /// The role's GUID.
+        role_definition: String,
+    },
+    /// Backup already has what it needs.
+    Nothing,
+}
+
+/// A grant, shown before it is applied.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct GrantPlan {
+    /// The key vault.
+    pub vault_id: String,
+    /// Its name.
+    pub vault_name: String,
+    /// The Backup Management Service's object id in the vault's tenant.
+    pub principal_id: String,
+    /// The change.
+    pub change: GrantChange,
+    /// Every other access-policy entry, which the grant leaves as it is.
+    pub others: Vec<AccessPolicy>,
+}
+
+/// Plans the grant of `required` to `principal_id` on `vault`.
+pub fn plan(vault: &KeyVaultRecord, principal_id: &str, required: &Permissions) -> GrantPlan {
+    let mine = |p: &AccessPolicy| {
+        p.object_id.eq_ignore_ascii_case(principal_id) && p.application_id.is_none()
+    };
+    let others = vault
+        .access_policies
+        .iter()
+        .filter(|p| !mine(p))
+        .cloned()
+        .collect();
+    let change = if vault.rbac_authorization {
+        GrantChange::RoleAssignment {
+            role_definition: KEY_VAULT_ADMINISTRATOR_ROLE.to_owned(),
+        }
+    } else {
+        let before = vault.access_policies.iter().filter(|p| mine(p)).fold(
+            Permissions::default(),
+            |mut all, p| {
+                all.keys.extend(p.permissions.keys.iter().cloned());
+                all.secrets.extend(p.permissions.secrets.iter().cloned());
+                all
+            },
+        );
+        let add = missing_permissions(&before, required);
+        if add.is_empty() {
+            GrantChange::Nothing
+        } else {
+            let mut after = before.clone();
+            after.keys.extend(add.keys.iter().cloned());
+            after.secrets.extend(add.secrets.iter().cloned());
+            GrantChange::AccessPolicy { before, add, after }
+        }
+    };
+    GrantPlan {
+        vault_id: vault.id.clone(),
+        vault_name: vault.name.clone(),
+        principal_id: principal_id.to_owned(),
+        change,
+        others,
+    }
+}
+
+/// One writer per vault at a time, across every grant in the process.
+#[derive(Default)]
+pub struct VaultLocks(std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>);
+
+impl VaultLocks {
+    fn lock_for(&self, vault_id: &str) -> Arc<tokio::sync::Mutex<()>> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry(vault_id.to_ascii_lowercase())
+            .or_default()
+            .clone()
+    }
+}
+
+/// How often a conflicting write is waited out, and how long between tries.
+pub const CONFLICT_RETRIES: u32 = 8;
+const CONFLICT_PAUSE: Duration = Duration::from_millis(400);
+
+/// Applies a planned grant: re-plans against the vault as it is now (someone may have changed
+/// it since the preview), adds Backup's entry, retrying conflicts, and reads the vault back
+/// to check that Backup has what it needs and every other entry is as it was.
+pub async fn apply(
+    api: &dyn KeyVaultAccessApi,
+    locks: &VaultLocks,
+    vault_id: &str,
+    principal_id: &str,
+    required: &Permissions,
+) -> Result<GrantPlan, Error> {
+    let lock = locks.lock_for(vault_id);
+    let _held = lock.lock().await;
+    let vault = api.get_key_vault(vault_id).await?;
+    let planned = plan(&vault, principal_id, required);
+    match &planned.change {
+        GrantChange::Nothing => return Ok(planned),
+        GrantChange::RoleAssignment { role_definition } => {
+            api.assign_role(&vault.id, role_definition, principal_id)
+                .await?;
+            return Ok(planned);
+        }
+        GrantChange::AccessPolicy { after, .. } => {
+            let entry = AccessPolicy {
+                tenant_id: vault.tenant_id.clone(),
+                object_id: principal_id.to_owned(),
+                application_id: None,
+                permissions: after.clone(),
+            };
+            let mut attempt = 0;
+            loop {
+                match api.add_access_policy(&vault.id, &entry).await {
+                    Ok(()) => break,
+                    Err(error)
+                        if error.code == ErrorCode::Conflict && attempt < CONFLICT_RETRIES =>
+                    {
+                        attempt += 1;
+                        tracing::debug!(vault = %vault.name, attempt, "another policy write is in progress; waiting");
+                        tokio::time::sleep(CONFLICT_PAUSE * attempt).await;
+                    }
+                    Err(error) => return Err(error),
+                }
+            }
+        }
+    }
+    let after = api.get_key_vault(vault_id).await?;
+    let check = plan(&after, principal_id, required);
+    if check.change != GrantChange::Nothing {
+        return Err(Error::new(
+            ErrorCode::Conflict,
+            format!(
+                "The grant on {} was accepted, but reading the vault back does not show it yet.",
+                vault.name
+            ),
+        )
+        .with_suggestion("Wait a minute and refresh; if it still shows as missing, grant again."));
+    }
+    // The service changed only Backup's entry; a difference in the others means someone else
+    // wrote meanwhile, which is theirs to know about, not an error of this grant.
+    if check.others != planned.others {
+        tracing::info!(vault = %vault.name, "other principals' entries changed during the grant (another writer)");
+    }
+    Ok(planned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ade::{KeyProtection, required_permissions};
+
+    fn vault(rbac: bool, policies: Vec<AccessPolicy>) -> KeyVaultRecord {
+        KeyVaultRecord {
+            id: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv"
+                .to_owned(),
+            name: "kv".to_owned(),
+            tenant_id: "t".to_owned(),
+            rbac_authorization: rbac,
+            access_policies: policies,
+            ..KeyVaultRecord::default()
+        }
+    }
+
+    fn entry(object: &str, keys: &[&str], secrets: &[&str]) -> AccessPolicy {
+        AccessPolicy {
+            tenant_id: "t".to_owned(),
+            object_id: object.to_owned(),
+            application_id: None,
+            permissions: Permissions::from_lists(keys.iter().copied(), secrets.iter().copied()),
+        }
+    }
+
+    #[test]
+    fn the_plan_adds_only_what_is_missing_and_lists_the_others_untouched() {
+        let v = vault(
+            false,
+            vec![
+                entry("ops", &["all"], &["all"]),
+                entry("backup", &["get"], &["get", "list"]),
+            ],
+        );
+        let p = plan(&v, "backup", &required_permissions(KeyProtection::BekKek));
+        assert_eq!(p.others, vec![entry("ops", &["all"], &["all"])]);
+        let GrantChange::AccessPolicy { before, add, after } = p.change else {
+            panic!("{:?}", p.change)
+        };
+        assert_eq!(before, Permissions::from_lists(["get"], ["get", "list"]));
+        assert_eq!(add, Permissions::from_lists(["backup", "list"], ["backup"]));
+        assert_eq!(after, required_permissions(KeyProtection::BekKek));
+    }
+
+    #[test]
+    fn rbac_vaults_get_a_role_and_satisfied_vaults_nothing() {
+        let p = plan(
+            &vault(true, vec![]),
+            "backup",
+            &required_permissions(KeyProtection::BekOnly),
+        );
+        assert!(matches!(p.change, GrantChange::RoleAssignment { .. }));
+        let done = vault(
+            false,
+            vec![entry("backup", &[], &["get", "list", "backup"])],
+        );
+        let p = plan(
+            &done,
+            "backup",
+            &required_permissions(KeyProtection::BekOnly),
+        );
+        assert_eq!(p.change, GrantChange::Nothing);
+    }
+}
