@@ -189,6 +189,14 @@ pub async fn build(
     .collect()
     .await;
 
+    // Subscriptions finish in any order; everything below goes in a fixed one, so the same
+    // tenant always gives the same inventory.
+    let mut listed = listed;
+    listed.sort_by(|a, b| {
+        a.0.subscription
+            .subscription_id
+            .cmp(&b.0.subscription.subscription_id)
+    });
     let mut inventory = Inventory::default();
     let mut vaults_by_name: HashMap<String, (KeyVaultRecord, Arc<dyn Clients>, String)> =
         HashMap::new();

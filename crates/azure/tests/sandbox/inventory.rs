@@ -230,3 +230,58 @@ async fn the_demo_tenants_verdicts_name_what_to_fix() {
         .unwrap();
     assert!(new_app.protection.is_none(), "not yet protected");
 }
+
+/// The whole inventory of the demo tenant, as the scan builds it.
+async fn scan(r: &crate::Running) -> safehold_core::scan::Inventory {
+    use safehold_core::ports::DirectoryApi;
+    let e = r.sandbox.endpoints().clone();
+    let credential = safehold_azure::credential::client_secret(
+        &r.cloud,
+        &e.tenant_id,
+        &e.client_id,
+        r.sandbox.client_secret().to_owned(),
+    )
+    .unwrap();
+    let arm =
+        std::sync::Arc::new(safehold_azure::ArmClient::new(&r.cloud, credential.clone()).unwrap());
+    let backup = safehold_azure::GraphClient::new(&r.cloud, credential)
+        .unwrap()
+        .service_principal_by_app_id(safehold_azure::cloud::BACKUP_APP_ID_PUBLIC)
+        .await
+        .unwrap();
+    let principals = std::collections::HashMap::from([(e.tenant_id.clone(), backup)]);
+    let subscriptions = arm.list_subscriptions().await.unwrap();
+    let clients: std::sync::Arc<dyn safehold_core::scan::Clients> =
+        std::sync::Arc::new(Sandboxed(arm));
+    safehold_core::scan::build(subscriptions, &|_| clients.clone(), &principals, &|_| {}).await
+}
+
+#[tokio::test]
+async fn throttling_server_errors_and_resets_do_not_change_the_inventory() {
+    let r = start(3).await;
+    let calm = scan(&r).await;
+    r.sandbox
+        .faults()
+        .set(safehold_sandbox::faults::FaultConfig {
+            throttle_rate: 0.15,
+            retry_after_secs: 0,
+            server_error_rate: 0.1,
+            reset_before_rate: 0.05,
+            seed: Some(7),
+            ..Default::default()
+        })
+        .unwrap();
+    r.sandbox.faults().reset_counts();
+    let stormy = scan(&r).await;
+    let counts = r.sandbox.faults().counts();
+    assert!(
+        counts.throttled + counts.server_errors + counts.resets_before > 0,
+        "faults were injected: {counts:?}"
+    );
+    assert!(
+        stormy.subscriptions.iter().all(|s| s.error.is_none()),
+        "{:?}",
+        stormy.subscriptions
+    );
+    assert!(calm == stormy, "the inventory differs under faults");
+}
