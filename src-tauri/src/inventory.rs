@@ -126,12 +126,8 @@ fn save(dir: &Path, snapshot: &InventorySnapshot) -> Result<(), Error> {
     let failed = |e: std::io::Error| {
         Error::new(ErrorCode::Internal, "The inventory could not be saved.").with_source(e)
     };
-    std::fs::create_dir_all(dir).map_err(failed)?;
     let body = serde_json::to_vec(snapshot).map_err(|e| failed(std::io::Error::other(e)))?;
-    let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(failed)?;
-    std::io::Write::write_all(&mut temp, &body).map_err(failed)?;
-    temp.persist(dir.join(CACHE_FILE))
-        .map_err(|e| failed(e.error))?;
+    crate::files::write_private(dir, CACHE_FILE, &body).map_err(failed)?;
     Ok(())
 }
 

@@ -7,6 +7,7 @@
 mod accounts;
 mod commands;
 mod connection;
+mod files;
 mod inventory;
 mod logging;
 

@@ -113,6 +113,28 @@ fn keyring_error(error: &StoreError) -> Error {
     Error::new(ErrorCode::Unavailable, error.to_string()).with_suggestion(error.suggestion())
 }
 
+/// Runs a keyring call off the async runtime (the Secret Service may block).
+async fn on_keyring<T: Send + 'static>(
+    store: &Arc<SecretStore>,
+    call: impl FnOnce(&SecretStore) -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, Error> {
+    let store = store.clone();
+    tokio::task::spawn_blocking(move || call(&store))
+        .await
+        .map_err(|e| Error::new(ErrorCode::Internal, "The keyring task failed.").with_source(e))?
+        .map_err(|e| keyring_error(&e))
+}
+
+/// Deletes every keyring entry an account may have, and checks they are gone.
+async fn delete_secrets(store: &Arc<SecretStore>, account: &str) -> Result<(), Error> {
+    let names = secret_names(account);
+    on_keyring(store, move |store| {
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        store.delete_all(&names)
+    })
+    .await
+}
+
 fn not_found(id: &str) -> Error {
     Error::new(ErrorCode::NotFound, format!("There is no account '{id}'."))
         .with_suggestion("Refresh the accounts panel; the account may have been signed out.")
@@ -678,14 +700,7 @@ impl Accounts {
         let Ok(store) = &self.keystore else {
             return;
         };
-        let store = store.clone();
-        let names = secret_names(id);
-        let result = tokio::task::spawn_blocking(move || {
-            let names: Vec<&str> = names.iter().map(String::as_str).collect();
-            store.delete_all(&names)
-        })
-        .await;
-        if !matches!(result, Ok(Ok(()))) {
+        if delete_secrets(store, id).await.is_err() {
             tracing::warn!(account = %id, "could not remove the keyring entries of a sign-in that was not kept");
         }
     }
@@ -709,13 +724,7 @@ impl Accounts {
             Auth::Secret(secret) | Auth::Certificate(secret) => secret.clone(),
             Auth::AzureCli | Auth::Sandbox(_) => return Ok(true),
         };
-        let store = store.clone();
-        tokio::task::spawn_blocking(move || store.put(&name, &value))
-            .await
-            .map_err(|e| {
-                Error::new(ErrorCode::Internal, "The keyring task failed.").with_source(e)
-            })?
-            .map_err(|e| keyring_error(&e))?;
+        on_keyring(store, move |store| store.put(&name, &value)).await?;
         Ok(true)
     }
 
@@ -758,14 +767,9 @@ impl Accounts {
                     Error::new(ErrorCode::Auth, status.message.clone().unwrap_or_default())
                         .with_suggestion(status.suggestion.clone().unwrap_or_default())
                 })?;
-                let reader = store.clone();
                 let lookup = name.clone();
-                let secret = tokio::task::spawn_blocking(move || reader.get(&lookup))
-                    .await
-                    .map_err(|e| {
-                        Error::new(ErrorCode::Internal, "The keyring task failed.").with_source(e)
-                    })?
-                    .map_err(|e| keyring_error(&e))?
+                let secret = on_keyring(store, move |store| store.get(&lookup))
+                    .await?
                     .ok_or_else(|| {
                         Error::new(
                             ErrorCode::Auth,
@@ -1004,17 +1008,7 @@ impl Accounts {
     pub async fn sign_out(&self, account: &str) -> Result<AccountsView, Error> {
         self.record(account).await?;
         if let Ok(store) = &self.keystore {
-            let store = store.clone();
-            let names = secret_names(account);
-            tokio::task::spawn_blocking(move || {
-                let names: Vec<&str> = names.iter().map(String::as_str).collect();
-                store.delete_all(&names)
-            })
-            .await
-            .map_err(|e| {
-                Error::new(ErrorCode::Internal, "The keyring task failed.").with_source(e)
-            })?
-            .map_err(|e| keyring_error(&e))?;
+            delete_secrets(store, account).await?;
         }
         {
             let mut state = self.state.lock().await;

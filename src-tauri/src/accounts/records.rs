@@ -52,21 +52,12 @@ pub fn save(dir: &Path, records: &[&AccountRecord]) -> Result<(), Error> {
         .with_suggestion("Check that the app data folder is writable.")
         .with_source(e)
     };
-    std::fs::create_dir_all(dir).map_err(failed)?;
     let body = serde_json::to_vec_pretty(&File {
         version: 1,
         accounts: records.to_vec(),
     })
     .map_err(|e| failed(std::io::Error::other(e)))?;
-    let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(failed)?;
-    std::io::Write::write_all(&mut temp, &body).map_err(failed)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        std::fs::set_permissions(temp.path(), std::fs::Permissions::from_mode(0o600))
-            .map_err(failed)?;
-    }
-    temp.persist(dir.join(FILE)).map_err(|e| failed(e.error))?;
+    crate::files::write_private(dir, FILE, &body).map_err(failed)?;
     Ok(())
 }
 
@@ -94,11 +85,7 @@ pub fn save_settings(dir: &Path, settings: &super::NetworkSettings) -> Result<()
             .with_suggestion("Check that the app data folder is writable.")
             .with_source(e)
     };
-    std::fs::create_dir_all(dir).map_err(failed)?;
     let body = serde_json::to_vec_pretty(settings).map_err(|e| failed(std::io::Error::other(e)))?;
-    let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(failed)?;
-    std::io::Write::write_all(&mut temp, &body).map_err(failed)?;
-    temp.persist(dir.join(SETTINGS_FILE))
-        .map_err(|e| failed(e.error))?;
+    crate::files::write_private(dir, SETTINGS_FILE, &body).map_err(failed)?;
     Ok(())
 }
