@@ -88,3 +88,11 @@ test("granting Backup access on kv-finance-ade in one action turns vm-fin-db01 g
   });
   await screenshot(browser, "12-verdict-green");
 });
+
+test("Overview counts the encrypted VMs by readiness and kind", async () => {
+  await (await browser.$(navItem("Overview"))).click();
+  const readiness = await browser.$("//*[@role='group'][.//*[starts-with(normalize-space(.), 'Readiness of')]]");
+  await readiness.waitForDisplayed({ timeout: 30_000, timeoutMsg: "no readiness card on the Overview" });
+  assert.match(await readiness.getText(), /Readiness of \d+ encrypted VMs/);
+  await screenshot(browser, "13-overview");
+});

@@ -68,6 +68,10 @@ export const en = {
     partial: "{{count}} subscription could not be read",
     partial_other: "{{count}} subscriptions could not be read",
     unknown: "—",
+    readiness: "Readiness of {{count}} encrypted VM",
+    readiness_other: "Readiness of {{count}} encrypted VMs",
+    classes: "Encrypted VMs by kind",
+    classesNote: "Counts among the encrypted VMs; open Encrypted VMs for each one's checks.",
   },
   vaults: {
     title: "Recovery Services vaults",

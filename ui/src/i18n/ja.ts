@@ -69,6 +69,10 @@ export const ja: Messages = {
     partial: "{{count}} 件のサブスクリプションを読み取れませんでした",
     partial_other: "{{count}} 件のサブスクリプションを読み取れませんでした",
     unknown: "—",
+    readiness: "暗号化された VM {{count}} 台の準備状況",
+    readiness_other: "暗号化された VM {{count}} 台の準備状況",
+    classes: "暗号化された VM の種類",
+    classesNote: "暗号化された VM のうちの台数です。各 VM のチェックは [暗号化された VM] で確認できます。",
   },
   vaults: {
     title: "Recovery Services コンテナー",

@@ -7,6 +7,7 @@ import { Loading } from "../../../shared/Loading";
 import { ScreenHeader } from "../../../shared/ScreenHeader";
 import { sessionQuery } from "../../session";
 import { subscriptionsQuery, vaultsQuery } from "../../vaults";
+import { ReadinessCards } from "./ReadinessCards";
 
 const useStyles = makeStyles({
   grid: {
@@ -77,6 +78,7 @@ export function OverviewScreen() {
           value={vaultValue}
           note={vaults.failed > 0 ? t("overview.partial", { count: vaults.failed }) : undefined}
         />
+        <ReadinessCards />
         {session.data ? (
           <StatCard
             title={t("overview.cloud")}
