@@ -174,18 +174,7 @@ impl ArmClient {
     /// GETs `url` and returns the body of a 2xx answer, or the classified ARM error.
     pub(crate) async fn get(&self, url: Url) -> Result<RawResponse, Error> {
         let mut request = Request::new(url, Method::Get);
-        let response = self
-            .pipeline
-            .send(
-                &Context::new(),
-                &mut request,
-                Some(PipelineSendOptions {
-                    skip_checks: true,
-                    ..Default::default()
-                }),
-            )
-            .await
-            .map_err(|e| from_azure(e, &self.service))?;
+        let response = self.send(&self.pipeline, &mut request).await?;
         if response.status().is_success() {
             Ok(response)
         } else {
@@ -205,28 +194,12 @@ impl ArmClient {
         api_version: &str,
         body: &serde_json::Value,
     ) -> Result<RawResponse, Error> {
-        let mut request = Request::new(self.url(path, api_version)?, method);
-        request.insert_header("content-type", "application/json");
-        request.set_body(serde_json::to_vec(body).map_err(|e| {
-            Error::new(
-                ErrorCode::Internal,
-                "The request body could not be written.",
-            )
-            .with_source(e)
-        })?);
+        let mut request = self.json_request(method, path, api_version, body)?;
         let outcome_unknown = "The request may have reached Azure. Look for its job or operation before sending it again.";
         let response = self
-            .once
-            .send(
-                &Context::new(),
-                &mut request,
-                Some(PipelineSendOptions {
-                    skip_checks: true,
-                    ..Default::default()
-                }),
-            )
+            .send(&self.once, &mut request)
             .await
-            .map_err(|e| from_azure(e, &self.service).with_suggestion(outcome_unknown))?;
+            .map_err(|e| e.with_suggestion(outcome_unknown))?;
         let status = u16::from(response.status());
         if response.status().is_success() {
             Ok(response)
@@ -245,7 +218,40 @@ impl ArmClient {
         api_version: &str,
         body: &serde_json::Value,
     ) -> Result<RawResponse, Error> {
-        let mut request = Request::new(self.url(path, api_version)?, Method::Put);
+        let mut request = self.json_request(Method::Put, path, api_version, body)?;
+        let response = self.send(&self.pipeline, &mut request).await?;
+        if response.status().is_success() {
+            Ok(response)
+        } else {
+            Err(self.error_from(&response))
+        }
+    }
+
+    /// Sends `request` through `pipeline`, leaving the status to the caller: any answer is
+    /// `Ok`; only a transport or credential failure is an error.
+    async fn send(&self, pipeline: &Pipeline, request: &mut Request) -> Result<RawResponse, Error> {
+        pipeline
+            .send(
+                &Context::new(),
+                request,
+                Some(PipelineSendOptions {
+                    skip_checks: true,
+                    ..Default::default()
+                }),
+            )
+            .await
+            .map_err(|e| from_azure(e, &self.service))
+    }
+
+    /// A JSON request to `path` (relative to the endpoint) carrying `body`.
+    fn json_request(
+        &self,
+        method: Method,
+        path: &str,
+        api_version: &str,
+        body: &serde_json::Value,
+    ) -> Result<Request, Error> {
+        let mut request = Request::new(self.url(path, api_version)?, method);
         request.insert_header("content-type", "application/json");
         request.set_body(serde_json::to_vec(body).map_err(|e| {
             Error::new(
@@ -254,23 +260,7 @@ impl ArmClient {
             )
             .with_source(e)
         })?);
-        let response = self
-            .pipeline
-            .send(
-                &Context::new(),
-                &mut request,
-                Some(PipelineSendOptions {
-                    skip_checks: true,
-                    ..Default::default()
-                }),
-            )
-            .await
-            .map_err(|e| from_azure(e, &self.service))?;
-        if response.status().is_success() {
-            Ok(response)
-        } else {
-            Err(self.error_from(&response))
-        }
+        Ok(request)
     }
 
     fn error_from(&self, response: &RawResponse) -> Error {
