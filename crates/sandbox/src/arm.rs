@@ -493,7 +493,7 @@ fn route(state: &Shared, claims: &Claims, method: &Method, uri: &Uri, body: &[u8
             crate::keyvault::delete(state, segments[1], segments[3], segments[7])
         }
         (
-            &Method::PUT,
+            &Method::PUT | &Method::PATCH,
             [
                 "subscriptions",
                 _,
@@ -506,23 +506,12 @@ fn route(state: &Shared, claims: &Claims, method: &Method, uri: &Uri, body: &[u8
             ],
         ) => {
             require_api_version(&pairs, &api_versions::KEY_VAULTS)?;
-            crate::keyvault::create_or_update(state, segments[1], segments[3], segments[7], body)
-        }
-        (
-            &Method::PATCH,
-            [
-                "subscriptions",
-                _,
-                "resourcegroups",
-                _,
-                "providers",
-                "microsoft.keyvault",
-                "vaults",
-                _,
-            ],
-        ) => {
-            require_api_version(&pairs, &api_versions::KEY_VAULTS)?;
-            crate::keyvault::update(state, segments[1], segments[3], segments[7], body)
+            let (sub, rg, name) = (segments[1], segments[3], segments[7]);
+            if method == Method::PUT {
+                crate::keyvault::create_or_update(state, sub, rg, name, body)
+            } else {
+                crate::keyvault::update(state, sub, rg, name, body)
+            }
         }
         (
             &Method::PUT,
