@@ -3,10 +3,10 @@
 // person on another device would.
 import assert from "node:assert/strict";
 import { readFileSync, readdirSync } from "node:fs";
-import https from "node:https";
 import path from "node:path";
 import { after, before, test } from "node:test";
 
+import { sandboxRequest } from "./sandbox-http.js";
 import { firstColumn, launchApp, navItem, screenshot, withText } from "./support.js";
 
 let browser;
@@ -19,44 +19,15 @@ after(async () => {
   await browser?.deleteSession();
 });
 
-/** The sandbox's CA, which the app's data folder holds. */
-function sandboxCa() {
-  const dataDir = path.join(process.env.XDG_DATA_HOME, "dev.safehold.desktop");
-  return readFileSync(path.join(dataDir, "sandbox", "ca.pem"));
-}
-
-/** A request to the sandbox over HTTPS, trusting only its CA. */
-function request(url, { method = "GET", form } = {}) {
-  const body = form ? new URLSearchParams(form).toString() : undefined;
-  return new Promise((resolve, reject) => {
-    const req = https.request(
-      url,
-      {
-        method,
-        ca: sandboxCa(),
-        headers: body ? { "content-type": "application/x-www-form-urlencoded" } : {},
-      },
-      (res) => {
-        let text = "";
-        res.setEncoding("utf8");
-        res.on("data", (chunk) => (text += chunk));
-        res.on("end", () => resolve({ status: res.statusCode, text }));
-      },
-    );
-    req.on("error", reject);
-    req.end(body);
-  });
-}
-
 /** Signs `upn` in on the sandbox's device-login page with `code`, as a person elsewhere would. */
 async function approveDeviceCode(verificationUri, code, upn) {
-  const page = await request(verificationUri);
+  const page = await sandboxRequest(verificationUri);
   const marker = `data-upn="${upn}"`;
   const end = page.text.indexOf(marker);
   assert.ok(end > 0, `the device-login page offers no ${upn}`);
   const start = page.text.lastIndexOf('value="', end) + 'value="'.length;
   const user = page.text.slice(start, page.text.indexOf('"', start));
-  const approved = await request(verificationUri, { method: "POST", form: { user_code: code, user } });
+  const approved = await sandboxRequest(verificationUri, { method: "POST", form: { user_code: code, user } });
   assert.equal(approved.status, 200, approved.text);
 }
 

@@ -2,37 +2,10 @@
 // The "system browser" of the journeys (the app opens it through $BROWSER): it opens the sandbox's
 // authorize page, signs in as the person named in SAFEHOLD_E2E_BROWSER_UPN, and follows the
 // redirect back to the app's loopback listener, as a person clicking through would.
-import { readFileSync } from "node:fs";
-import http from "node:http";
-import https from "node:https";
-import path from "node:path";
+import { sandboxRequest as send } from "./sandbox-http.js";
 
 const url = process.argv[2];
 const upn = process.env.SAFEHOLD_E2E_BROWSER_UPN ?? "kenji.sato@contoso.com";
-const ca = readFileSync(path.join(process.env.XDG_DATA_HOME, "dev.safehold.desktop", "sandbox", "ca.pem"));
-
-function send(target, { method = "GET", form } = {}) {
-  const body = form ? new URLSearchParams(form).toString() : undefined;
-  const client = target.startsWith("https:") ? https : http;
-  return new Promise((resolve, reject) => {
-    const req = client.request(
-      target,
-      {
-        method,
-        ca,
-        headers: body ? { "content-type": "application/x-www-form-urlencoded" } : {},
-      },
-      (res) => {
-        let text = "";
-        res.setEncoding("utf8");
-        res.on("data", (chunk) => (text += chunk));
-        res.on("end", () => resolve({ status: res.statusCode, location: res.headers.location, text }));
-      },
-    );
-    req.on("error", reject);
-    req.end(body);
-  });
-}
 
 const page = await send(url);
 const form = {};
