@@ -384,8 +384,10 @@ fn route(state: &Shared, claims: &Claims, method: &Method, uri: &Uri, body: &[u8
                 ..,
             ],
         ) => {
-            require_api_version(&pairs, &api_versions::RECOVERY_SERVICES_BACKUP)?;
+            let version = require_api_version(&pairs, &api_versions::RECOVERY_SERVICES_BACKUP)?;
             let request = crate::backup::VaultRequest {
+                page,
+                base: uri_base(state, path, version),
                 method,
                 subscription: segments[1],
                 resource_group: segments[3],

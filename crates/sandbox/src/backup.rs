@@ -470,6 +470,10 @@ pub struct VaultRequest<'a> {
     pub pairs: &'a [(String, String)],
     /// Request body.
     pub body: &'a [u8],
+    /// The page a list asks for.
+    pub page: crate::arm::Page,
+    /// The request's address with its api-version, for a list's `nextLink`.
+    pub base: String,
 }
 
 /// The vault a request addresses, for a change.
@@ -561,12 +565,23 @@ pub fn dispatch(state: &Shared, r: &VaultRequest<'_>) -> Option<Result<Response,
             Ok(protectable_items(v, sub, vault))
         }),
         (&Method::GET, ["backupprotecteditems"]) => read(state, r, |v, sub, vault| {
-            let value: Vec<Value> = vault
-                .protected_items
-                .iter()
-                .map(|i| protected_item_json(v, sub, vault, i, false, now))
-                .collect();
-            Ok(Json(json!({ "value": value })).into_response())
+            // Paged like every ARM list; the filter stays on the nextLink.
+            let base = match query(r, "$filter") {
+                Some(filter) => format!(
+                    "{}&{}",
+                    r.base,
+                    url_form::Serializer::new(String::new())
+                        .append_pair("$filter", filter)
+                        .finish()
+                ),
+                None => r.base.clone(),
+            };
+            let body = r.page.render(
+                &vault.protected_items,
+                |i| protected_item_json(v, sub, vault, i, false, now),
+                &base,
+            );
+            Ok(Json(body).into_response())
         }),
         (
             &Method::GET,

@@ -530,16 +530,30 @@ pub fn list_disks(
     base: &str,
     page: Page,
 ) -> Response {
+    // Only the page's own disks are rendered: a page of a large list costs the page.
     let items = managed_disks(sub)
         .filter(|(vm, _)| rg.is_none_or(|rg| vm.resource_group.eq_ignore_ascii_case(rg)))
-        .map(|(vm, d)| disk_json(state, sub, vm, d))
+        .map(Disk::Managed)
         .chain(
             restored_disks(sub)
                 .filter(|d| rg.is_none_or(|rg| d.resource_group.eq_ignore_ascii_case(rg)))
-                .map(|d| restored_disk_json(state, sub, d)),
-        )
-        .collect();
-    page.respond(items, base)
+                .map(Disk::Restored),
+        );
+    let body = page.render(
+        items,
+        |disk| match disk {
+            Disk::Managed((vm, d)) => disk_json(state, sub, vm, d),
+            Disk::Restored(d) => restored_disk_json(state, sub, d),
+        },
+        base,
+    );
+    Json(body).into_response()
+}
+
+/// A disk of the list: one of a VM's, or one a restore created.
+enum Disk<'a> {
+    Managed((&'a VirtualMachineRecord, &'a DiskRecord)),
+    Restored(&'a RestoredDiskRecord),
 }
 
 /// `GET .../disks/{name}`
