@@ -60,14 +60,25 @@ pub async fn scan(
 ) -> Result<InventorySnapshot, Error> {
     let subscriptions = accounts.subscriptions().await?;
     let mut clients: HashMap<String, Arc<dyn Clients>> = HashMap::new();
-    let mut principals: HashMap<String, Option<String>> = HashMap::new();
+    // One client per tenant looks up the Backup Management Service there.
+    let mut directories: HashMap<String, Arc<TenantClients>> = HashMap::new();
     let mut scanned: Vec<Subscription> = vec![];
     for subscription in subscriptions {
         let Some((account, tenant)) = accounts.owner_of(&subscription.subscription_id).await else {
             continue;
         };
         let tenant_clients = accounts.clients(&account, &tenant).await?;
-        if !principals.contains_key(&subscription.tenant_id) {
+        directories
+            .entry(subscription.tenant_id.clone())
+            .or_insert_with(|| tenant_clients.clone());
+        clients.insert(
+            subscription.subscription_id.to_ascii_lowercase(),
+            Arc::new(TenantAdapter(tenant_clients)),
+        );
+        scanned.push(subscription);
+    }
+    let principals = futures::future::join_all(directories.into_iter().map(
+        |(tenant_id, tenant_clients)| async move {
             let principal = match tenant_clients.cloud.backup_app_id.as_deref() {
                 Some(app_id) => tenant_clients
                     .graph
@@ -79,21 +90,17 @@ pub async fn scan(
                     }),
                 None => None,
             };
-            principals.insert(subscription.tenant_id.clone(), principal);
-        }
-        clients.insert(
-            subscription.subscription_id.to_ascii_lowercase(),
-            Arc::new(TenantAdapter(tenant_clients)),
-        );
-        scanned.push(subscription);
-    }
+            (tenant_id, principal)
+        },
+    ));
+    let principals = async move { principals.await.into_iter().collect() };
     let total = u32::try_from(scanned.len()).unwrap_or(u32::MAX);
     let done = std::sync::atomic::AtomicU32::new(0);
     let started = std::time::Instant::now();
     let inventory = safehold_core::scan::build(
         scanned,
         &|s| clients[&s.subscription_id.to_ascii_lowercase()].clone(),
-        &principals,
+        principals,
         &|scan: &SubscriptionScan| {
             progress(InventoryProgress {
                 subscription: scan.subscription.display_name.clone(),

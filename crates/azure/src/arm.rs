@@ -35,10 +35,16 @@ pub struct ArmClient {
     service: String,
 }
 
+/// A page's items (its `nextLink` is read by [`NextLink`] first).
 #[derive(Deserialize)]
 struct Page<T> {
     #[serde(default = "Vec::new")]
     value: Vec<T>,
+}
+
+/// Only a page's `nextLink`; its items are skipped without being read.
+#[derive(Deserialize)]
+struct NextLink {
     #[serde(rename = "nextLink")]
     next_link: Option<String>,
 }
@@ -290,14 +296,26 @@ impl ArmClient {
     }
 
     /// Follows `nextLink`s from `first` and collects every item.
-    pub(crate) async fn list_all<T: serde::de::DeserializeOwned>(
+    ///
+    /// Pages are pipelined: the next page's address is skimmed from the current one (no
+    /// allocation), the next page is requested, and the current one is read on the blocking
+    /// pool while that request travels. A long chain then costs its round trips, not its round
+    /// trips plus the reading of every page.
+    pub(crate) async fn list_all<T: serde::de::DeserializeOwned + Send + 'static>(
         &self,
         first: Url,
     ) -> Result<Vec<T>, Error> {
+        let unreadable = |e: serde_json::Error| {
+            Error::new(
+                ErrorCode::Internal,
+                format!("{} sent a list Safehold could not read.", self.service),
+            )
+            .with_source(e)
+        };
         let mut items = Vec::new();
-        let mut next = Some(first);
+        let mut response = Some(self.get(first).await?);
         let mut pages = 0;
-        while let Some(url) = next.take() {
+        while let Some(current) = response.take() {
             pages += 1;
             if pages > MAX_PAGES {
                 return Err(Error::new(
@@ -308,18 +326,33 @@ impl ArmClient {
                     ),
                 ));
             }
-            let response = self.get(url).await?;
-            let page: Page<T> = serde_json::from_slice(response.body()).map_err(|e| {
-                Error::new(
-                    ErrorCode::Internal,
-                    format!("{} sent a list Safehold could not read.", self.service),
-                )
-                .with_source(e)
-            })?;
+            let body = current.into_body();
+            let link: NextLink = serde_json::from_slice(&body).map_err(unreadable)?;
+            let next = link
+                .next_link
+                .filter(|l| !l.is_empty())
+                .map(|l| self.next_link(&l))
+                .transpose()?;
+            let read =
+                tokio::task::spawn_blocking(move || serde_json::from_slice::<Page<T>>(&body));
+            let (page, following) = match next {
+                Some(url) => {
+                    let (page, following) = futures::join!(read, self.get(url));
+                    (page, Some(following?))
+                }
+                None => (read.await, None),
+            };
+            let page = page
+                .map_err(|e| {
+                    Error::new(
+                        ErrorCode::Internal,
+                        format!("Reading a list from {} stopped unexpectedly.", self.service),
+                    )
+                    .with_source(e)
+                })?
+                .map_err(unreadable)?;
             items.extend(page.value);
-            if let Some(link) = page.next_link.filter(|l| !l.is_empty()) {
-                next = Some(self.next_link(&link)?);
-            }
+            response = following;
         }
         Ok(items)
     }

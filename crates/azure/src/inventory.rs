@@ -19,6 +19,7 @@ use safehold_core::ports::InventoryApi;
 use serde_json::Value;
 
 use crate::ArmClient;
+use crate::compute_wire::{self as wire, Item, present};
 
 const COMPUTE_API: &str = "2024-07-01";
 const DISKS_API: &str = "2024-03-02";
@@ -42,19 +43,19 @@ fn list<'a>(value: &'a Value, pointer: &str) -> &'a [Value] {
 }
 
 /// The BEK and KEK of an `encryptionSettings` object (VM model, instance view or disk).
-fn keys_of(settings: &Value) -> DiskKeys {
-    let object = |url: &str, vault: &str| {
-        text(settings, url).map(|u| VaultObject::new(&u, text(settings, vault).as_deref()))
-    };
+fn keys_of(settings: &wire::EncryptionSettings) -> DiskKeys {
+    fn vault(r: Option<&wire::IdRef>) -> Option<&str> {
+        r.and_then(|v| present(v.id.as_ref()))
+    }
     DiskKeys {
-        secret: object(
-            "/diskEncryptionKey/secretUrl",
-            "/diskEncryptionKey/sourceVault/id",
-        ),
-        key: object(
-            "/keyEncryptionKey/keyUrl",
-            "/keyEncryptionKey/sourceVault/id",
-        ),
+        secret: settings.disk_encryption_key.as_ref().and_then(|k| {
+            present(k.secret_url.as_ref())
+                .map(|url| VaultObject::new(url, vault(k.source_vault.as_ref())))
+        }),
+        key: settings.key_encryption_key.as_ref().and_then(|k| {
+            present(k.key_url.as_ref())
+                .map(|url| VaultObject::new(url, vault(k.source_vault.as_ref())))
+        }),
     }
 }
 
@@ -63,18 +64,23 @@ fn key(id: &str) -> String {
     id.trim_end_matches('/').to_ascii_lowercase()
 }
 
+fn owned(text: Option<&String>) -> Option<String> {
+    present(text).map(str::to_owned)
+}
+
 /// A VM's record from its model.
-fn vm_from_model(model: &Value) -> VmRecord {
-    let id = text(model, "/id").unwrap_or_default();
+fn vm_from_model(model: &wire::Vm) -> VmRecord {
+    let id = owned(model.id.as_ref()).unwrap_or_default();
     let mut problems = vec![];
     if id.is_empty() {
         problems.push("the service sent a VM without an id".to_owned());
     }
-    let os_disk = model.pointer("/properties/storageProfile/osDisk");
-    let os = match os_disk
-        .and_then(|d| d.get("osType"))
-        .and_then(Value::as_str)
-    {
+    let storage = model
+        .properties
+        .as_ref()
+        .and_then(|p| p.storage_profile.as_ref());
+    let os_disk = storage.and_then(|s| s.os_disk.as_ref());
+    let os = match os_disk.and_then(|d| present(d.os_type.as_ref())) {
         Some(t) if t.eq_ignore_ascii_case("windows") => Some(OsType::Windows),
         Some(t) if t.eq_ignore_ascii_case("linux") => Some(OsType::Linux),
         Some(other) => {
@@ -83,37 +89,49 @@ fn vm_from_model(model: &Value) -> VmRecord {
         }
         None => None,
     };
+    let managed_id = |m: Option<&wire::IdRef>| m.and_then(|m| owned(m.id.as_ref()));
     let disks = match os_disk {
-        Some(d) if d.pointer("/managedDisk/id").is_some() => Some(DiskKind::Managed),
-        Some(d) if d.pointer("/vhd/uri").is_some() => Some(DiskKind::Unmanaged),
+        Some(d) if managed_id(d.managed_disk.as_ref()).is_some() => Some(DiskKind::Managed),
+        Some(d)
+            if d.vhd
+                .as_ref()
+                .and_then(|v| present(v.uri.as_ref()))
+                .is_some() =>
+        {
+            Some(DiskKind::Unmanaged)
+        }
         _ => {
             problems.push("the OS disk is neither a managed disk nor a VHD".to_owned());
             None
         }
     };
     let model_keys = os_disk
-        .and_then(|d| d.get("encryptionSettings"))
-        .filter(|s| s.get("enabled").and_then(Value::as_bool).unwrap_or(true))
+        .and_then(|d| d.encryption_settings.as_ref())
+        .filter(|s| s.enabled.unwrap_or(true))
         .map(keys_of);
     let managed_disk_ids = os_disk
-        .and_then(|d| text(d, "/managedDisk/id"))
+        .and_then(|d| managed_id(d.managed_disk.as_ref()))
         .into_iter()
         .chain(
-            list(model, "/properties/storageProfile/dataDisks")
-                .iter()
-                .filter_map(|d| text(d, "/managedDisk/id")),
+            storage
+                .into_iter()
+                .flat_map(|s| &s.data_disks)
+                .filter_map(|d| managed_id(d.managed_disk.as_ref())),
         )
         .collect();
     // The model's `resources` name the extensions; their settings, when present, say more.
-    let extensions = list(model, "/resources")
+    let extensions = model
+        .resources
         .iter()
         .filter_map(|r| {
-            let kind = text(r, "/properties/type").or_else(|| {
-                text(r, "/id").and_then(|id| id.rsplit('/').next().map(str::to_owned))
+            let properties = r.properties.as_ref();
+            let kind = owned(properties.and_then(|p| p.kind.as_ref())).or_else(|| {
+                present(r.id.as_ref()).and_then(|id| id.rsplit('/').next().map(str::to_owned))
             })?;
             Some(ExtensionFacts {
                 kind,
-                version: text(r, "/properties/typeHandlerVersion").unwrap_or_default(),
+                version: owned(properties.and_then(|p| p.type_handler_version.as_ref()))
+                    .unwrap_or_default(),
                 status: None,
                 message: None,
             })
@@ -126,9 +144,9 @@ fn vm_from_model(model: &Value) -> VmRecord {
         subscription_id: resource_id_segment(&id, "subscriptions")
             .unwrap_or_default()
             .to_owned(),
-        name: text(model, "/name")
+        name: owned(model.name.as_ref())
             .unwrap_or_else(|| id.rsplit('/').next().unwrap_or_default().to_owned()),
-        location: text(model, "/location").unwrap_or_default(),
+        location: owned(model.location.as_ref()).unwrap_or_default(),
         id,
         facts: VmFacts {
             os,
@@ -145,37 +163,57 @@ fn vm_from_model(model: &Value) -> VmRecord {
     }
 }
 
+/// The record of a VM whose description could not be read, saying so.
+fn odd_vm(id: Option<String>, name: Option<String>, error: &str) -> VmRecord {
+    let id = id.unwrap_or_default();
+    VmRecord {
+        resource_group: resource_id_segment(&id, "resourceGroups")
+            .unwrap_or_default()
+            .to_owned(),
+        subscription_id: resource_id_segment(&id, "subscriptions")
+            .unwrap_or_default()
+            .to_owned(),
+        name: name.unwrap_or_else(|| id.rsplit('/').next().unwrap_or_default().to_owned()),
+        problems: vec![format!(
+            "the service described this VM in a shape Safehold could not read ({error})"
+        )],
+        id,
+        ..VmRecord::default()
+    }
+}
+
 /// Adds what an instance view says to a VM's facts.
-fn add_instance_view(record: &mut VmRecord, view: &Value) {
+fn add_instance_view(record: &mut VmRecord, view: &wire::InstanceView) {
     let facts = &mut record.facts;
-    let agent = list(view, "/vmAgent/statuses").first();
-    facts.agent = match agent.and_then(|s| text(s, "/displayStatus")) {
+    let agent = view.vm_agent.as_ref().and_then(|a| a.statuses.first());
+    facts.agent = match agent.and_then(|s| present(s.display_status.as_ref())) {
         Some(status) if status.eq_ignore_ascii_case("Ready") => AgentState::Ready,
         Some(_) => AgentState::NotReady,
         None => AgentState::NotReady,
     };
-    for disk in list(view, "/disks") {
-        for settings in list(disk, "/encryptionSettings") {
-            if settings.get("enabled").and_then(Value::as_bool) != Some(false) {
+    for disk in &view.disks {
+        for settings in &disk.encryption_settings {
+            if settings.enabled != Some(false) {
                 facts.disk_keys.push(keys_of(settings));
             }
         }
-        if let Some(state) = list(disk, "/statuses")
+        if let Some(state) = disk
+            .statuses
             .iter()
-            .filter_map(|s| text(s, "/code"))
+            .filter_map(|s| present(s.code.as_ref()))
             .find(|c| c.starts_with("EncryptionState/"))
         {
-            facts.disk_states.push(state);
+            facts.disk_states.push(state.to_owned());
         }
     }
-    for extension in list(view, "/extensions") {
-        let kind = text(extension, "/type").unwrap_or_default();
-        let status = list(extension, "/statuses").first();
+    for extension in &view.extensions {
+        let kind = owned(extension.kind.as_ref()).unwrap_or_default();
+        let status = extension.statuses.first();
         let reported = ExtensionFacts {
             kind: kind.clone(),
-            version: text(extension, "/typeHandlerVersion").unwrap_or_default(),
-            status: status.and_then(|s| text(s, "/code")),
-            message: status.and_then(|s| text(s, "/message")),
+            version: owned(extension.type_handler_version.as_ref()).unwrap_or_default(),
+            status: status.and_then(|s| owned(s.code.as_ref())),
+            message: status.and_then(|s| owned(s.message.as_ref())),
         };
         let short = kind.rsplit('.').next().unwrap_or_default().to_owned();
         match facts.extensions.iter_mut().find(|e| {
@@ -314,30 +352,40 @@ impl InventoryApi for ArmClient {
     async fn list_vms(&self, subscription_id: &str) -> Result<Vec<VmRecord>, Error> {
         let path =
             format!("/subscriptions/{subscription_id}/providers/Microsoft.Compute/virtualMachines");
-        let models: Vec<Value> = self.list_all(self.url(&path, COMPUTE_API)?).await?;
+        // The models and their instance views are two page chains of their own: read both
+        // at once.
         let mut status_url = self.url(&path, COMPUTE_API)?;
         status_url
             .query_pairs_mut()
             .append_pair("statusOnly", "true");
-        let views: Vec<Value> = self.list_all(status_url).await?;
-        let views: HashMap<String, &Value> = views
+        let (models, views): (Vec<Item<wire::Vm>>, Vec<Item<wire::Vm>>) = futures::try_join!(
+            self.list_all(self.url(&path, COMPUTE_API)?),
+            self.list_all(status_url)
+        )?;
+        let views: HashMap<String, &wire::InstanceView> = views
             .iter()
-            .filter_map(|v| Some((key(v.get("id")?.as_str()?), v)))
+            .filter_map(|v| match v {
+                Item::Read(vm) => Some((
+                    key(present(vm.id.as_ref())?),
+                    vm.properties.as_ref()?.instance_view.as_ref()?,
+                )),
+                Item::Odd { .. } => None,
+            })
             .collect();
         Ok(models
-            .iter()
-            .map(|model| {
-                let mut record = vm_from_model(model);
-                match views
-                    .get(&key(&record.id))
-                    .and_then(|v| v.pointer("/properties/instanceView"))
-                {
-                    Some(view) => add_instance_view(&mut record, view),
-                    None => record
-                        .problems
-                        .push("no instance view was returned for this VM".to_owned()),
+            .into_iter()
+            .map(|model| match model {
+                Item::Read(model) => {
+                    let mut record = vm_from_model(&model);
+                    match views.get(&key(&record.id)) {
+                        Some(view) => add_instance_view(&mut record, view),
+                        None => record
+                            .problems
+                            .push("no instance view was returned for this VM".to_owned()),
+                    }
+                    record
                 }
-                record
+                Item::Odd { id, name, error } => odd_vm(id, name, &error),
             })
             .collect())
     }
@@ -345,15 +393,19 @@ impl InventoryApi for ArmClient {
     #[tracing::instrument(skip_all, fields(subscription_id = %subscription_id))]
     async fn list_disks(&self, subscription_id: &str) -> Result<Vec<DiskRecord>, Error> {
         let path = format!("/subscriptions/{subscription_id}/providers/Microsoft.Compute/disks");
-        let disks: Vec<Value> = self.list_all(self.url(&path, DISKS_API)?).await?;
+        let disks: Vec<Item<wire::Disk>> = self.list_all(self.url(&path, DISKS_API)?).await?;
         Ok(disks
             .iter()
             .filter_map(|disk| {
-                let id = text(disk, "/id")?;
-                let collection = disk.pointer("/properties/encryptionSettingsCollection");
-                let keys = collection
-                    .filter(|c| c.get("enabled").and_then(Value::as_bool) == Some(true))
-                    .and_then(|c| list(c, "/encryptionSettings").first())
+                // A disk that cannot be read adds nothing; its VM says its keys are unknown.
+                let Item::Read(disk) = disk else { return None };
+                let id = owned(disk.id.as_ref())?;
+                let keys = disk
+                    .properties
+                    .as_ref()
+                    .and_then(|p| p.encryption_settings_collection.as_ref())
+                    .filter(|c| c.enabled == Some(true))
+                    .and_then(|c| c.encryption_settings.first())
                     .map(keys_of);
                 Some(DiskRecord { id, keys })
             })
@@ -429,12 +481,16 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn wire<T: serde::de::DeserializeOwned>(value: Value) -> T {
+        serde_json::from_value(value).unwrap()
+    }
+
     #[test]
     fn an_odd_vm_is_kept_with_what_could_not_be_read() {
-        let record = vm_from_model(&json!({
+        let record = vm_from_model(&wire(json!({
             "id": "/SUBSCRIPTIONS/s1/resourcegroups/RG/providers/Microsoft.Compute/virtualMachines/vm1",
             "properties": {"storageProfile": {"osDisk": {"osType": "Plan9"}}}
-        }));
+        })));
         assert_eq!(record.name, "vm1");
         assert_eq!(record.resource_group, "RG");
         assert_eq!(record.subscription_id, "s1");
@@ -444,7 +500,7 @@ mod tests {
 
     #[test]
     fn a_dual_pass_model_and_its_instance_view_join_into_facts() {
-        let mut record = vm_from_model(&json!({
+        let mut record = vm_from_model(&wire(json!({
             "id": "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1",
             "name": "vm1",
             "properties": {"storageProfile": {"osDisk": {
@@ -454,15 +510,15 @@ mod tests {
                     "sourceVault": {"id": "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv-old"}}}
             }}},
             "resources": [{"id": "/subscriptions/s1/.../extensions/AzureDiskEncryption"}]
-        }));
+        })));
         add_instance_view(
             &mut record,
-            &json!({
+            &wire(json!({
                 "vmAgent": {"statuses": [{"code": "ProvisioningState/succeeded", "displayStatus": "Ready"}]},
                 "disks": [{"name": "os", "statuses": [{"code": "EncryptionState/encrypted"}]}],
                 "extensions": [{"type": "Microsoft.Azure.Security.AzureDiskEncryption", "typeHandlerVersion": "1.1",
                     "statuses": [{"code": "ProvisioningState/succeeded"}]}]
-            }),
+            })),
         );
         assert!(record.problems.is_empty(), "{:?}", record.problems);
         assert_eq!(record.facts.agent, AgentState::Ready);
@@ -476,5 +532,21 @@ mod tests {
         let ade = safehold_core::ade::classify(&record.facts).ade.unwrap();
         assert_eq!(ade.pass, safehold_core::ade::AdePass::DualPass);
         assert_eq!(ade.secret.unwrap().vault_name, "kv-old");
+    }
+
+    #[test]
+    fn a_vm_of_the_wrong_shape_keeps_its_name_and_says_what_was_wrong() {
+        let record = odd_vm(
+            Some("/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm9".to_owned()),
+            None,
+            "invalid type: string \"x\", expected struct StorageProfile",
+        );
+        assert_eq!(
+            (record.name.as_str(), record.resource_group.as_str()),
+            ("vm9", "rg")
+        );
+        assert!(record.problems[0].contains("expected struct StorageProfile"));
+        let classification = safehold_core::ade::classify(&record.facts);
+        assert!(classification.ade.is_none() && classification.disks.is_none());
     }
 }

@@ -11,6 +11,7 @@
 
 pub mod arm;
 pub mod cloud;
+mod compute_wire;
 pub mod credential;
 mod errors;
 mod graph;

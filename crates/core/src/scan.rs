@@ -157,37 +157,61 @@ async fn list_subscription(
     })
 }
 
-/// At most this many subscriptions are read at once.
-pub const CONCURRENCY: usize = 8;
+/// At most this many subscriptions are read at once. Each has up to five list chains in
+/// flight (VMs, their instance views, disks, key vaults, Recovery Services vaults), and an
+/// HTTP/2 connection carries them all, so the bound is on ARM's patience, not on sockets: a
+/// tenant of 50 subscriptions is read in one wave, whose length is its longest page chain.
+pub const CONCURRENCY: usize = 64;
 
 /// Builds the inventory of `subscriptions`. `clients` gives each subscription's clients;
-/// `backup_principal` is the Backup Management Service's object id in each tenant (by tenant
-/// id; none when it could not be found). `progress` is told as each subscription finishes.
+/// `backup_principal` resolves to the Backup Management Service's object id in each tenant (by
+/// tenant id; none when it could not be found): it is awaited alongside the list calls, as only
+/// the key-vault checks need it. `progress` is told as each subscription finishes.
 pub async fn build(
     subscriptions: Vec<Subscription>,
     clients: &(dyn Fn(&Subscription) -> Arc<dyn Clients> + Sync),
-    backup_principal: &HashMap<String, Option<String>>,
+    backup_principal: impl Future<Output = HashMap<String, Option<String>>>,
     progress: &(dyn Fn(&SubscriptionScan) + Sync),
 ) -> Inventory {
     type Done = (SubscriptionScan, Arc<dyn Clients>, Result<Listed, Error>);
-    let listed: Vec<Done> = futures::stream::iter(subscriptions.into_iter().map(|s| {
-        let c = clients(&s);
-        async move {
-            let result = list_subscription(&s, c.as_ref()).await;
-            let scan = SubscriptionScan {
-                vm_count: result
-                    .as_ref()
-                    .map_or(0, |l| u32::try_from(l.vms.len()).unwrap_or(u32::MAX)),
-                error: result.as_ref().err().map(crate::AppError::from),
-                subscription: s,
-            };
-            progress(&scan);
-            (scan, c, result)
-        }
-    }))
-    .buffer_unordered(CONCURRENCY)
-    .collect()
-    .await;
+    // Boxed: the stream's type is too involved for the compiler to prove it `Send` inside a
+    // Tauri command otherwise.
+    let listing: futures::future::BoxFuture<'_, Vec<Done>> = Box::pin(
+        futures::stream::iter(subscriptions.into_iter().map(|s| {
+            let c = clients(&s);
+            async move {
+                // Each subscription is its own task, so reading its pages (the CPU-heavy part
+                // of a scan) spreads over every core while other subscriptions wait on the
+                // network.
+                let task = {
+                    let (s, c) = (s.clone(), c.clone());
+                    tokio::spawn(async move { list_subscription(&s, c.as_ref()).await })
+                };
+                let result = task.await.unwrap_or_else(|failure| {
+                    Err(Error::new(
+                        crate::ErrorCode::Internal,
+                        "Reading this subscription stopped unexpectedly.",
+                    )
+                    .with_suggestion(
+                        "Scan again; if it happens again, report it with the log file.",
+                    )
+                    .with_source(failure))
+                });
+                let scan = SubscriptionScan {
+                    vm_count: result
+                        .as_ref()
+                        .map_or(0, |l| u32::try_from(l.vms.len()).unwrap_or(u32::MAX)),
+                    error: result.as_ref().err().map(crate::AppError::from),
+                    subscription: s,
+                };
+                progress(&scan);
+                (scan, c, result)
+            }
+        }))
+        .buffer_unordered(CONCURRENCY)
+        .collect::<Vec<Done>>(),
+    );
+    let (listed, backup_principal) = futures::join!(listing, backup_principal);
 
     // Subscriptions finish in any order; everything below goes in a fixed one, so the same
     // tenant always gives the same inventory.
@@ -251,39 +275,35 @@ pub async fn build(
     }
 
     // Backup's access to each of those vaults: access policies are read from the list; RBAC
-    // vaults need their role assignments (one call per RBAC vault).
-    let mut access: HashMap<String, BackupAccess> = HashMap::new();
-    for (name, (required, vms)) in &needs {
-        let Some((vault, clients, tenant)) = vaults_by_name.get(name) else {
+    // vaults need their role assignments (one call per RBAC vault, all at once).
+    let mut checks = vec![];
+    for (name, (required, vms)) in needs {
+        let Some((vault, clients, tenant)) = vaults_by_name.get(&name) else {
             continue;
         };
         let principal = backup_principal.get(tenant).cloned().flatten();
-        let state = match principal {
-            None => BackupAccess::Unknown {
-                reason: "the Backup Management Service's principal was not found in this tenant"
-                    .to_owned(),
-            },
-            Some(object_id) if vault.rbac_authorization => {
-                match clients
-                    .inventory()
-                    .list_role_assignments(&vault.id, &object_id)
-                    .await
-                {
-                    Ok(assignments) => rbac_access(&assignments),
-                    Err(error) => BackupAccess::Unknown {
-                        reason: error.message,
-                    },
-                }
-            }
-            Some(object_id) => policy_access(vault, &object_id, required),
-        };
-        access.insert(name.clone(), state.clone());
-        inventory.key_vaults.push(InventoryKeyVault {
-            vault: vault.clone(),
-            required: required.clone(),
-            backup_access: state,
-            vms: vms.clone(),
+        let (vault, clients) = (vault.clone(), clients.clone());
+        checks.push(async move {
+            let state = backup_access(&vault, clients.as_ref(), principal, &required).await;
+            (
+                name,
+                InventoryKeyVault {
+                    vault,
+                    required,
+                    backup_access: state,
+                    vms,
+                },
+            )
         });
+    }
+    let checked: Vec<(String, InventoryKeyVault)> = futures::stream::iter(checks)
+        .buffer_unordered(CONCURRENCY)
+        .collect()
+        .await;
+    let mut access: HashMap<String, BackupAccess> = HashMap::new();
+    for (name, vault) in checked {
+        access.insert(name, vault.backup_access.clone());
+        inventory.key_vaults.push(vault);
     }
 
     for (listed, vm, classification) in classified {
@@ -345,6 +365,33 @@ pub async fn build(
         .key_vaults
         .sort_by(|a, b| a.vault.name.cmp(&b.vault.name));
     inventory
+}
+
+/// Backup's access to one key vault: from its access policies, or for an RBAC vault from the
+/// role assignments of Backup's principal at the vault.
+async fn backup_access(
+    vault: &KeyVaultRecord,
+    clients: &dyn Clients,
+    principal: Option<String>,
+    required: &Permissions,
+) -> BackupAccess {
+    match principal {
+        None => BackupAccess::Unknown {
+            reason: "the Backup Management Service's principal was not found in this tenant"
+                .to_owned(),
+        },
+        Some(object_id) if vault.rbac_authorization => match clients
+            .inventory()
+            .list_role_assignments(&vault.id, &object_id)
+            .await
+        {
+            Ok(assignments) => rbac_access(&assignments),
+            Err(error) => BackupAccess::Unknown {
+                reason: error.message,
+            },
+        },
+        Some(object_id) => policy_access(vault, &object_id, required),
+    }
 }
 
 /// Backup's access on an access-policy vault: its entry's permissions against `required`.

@@ -144,14 +144,18 @@ async fn the_demo_tenants_verdicts_name_what_to_fix() {
     let clients: std::sync::Arc<dyn safehold_core::scan::Clients> =
         std::sync::Arc::new(Sandboxed(arm));
     let progress = std::sync::Mutex::new(vec![]);
-    let inventory =
-        safehold_core::scan::build(subscriptions, &|_| clients.clone(), &principals, &|scan| {
+    let inventory = safehold_core::scan::build(
+        subscriptions,
+        &|_| clients.clone(),
+        std::future::ready(principals.clone()),
+        &|scan| {
             progress
                 .lock()
                 .unwrap()
                 .push(scan.subscription.display_name.clone())
-        })
-        .await;
+        },
+    )
+    .await;
     assert_eq!(
         progress.lock().unwrap().len(),
         2,
@@ -253,7 +257,13 @@ async fn scan(r: &crate::Running) -> safehold_core::scan::Inventory {
     let subscriptions = arm.list_subscriptions().await.unwrap();
     let clients: std::sync::Arc<dyn safehold_core::scan::Clients> =
         std::sync::Arc::new(Sandboxed(arm));
-    safehold_core::scan::build(subscriptions, &|_| clients.clone(), &principals, &|_| {}).await
+    safehold_core::scan::build(
+        subscriptions,
+        &|_| clients.clone(),
+        std::future::ready(principals.clone()),
+        &|_| {},
+    )
+    .await
 }
 
 #[tokio::test]
