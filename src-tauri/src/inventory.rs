@@ -101,6 +101,7 @@ pub async fn scan(
         scanned,
         &|s| clients[&s.subscription_id.to_ascii_lowercase()].clone(),
         principals,
+        safehold_core::scan::failed_jobs_since_now(),
         &|scan: &SubscriptionScan| {
             progress(InventoryProgress {
                 subscription: scan.subscription.display_name.clone(),

@@ -278,6 +278,26 @@ export type ErrorCode =
 /**  A bug or an answer we could not understand. */
 "internal";
 
+/**  A backup, restore or protection job that failed, from a vault's job list. */
+export type FailedJob = {
+	/**  The job's resource id. */
+	id: string,
+	/**  The Recovery Services vault's resource id. */
+	vaultId: string,
+	/**  The VM it was for, as the job names it. */
+	vmName: string,
+	/**  `Backup`, `Restore`, `ConfigureBackup`, … */
+	operation: string,
+	/**  When it started (ISO 8601). */
+	startTime: string,
+	/**  The service's error code (`UserErrorKeyvaultPermissionsNotConfigured`, …), when given. */
+	errorCode: string | null,
+	/**  The service's message. */
+	errorMessage: string | null,
+	/**  What the service recommends. */
+	recommendation: string | null,
+};
+
 /**  Why a check came out as it did. The UI words each in the user's language. */
 export type Finding = 
 /**  Nothing to say. */
@@ -372,6 +392,11 @@ export type Inventory = {
 	recoveryVaults: RecoveryVault[],
 	/**  Per subscription. */
 	subscriptions: SubscriptionScan[],
+	/**
+	 *  Jobs that failed in the window the scan was given (the app's: [`FAILED_JOBS_DAYS`]
+	 *  days), newest first.
+	 */
+	failedJobs: FailedJob[],
 };
 
 /**  A key vault behind at least one encrypted VM. */

@@ -12,8 +12,8 @@ use safehold_core::ade::{
     AgentState, DiskKeys, DiskKind, ExtensionFacts, OsType, Permissions, VaultObject, VmFacts,
 };
 use safehold_core::inventory::{
-    AccessPolicy, DiskRecord, KeyVaultRecord, ProtectedVmRecord, RoleAssignmentRecord, VmRecord,
-    resource_id_segment,
+    AccessPolicy, DiskRecord, FailedJob, KeyVaultRecord, ProtectedVmRecord, RoleAssignmentRecord,
+    VmRecord, resource_id_segment,
 };
 use safehold_core::ports::InventoryApi;
 use serde_json::Value;
@@ -22,6 +22,7 @@ use crate::ArmClient;
 use crate::compute_wire::{self as wire, Item, present};
 
 const COMPUTE_API: &str = "2024-07-01";
+const CLASSIC_COMPUTE_API: &str = "2016-04-01";
 const DISKS_API: &str = "2024-03-02";
 const KEY_VAULT_API: &str = "2023-07-01";
 const BACKUP_API: &str = "2024-04-01";
@@ -57,6 +58,26 @@ fn keys_of(settings: &wire::EncryptionSettings) -> DiskKeys {
                 .map(|url| VaultObject::new(url, vault(k.source_vault.as_ref())))
         }),
     }
+}
+
+/// A time as the jobs filter wants it: `2016-01-01 12:00:00 AM`, UTC.
+fn job_filter_time(unix: i64) -> String {
+    let at =
+        time::OffsetDateTime::from_unix_timestamp(unix).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let (hour, period) = match at.hour() {
+        0 => (12, "AM"),
+        h @ 1..=11 => (h, "AM"),
+        12 => (12, "PM"),
+        h => (h - 12, "PM"),
+    };
+    format!(
+        "{:04}-{:02}-{:02} {hour:02}:{:02}:{:02} {period}",
+        at.year(),
+        u8::from(at.month()),
+        at.day(),
+        at.minute(),
+        at.second()
+    )
 }
 
 /// Lower-cased resource id, for joining lists.
@@ -391,6 +412,52 @@ impl InventoryApi for ArmClient {
     }
 
     #[tracing::instrument(skip_all, fields(subscription_id = %subscription_id))]
+    async fn list_classic_vms(&self, subscription_id: &str) -> Result<Vec<VmRecord>, Error> {
+        let path = format!(
+            "/subscriptions/{subscription_id}/providers/Microsoft.ClassicCompute/virtualMachines"
+        );
+        let items: Vec<Value> = match self.list_all(self.url(&path, CLASSIC_COMPUTE_API)?).await {
+            Ok(items) => items,
+            // Most subscriptions never registered the classic provider (classic VMs were
+            // retired in 2023): that means none, not a failed scan.
+            Err(error)
+                if error.code == safehold_core::ErrorCode::NotFound
+                    || [
+                        "NoRegisteredProviderFound",
+                        "MissingSubscriptionRegistration",
+                        "InvalidResourceType",
+                    ]
+                    .iter()
+                    .any(|code| error.message.contains(code)) =>
+            {
+                return Ok(vec![]);
+            }
+            Err(error) => return Err(error),
+        };
+        Ok(items
+            .iter()
+            .filter_map(|vm| {
+                let id = text(vm, "/id")?;
+                Some(VmRecord {
+                    resource_group: resource_id_segment(&id, "resourceGroups")
+                        .unwrap_or_default()
+                        .to_owned(),
+                    subscription_id: subscription_id.to_owned(),
+                    name: text(vm, "/name")
+                        .unwrap_or_else(|| id.rsplit('/').next().unwrap_or_default().to_owned()),
+                    location: text(vm, "/location").unwrap_or_default(),
+                    facts: VmFacts {
+                        classic: true,
+                        ..VmFacts::default()
+                    },
+                    id,
+                    ..VmRecord::default()
+                })
+            })
+            .collect())
+    }
+
+    #[tracing::instrument(skip_all, fields(subscription_id = %subscription_id))]
     async fn list_disks(&self, subscription_id: &str) -> Result<Vec<DiskRecord>, Error> {
         let path = format!("/subscriptions/{subscription_id}/providers/Microsoft.Compute/disks");
         let disks: Vec<Item<wire::Disk>> = self.list_all(self.url(&path, DISKS_API)?).await?;
@@ -443,6 +510,47 @@ impl InventoryApi for ArmClient {
                     role_definition_id: text(a, "/properties/roleDefinitionId")?,
                     principal_id: text(a, "/properties/principalId")?,
                     scope: text(a, "/properties/scope").unwrap_or_default(),
+                })
+            })
+            .collect())
+    }
+
+    #[tracing::instrument(skip_all, fields(vault_id = %vault_id))]
+    async fn list_failed_jobs(&self, vault_id: &str, since: i64) -> Result<Vec<FailedJob>, Error> {
+        let path = format!("{}/backupJobs", vault_id.trim_end_matches('/'));
+        let mut url = self.url(&path, BACKUP_API)?;
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        url.query_pairs_mut().append_pair(
+            "$filter",
+            &format!(
+                "backupManagementType eq 'AzureIaasVM' and status eq 'Failed' and startTime eq '{}' and endTime eq '{}'",
+                job_filter_time(since),
+                job_filter_time(now)
+            ),
+        );
+        let items: Vec<Value> = self.list_all(url).await?;
+        Ok(items
+            .iter()
+            .filter_map(|job| {
+                let p = job.get("properties")?;
+                let error = list(p, "/errorDetails").first();
+                Some(FailedJob {
+                    id: text(job, "/id")?,
+                    vault_id: vault_id.to_owned(),
+                    vm_name: text(p, "/entityFriendlyName").unwrap_or_default(),
+                    operation: text(p, "/operation").unwrap_or_default(),
+                    start_time: text(p, "/startTime").unwrap_or_default(),
+                    // The symbolic code is the title; `errorCode` is a number.
+                    error_code: error.and_then(|e| text(e, "/errorTitle")).or_else(|| {
+                        error
+                            .and_then(|e| e.get("errorCode"))
+                            .map(|c| c.to_string().trim_matches('"').to_owned())
+                    }),
+                    error_message: error.and_then(|e| text(e, "/errorString")),
+                    recommendation: error
+                        .and_then(|e| list(e, "/recommendations").first())
+                        .and_then(Value::as_str)
+                        .map(str::to_owned),
                 })
             })
             .collect())
@@ -548,5 +656,12 @@ mod tests {
         assert!(record.problems[0].contains("expected struct StorageProfile"));
         let classification = safehold_core::ade::classify(&record.facts);
         assert!(classification.ade.is_none() && classification.disks.is_none());
+    }
+
+    #[test]
+    fn job_filter_times_use_the_services_twelve_hour_clock() {
+        assert_eq!(job_filter_time(1_451_606_400), "2016-01-01 12:00:00 AM");
+        assert_eq!(job_filter_time(1_451_655_000), "2016-01-01 01:30:00 PM");
+        assert_eq!(job_filter_time(1_451_649_600), "2016-01-01 12:00:00 PM");
     }
 }

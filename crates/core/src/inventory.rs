@@ -143,6 +143,29 @@ pub struct ProtectedVmRecord {
     pub protection_state: Option<String>,
 }
 
+/// A backup, restore or protection job that failed, from a vault's job list.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct FailedJob {
+    /// The job's resource id.
+    pub id: String,
+    /// The Recovery Services vault's resource id.
+    pub vault_id: String,
+    /// The VM it was for, as the job names it.
+    pub vm_name: String,
+    /// `Backup`, `Restore`, `ConfigureBackup`, …
+    pub operation: String,
+    /// When it started (ISO 8601).
+    pub start_time: String,
+    /// The service's error code (`UserErrorKeyvaultPermissionsNotConfigured`, …), when given.
+    pub error_code: Option<String>,
+    /// The service's message.
+    pub error_message: Option<String>,
+    /// What the service recommends.
+    pub recommendation: Option<String>,
+}
+
 /// A role assignment at a key vault's scope (or inherited there).
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]

@@ -2,7 +2,7 @@
 
 use crate::Result;
 use crate::inventory::{
-    DiskRecord, KeyVaultRecord, ProtectedVmRecord, RecoveryVault, RoleAssignmentRecord,
+    DiskRecord, FailedJob, KeyVaultRecord, ProtectedVmRecord, RecoveryVault, RoleAssignmentRecord,
     Subscription, Tenant, VmRecord,
 };
 
@@ -26,6 +26,9 @@ pub trait InventoryApi: Send + Sync {
     /// Every VM of a subscription: models and instance views (`statusOnly=true`), joined.
     async fn list_vms(&self, subscription_id: &str) -> Result<Vec<VmRecord>>;
 
+    /// Every classic (Service Manager) VM of a subscription, marked classic.
+    async fn list_classic_vms(&self, subscription_id: &str) -> Result<Vec<VmRecord>>;
+
     /// Every managed disk of a subscription.
     async fn list_disks(&self, subscription_id: &str) -> Result<Vec<DiskRecord>>;
 
@@ -34,6 +37,10 @@ pub trait InventoryApi: Send + Sync {
 
     /// The VMs a Recovery Services vault protects.
     async fn list_protected_vms(&self, vault_id: &str) -> Result<Vec<ProtectedVmRecord>>;
+
+    /// The VM jobs of a Recovery Services vault that failed since `since` (Unix seconds),
+    /// newest first.
+    async fn list_failed_jobs(&self, vault_id: &str, since: i64) -> Result<Vec<FailedJob>>;
 
     /// The role assignments of `principal_id` that apply at `scope` (a key vault's id).
     async fn list_role_assignments(

@@ -197,12 +197,25 @@ pub struct Context<'a> {
     pub access: &'a [VaultAccess],
 }
 
-/// The readiness verdict of a VM; `None` when it is not encrypted with ADE.
+/// The readiness verdict of a VM; `None` when it is not encrypted with ADE. A classic VM
+/// whose encryption the classic list cannot show gets the support matrix's answer alone:
+/// Backup does not protect encrypted classic VMs, and an administrator migrates it to Resource
+/// Manager before anything else.
 pub fn assess(
     classification: &Classification,
     facts: &VmFacts,
     context: &Context<'_>,
 ) -> Option<Verdict> {
+    if classification.classic && classification.ade.is_none() {
+        return Some(Verdict {
+            status: Status::Unsupported,
+            reasons: vec![Reason {
+                check: Check::SupportMatrix,
+                outcome: Outcome::Fail,
+                finding: Finding::ClassicUnsupported,
+            }],
+        });
+    }
     let ade = classification.ade.as_ref()?;
     let mut reasons = Vec::new();
     let mut reason = |check, outcome, finding| {
@@ -502,6 +515,16 @@ mod tests {
         classic.classic = true;
         let verdict = assess(&classic, &healthy(), &Context::default()).unwrap();
         assert_eq!(verdict.status, Status::Unsupported);
+        // A classic VM from the classic list, whose encryption cannot be seen.
+        let listed = Classification {
+            classic: true,
+            ..Classification::default()
+        };
+        let verdict = assess(&listed, &VmFacts::default(), &Context::default()).unwrap();
+        assert_eq!(
+            (verdict.status, &verdict.reasons[0].finding),
+            (Status::Unsupported, &Finding::ClassicUnsupported)
+        );
 
         let regions = vec!["japanwest".to_owned()];
         let access = granted();

@@ -9,11 +9,12 @@ use futures::StreamExt as _;
 
 use crate::Error;
 use crate::ade::{
-    Classification, KeyProtection, Permissions, classify, missing_permissions, required_permissions,
+    Classification, DiskKind, KeyProtection, Permissions, classify, missing_permissions,
+    required_permissions,
 };
 use crate::inventory::{
-    KeyVaultRecord, ProtectedVmRecord, RecoveryVault, RoleAssignmentRecord, Subscription, VmRecord,
-    join_disks,
+    FailedJob, KeyVaultRecord, ProtectedVmRecord, RecoveryVault, RoleAssignmentRecord,
+    Subscription, VmRecord, join_disks,
 };
 use crate::ports::{ArmApi, InventoryApi};
 use crate::readiness::{Context, VaultAccess, Verdict, assess};
@@ -115,6 +116,9 @@ pub struct Inventory {
     pub recovery_vaults: Vec<RecoveryVault>,
     /// Per subscription.
     pub subscriptions: Vec<SubscriptionScan>,
+    /// Jobs that failed in the window the scan was given (the app's: [`FAILED_JOBS_DAYS`]
+    /// days), newest first.
+    pub failed_jobs: Vec<FailedJob>,
 }
 
 /// What one subscription's lists returned.
@@ -123,37 +127,60 @@ struct Listed {
     key_vaults: Vec<KeyVaultRecord>,
     recovery_vaults: Vec<RecoveryVault>,
     protected: Vec<ProtectedVmRecord>,
+    failed_jobs: Vec<FailedJob>,
 }
+
+/// How far back the inventory looks for failed jobs.
+pub const FAILED_JOBS_DAYS: i64 = 30;
+
+/// The start of the failed-jobs window for a scan starting now.
+pub fn failed_jobs_since_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        - FAILED_JOBS_DAYS * 86_400
+}
+
+/// The service's code when enabling protection of a BEK-only VM on managed disks fails
+/// validation: this subscription follows the 2017 support matrix.
+pub const BEK_ONLY_REFUSED: &str = "UserErrorBekOnlyEncryptedVmNotSupported";
 
 async fn list_subscription(
     subscription: &Subscription,
     clients: &dyn Clients,
+    since: i64,
 ) -> Result<Listed, Error> {
     let inventory = clients.inventory();
     let arm = clients.arm();
     let id = subscription.subscription_id.as_str();
-    let (vms, disks, key_vaults, recovery_vaults) = futures::try_join!(
+    let (vms, classic, disks, key_vaults, recovery_vaults) = futures::try_join!(
         inventory.list_vms(id),
+        inventory.list_classic_vms(id),
         inventory.list_disks(id),
         inventory.list_key_vaults(id),
         arm.list_recovery_vaults(id),
     )?;
     let mut vms = vms;
     join_disks(&mut vms, &disks);
-    let protected = futures::future::try_join_all(
-        recovery_vaults
-            .iter()
-            .map(|v| inventory.list_protected_vms(&v.id)),
-    )
-    .await?
-    .into_iter()
-    .flatten()
-    .collect();
+    vms.extend(classic);
+    let per_vault = futures::future::try_join_all(recovery_vaults.iter().map(|v| async {
+        futures::try_join!(
+            inventory.list_protected_vms(&v.id),
+            inventory.list_failed_jobs(&v.id, since)
+        )
+    }))
+    .await?;
+    let (mut protected, mut failed_jobs) = (vec![], vec![]);
+    for (items, jobs) in per_vault {
+        protected.extend(items);
+        failed_jobs.extend(jobs);
+    }
     Ok(Listed {
         vms,
         key_vaults,
         recovery_vaults,
         protected,
+        failed_jobs,
     })
 }
 
@@ -166,11 +193,13 @@ pub const CONCURRENCY: usize = 64;
 /// Builds the inventory of `subscriptions`. `clients` gives each subscription's clients;
 /// `backup_principal` resolves to the Backup Management Service's object id in each tenant (by
 /// tenant id; none when it could not be found): it is awaited alongside the list calls, as only
-/// the key-vault checks need it. `progress` is told as each subscription finishes.
+/// the key-vault checks need it. Jobs that failed since `failed_jobs_since` (Unix seconds) are
+/// collected. `progress` is told as each subscription finishes.
 pub async fn build(
     subscriptions: Vec<Subscription>,
     clients: &(dyn Fn(&Subscription) -> Arc<dyn Clients> + Sync),
     backup_principal: impl Future<Output = HashMap<String, Option<String>>>,
+    failed_jobs_since: i64,
     progress: &(dyn Fn(&SubscriptionScan) + Sync),
 ) -> Inventory {
     type Done = (SubscriptionScan, Arc<dyn Clients>, Result<Listed, Error>);
@@ -185,7 +214,9 @@ pub async fn build(
                 // network.
                 let task = {
                     let (s, c) = (s.clone(), c.clone());
-                    tokio::spawn(async move { list_subscription(&s, c.as_ref()).await })
+                    tokio::spawn(async move {
+                        list_subscription(&s, c.as_ref(), failed_jobs_since).await
+                    })
                 };
                 let result = task.await.unwrap_or_else(|failure| {
                     Err(Error::new(
@@ -265,7 +296,8 @@ pub async fn build(
                     let entry = needs.entry(key.vault_name.clone()).or_default();
                     let kek = required_permissions(KeyProtection::BekKek);
                     entry.0.keys.extend(kek.keys);
-                    if !entry.1.contains(&vm.name) {
+                    // The same VM was just added when its BEK is in this vault too.
+                    if entry.1.last() != Some(&vm.name) {
                         entry.1.push(vm.name.clone());
                     }
                 }
@@ -306,7 +338,45 @@ pub async fn build(
         inventory.key_vaults.push(vault);
     }
 
+    // Protected items by the lower-cased id of their VM (ARM ids compare without case).
+    let protected: HashMap<String, &ProtectedVmRecord> = vm_lists
+        .iter()
+        .flat_map(|l| &l.protected)
+        .map(|p| (p.source_resource_id.to_ascii_lowercase(), p))
+        .collect();
+    // What each subscription's service answered about BEK-only VMs on managed disks: refused
+    // when enabling protection of one failed validation, allowed when one is protected.
+    let bek_only_answer = |listed: &Listed| -> Option<bool> {
+        let refused = listed.failed_jobs.iter().any(|j| {
+            j.operation.eq_ignore_ascii_case("ConfigureBackup")
+                && j.error_code.as_deref() == Some(BEK_ONLY_REFUSED)
+        });
+        let allowed = classified.iter().any(|(l, vm, c)| {
+            std::ptr::eq(*l, listed)
+                && c.disks == Some(DiskKind::Managed)
+                && c.ade.as_ref().is_some_and(|a| a.key.is_none())
+                && protected.contains_key(vm.id.to_ascii_lowercase().as_str())
+        });
+        match (refused, allowed) {
+            (true, _) => Some(false),
+            (false, true) => Some(true),
+            (false, false) => None,
+        }
+    };
+    let answers: Vec<Option<bool>> = vm_lists.iter().map(bek_only_answer).collect();
+    for listed in &vm_lists {
+        inventory
+            .failed_jobs
+            .extend(listed.failed_jobs.iter().cloned());
+    }
+    inventory
+        .failed_jobs
+        .sort_by(|a, b| b.start_time.cmp(&a.start_time));
     for (listed, vm, classification) in classified {
+        let bek_only_managed_answer = vm_lists
+            .iter()
+            .position(|l| std::ptr::eq(l, listed))
+            .and_then(|i| answers[i]);
         let regions: Vec<String> = listed
             .recovery_vaults
             .iter()
@@ -333,18 +403,16 @@ pub async fn build(
                 None => VaultAccess::NotFound { vault },
             })
             .collect();
-        let protection = listed
-            .protected
-            .iter()
-            .find(|p| p.source_resource_id.eq_ignore_ascii_case(&vm.id))
-            .cloned();
+        let protection = protected
+            .get(vm.id.to_ascii_lowercase().as_str())
+            .map(|p| (*p).clone());
         let verdict = assess(
             &classification,
             &vm.facts,
             &Context {
                 location: &vm.location,
                 vault_regions: &regions,
-                bek_only_managed_answer: None,
+                bek_only_managed_answer,
                 access: &vault_access,
             },
         );

@@ -712,13 +712,20 @@ pub fn dispatch(state: &Shared, r: &VaultRequest<'_>) -> Option<Result<Response,
             ],
         ) => crate::restore::trigger(state, r),
         (&Method::GET, ["backupjobs"]) => read(state, r, |v, _, vault| {
-            let value: Vec<Value> = vault
-                .jobs
-                .iter()
-                .rev()
-                .map(|j| job_json(v, j, now))
-                .collect();
-            Ok(Json(json!({ "value": value })).into_response())
+            let filter = JobFilter::parse(query(r, "$filter").unwrap_or_default())?;
+            let base = match query(r, "$filter") {
+                Some(text) => format!(
+                    "{}&{}",
+                    r.base,
+                    url_form::Serializer::new(String::new())
+                        .append_pair("$filter", text)
+                        .finish()
+                ),
+                None => r.base.clone(),
+            };
+            // Newest first, as the service lists them.
+            let jobs = vault.jobs.iter().rev().filter(|j| filter.matches(j, now));
+            Ok(Json(r.page.render(jobs, |j| job_json(v, j, now), &base)).into_response())
         }),
         (&Method::GET, ["backupjobs", id]) => read(state, r, |v, _, vault| {
             vault
@@ -737,6 +744,118 @@ pub fn dispatch(state: &Shared, r: &VaultRequest<'_>) -> Option<Result<Response,
         _ => return None,
     };
     Some(result)
+}
+
+/// A jobs list's `$filter`: `status`, `operation`, `backupManagementType`, `startTime` and
+/// `endTime` clauses joined by `and`, times written `2016-01-01 00:00:00 AM` (UTC).
+#[derive(Default)]
+struct JobFilter {
+    status: Option<String>,
+    operation: Option<String>,
+    from: Option<i64>,
+    to: Option<i64>,
+}
+
+impl JobFilter {
+    fn parse(text: &str) -> Result<Self, ArmError> {
+        let invalid = |why: String| {
+            ArmError::new(
+                StatusCode::BAD_REQUEST,
+                "BMSUserErrorInvalidFilter",
+                format!("The job filter is not valid: {why}."),
+            )
+        };
+        let mut filter = Self::default();
+        if text.trim().is_empty() {
+            return Ok(filter);
+        }
+        let lower = text.to_ascii_lowercase();
+        let mut rest = text;
+        let mut offset = 0;
+        while !rest.is_empty() {
+            let end = lower[offset..]
+                .find(" and ")
+                .map_or(text.len(), |i| offset + i);
+            let clause = text[offset..end].trim();
+            let (key, value) = clause
+                .split_once(" eq ")
+                .or_else(|| clause.split_once(" EQ "))
+                .ok_or_else(|| invalid(format!("'{clause}' is not 'name eq value'")))?;
+            let value = value.trim().trim_matches('\'').to_owned();
+            match key.trim().to_ascii_lowercase().as_str() {
+                "status" => filter.status = Some(value),
+                "operation" => filter.operation = Some(value),
+                "backupmanagementtype" if value.eq_ignore_ascii_case("AzureIaasVM") => {}
+                "backupmanagementtype" => {
+                    return Err(invalid(format!("this vault has no '{value}' jobs")));
+                }
+                "starttime" => {
+                    filter.from = Some(job_time(&value).ok_or_else(|| {
+                        invalid(format!(
+                            "'{value}' is not a time like 2016-01-01 00:00:00 AM"
+                        ))
+                    })?)
+                }
+                "endtime" => {
+                    filter.to = Some(job_time(&value).ok_or_else(|| {
+                        invalid(format!(
+                            "'{value}' is not a time like 2016-01-01 00:00:00 AM"
+                        ))
+                    })?)
+                }
+                other => return Err(invalid(format!("'{other}' cannot be filtered on"))),
+            }
+            offset = (end + " and ".len()).min(text.len());
+            rest = &text[offset..];
+        }
+        Ok(filter)
+    }
+
+    fn matches(&self, job: &JobRecord, now: i64) -> bool {
+        let status = match (now - job.start >= job.duration_secs, &job.failure) {
+            (false, _) => "InProgress",
+            (true, None) => "Completed",
+            (true, Some(_)) => "Failed",
+        };
+        self.status
+            .as_ref()
+            .is_none_or(|s| s.eq_ignore_ascii_case(status))
+            && self
+                .operation
+                .as_ref()
+                .is_none_or(|o| o.eq_ignore_ascii_case(&job.operation))
+            && self.from.is_none_or(|from| job.start >= from)
+            && self.to.is_none_or(|to| job.start <= to)
+    }
+}
+
+/// `2016-01-01 00:00:00 AM` (UTC) as Unix seconds. The service writes midnight as `00` or `12`.
+fn job_time(text: &str) -> Option<i64> {
+    let (date, rest) = text.trim().split_once(' ')?;
+    let (clock, period) = rest.trim().split_once(' ').unwrap_or((rest, ""));
+    let date = time::Date::parse(
+        date,
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .ok()?;
+    let mut parts = clock.split(':').map(|p| p.parse::<u8>().ok());
+    let (hour, minute, second) = (
+        parts.next()??,
+        parts.next()??,
+        parts.next().flatten().unwrap_or(0),
+    );
+    let hour = match period.to_ascii_uppercase().as_str() {
+        "AM" => hour % 12,
+        "PM" => hour % 12 + 12,
+        "" => hour,
+        _ => return None,
+    };
+    let clock = time::Time::from_hms(hour, minute, second).ok()?;
+    Some(
+        time::PrimitiveDateTime::new(date, clock)
+            .assume_utc()
+            .unix_timestamp(),
+    )
 }
 
 fn query<'a>(r: &'a VaultRequest<'_>, key: &str) -> Option<&'a str> {
@@ -1419,5 +1538,32 @@ mod tests {
         assert!(has_all(&granted, &["get", "list"]));
         assert!(!has_all(&granted, &["get", "list", "backup"]));
         assert!(has_all(&["all".to_owned()], &["get", "list", "backup"]));
+    }
+
+    #[test]
+    fn job_filters_read_the_services_time_format_and_refuse_what_they_cannot_filter() {
+        assert_eq!(job_time("2016-01-01 00:00:00 AM"), Some(1_451_606_400));
+        assert_eq!(job_time("2016-01-01 12:00:00 AM"), Some(1_451_606_400));
+        assert_eq!(job_time("2016-01-01 01:30:00 PM"), Some(1_451_655_000));
+        assert_eq!(job_time("yesterday"), None);
+        let filter = JobFilter::parse(
+            "status eq 'Failed' and operation eq 'ConfigureBackup' and startTime eq '2026-11-01 00:00:00 AM' and endTime eq '2026-11-30 00:00:00 AM'",
+        )
+        .unwrap_or_default();
+        let job = JobRecord {
+            id: "j".to_owned(),
+            operation: "ConfigureBackup".to_owned(),
+            vm_resource_group: "rg".to_owned(),
+            vm_name: "vm".to_owned(),
+            start: job_time("2026-11-20 01:00:00 AM").unwrap_or_default(),
+            duration_secs: 95,
+            failure: Some(failure("E", 1, "m", "r")),
+            user_triggered: true,
+            property_bag: Default::default(),
+        };
+        assert!(filter.matches(&job, job.start + 100));
+        assert!(!filter.matches(&job, job.start + 10), "still running");
+        assert!(JobFilter::parse("colour eq 'blue'").is_err());
+        assert!(JobFilter::parse("startTime eq 'soon'").is_err());
     }
 }

@@ -270,6 +270,7 @@ impl Shared {
         listener.set_nonblocking(true)?;
         ports.insert(key.clone(), listener.local_addr()?.port());
         let server = axum_server::from_tcp_rustls(listener, tls.clone())?
+            .map(no_delay)
             .handle(handle.clone())
             .serve(tower::make::Shared::new(faults::FaultInjecting::new(
                 keyvault_data::router(me.clone(), key),
@@ -421,12 +422,14 @@ impl Sandbox {
         let tls = tls_config(&identity)?;
         let handle = axum_server::Handle::new();
         let server = axum_server::from_tcp_rustls(listener, tls.clone())?
+            .map(no_delay)
             .handle(handle.clone())
             .serve(tower::make::Shared::new(faults::FaultInjecting::new(
                 router(shared.clone()),
                 shared.faults.clone(),
             )));
         let blob_server = axum_server::from_tcp_rustls(blob_listener, tls.clone())?
+            .map(no_delay)
             .handle(handle.clone())
             .serve(tower::make::Shared::new(faults::FaultInjecting::new(
                 blob::router(shared.clone()),
@@ -535,4 +538,12 @@ fn tls_config(
     Ok(axum_server::tls_rustls::RustlsConfig::from_config(
         Arc::new(config),
     ))
+}
+
+/// Answers go out as soon as they are written: without `TCP_NODELAY` a small TLS record at the
+/// end of an answer can wait for the client's delayed acknowledgement, tens of milliseconds.
+fn no_delay(
+    tls: axum_server::tls_rustls::RustlsAcceptor,
+) -> axum_server::tls_rustls::RustlsAcceptor<axum_server::accept::NoDelayAcceptor> {
+    tls.acceptor(axum_server::accept::NoDelayAcceptor::new())
 }

@@ -767,7 +767,7 @@ pub fn contoso_in(tenant_id: &str) -> Tenant {
         &mut dev_vault,
         &dev_vm,
         "ConfigureBackup",
-        "2025-03-04T01:00:00Z",
+        "2026-11-20T01:00:00Z",
         &BEK_ONLY_VALIDATION,
     );
 

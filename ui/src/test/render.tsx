@@ -302,6 +302,18 @@ export const inventorySnapshot: InventorySnapshot = {
     ],
     recoveryVaults: [],
     subscriptions: [],
+    failedJobs: [
+      {
+        id: "/subscriptions/s1/resourceGroups/rg-backup/providers/Microsoft.RecoveryServices/vaults/rsv-prod/backupJobs/j1",
+        vaultId: "/subscriptions/s1/resourceGroups/rg-backup/providers/Microsoft.RecoveryServices/vaults/rsv-prod",
+        vmName: "vm-fin-db01",
+        operation: "Backup",
+        startTime: "2026-11-28T22:30:00Z",
+        errorCode: "UserErrorKeyvaultPermissionsNotConfigured",
+        errorMessage: "Backup lacks the permissions on the key vault.",
+        recommendation: "Grant Backup access to the key vault.",
+      },
+    ],
   },
 };
 

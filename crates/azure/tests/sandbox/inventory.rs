@@ -148,6 +148,7 @@ async fn the_demo_tenants_verdicts_name_what_to_fix() {
         subscriptions,
         &|_| clients.clone(),
         std::future::ready(principals.clone()),
+        SEED_HISTORY_FROM,
         &|scan| {
             progress
                 .lock()
@@ -199,12 +200,54 @@ async fn the_demo_tenants_verdicts_name_what_to_fix() {
             .any(|r| matches!(&r.finding, Finding::MissingRole { vault } if vault == "kv-hr-rbac")),
         "{hr:?}"
     );
+    // The development subscription's service refused protection of this BEK-only VM (its
+    // failed ConfigureBackup job says so): the 2017 matrix holds there.
     let dev = verdict("vm-dev-bekonly");
     assert_eq!(
-        dev.reasons[0].finding,
-        Finding::BekOnlyManaged {
-            service_answer: None
-        }
+        (&dev.reasons[0].finding, dev.reasons[0].outcome),
+        (
+            &Finding::BekOnlyManaged {
+                service_answer: Some(false)
+            },
+            Outcome::Fail
+        )
+    );
+    let failed: Vec<(&str, &str, Option<&str>)> = inventory
+        .failed_jobs
+        .iter()
+        .map(|j| {
+            (
+                j.vm_name.as_str(),
+                j.operation.as_str(),
+                j.error_code.as_deref(),
+            )
+        })
+        .collect();
+    assert!(
+        failed.contains(&(
+            "vm-dev-bekonly",
+            "ConfigureBackup",
+            Some("UserErrorBekOnlyEncryptedVmNotSupported")
+        )),
+        "{failed:?}"
+    );
+    assert!(failed.contains(&(
+        "vm-fin-db01",
+        "Backup",
+        Some("UserErrorKeyvaultPermissionsNotConfigured")
+    )));
+    assert!(
+        inventory
+            .failed_jobs
+            .windows(2)
+            .all(|w| w[0].start_time >= w[1].start_time),
+        "newest first"
+    );
+    // The classic VM comes from the classic list: Backup cannot protect it encrypted.
+    let classic = verdict("classic-web01");
+    assert_eq!(
+        (classic.status, &classic.reasons[0].finding),
+        (Status::Unsupported, &Finding::ClassicUnsupported)
     );
     let legacy = verdict("vm-legacy-web01");
     assert_eq!(legacy.reasons[0].finding, Finding::DualPass);
@@ -235,6 +278,10 @@ async fn the_demo_tenants_verdicts_name_what_to_fix() {
     assert!(new_app.protection.is_none(), "not yet protected");
 }
 
+/// The demo seed's job history starts in November 2026; a fixed window keeps these tests
+/// independent of today's date.
+const SEED_HISTORY_FROM: i64 = 1_793_491_200; // 2026-11-01T00:00:00Z
+
 /// The whole inventory of the demo tenant, as the scan builds it.
 async fn scan(r: &crate::Running) -> safehold_core::scan::Inventory {
     use safehold_core::ports::DirectoryApi;
@@ -261,6 +308,7 @@ async fn scan(r: &crate::Running) -> safehold_core::scan::Inventory {
         subscriptions,
         &|_| clients.clone(),
         std::future::ready(principals.clone()),
+        SEED_HISTORY_FROM,
         &|_| {},
     )
     .await

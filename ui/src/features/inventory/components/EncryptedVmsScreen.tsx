@@ -79,7 +79,7 @@ function OutcomeIcon({ outcome }: { outcome: Outcome }) {
 /** "BEK+KEK · single-pass" */
 function encryptionLabel(t: ReturnType<typeof useTranslation>["t"], vm: InventoryVm): string {
   const ade = vm.classification.ade;
-  if (!ade) return t("inventory.notEncrypted");
+  if (!ade) return vm.classification.classic ? t("inventory.classic") : t("inventory.notEncrypted");
   return `${t(`inventory.keyProtection.${ade.keys}`)} · ${t(`inventory.pass.${ade.pass}`)}`;
 }
 
@@ -145,7 +145,8 @@ export function EncryptedVmsScreen() {
     const needle = search.trim().toLowerCase();
     return (state.snapshot?.inventory.vms ?? []).filter(
       (vm) =>
-        (all || vm.classification.ade !== null) &&
+        // Classic VMs come along: their encryption cannot be listed, and Backup refuses them.
+        (all || vm.classification.ade !== null || vm.classification.classic) &&
         (needle === "" || `${vm.name} ${vm.resourceGroup} ${vm.location}`.toLowerCase().includes(needle)),
     );
   }, [state.snapshot, search, all]);

@@ -7,6 +7,7 @@ import { Loading } from "../../../shared/Loading";
 import { ScreenHeader } from "../../../shared/ScreenHeader";
 import { sessionQuery } from "../../session";
 import { subscriptionsQuery, vaultsQuery } from "../../vaults";
+import { FailedJobsCard } from "./FailedJobsCard";
 import { ReadinessCards } from "./ReadinessCards";
 
 const useStyles = makeStyles({
@@ -86,6 +87,7 @@ export function OverviewScreen() {
             note={session.data.cloud.armEndpoint}
           />
         ) : null}
+        <FailedJobsCard />
       </div>
     );
   }

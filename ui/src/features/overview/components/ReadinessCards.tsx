@@ -31,7 +31,9 @@ export function ReadinessCards() {
   const classesId = useId();
   const { snapshot } = useInventory();
   if (!snapshot) return null;
-  const encrypted: InventoryVm[] = snapshot.inventory.vms.filter((vm) => vm.classification.ade !== null);
+  // Classic VMs count here too: they have a verdict (Backup refuses them) though their
+  // encryption cannot be listed.
+  const encrypted: InventoryVm[] = snapshot.inventory.vms.filter((vm) => vm.classification.ade !== null || vm.classification.classic);
   const max = Math.max(1, encrypted.length);
   const classes: [string, number][] = [
     [t("inventory.keyProtection.bekKek"), count(encrypted, (v) => v.classification.ade?.keys === "bekKek")],
@@ -39,6 +41,7 @@ export function ReadinessCards() {
     [t("inventory.pass.dualPass"), count(encrypted, (v) => v.classification.ade?.pass === "dualPass")],
     [t("inventory.disks.unmanaged"), count(encrypted, (v) => v.classification.disks === "unmanaged")],
     [t("inventory.os.linux"), count(encrypted, (v) => v.classification.os === "linux")],
+    [t("inventory.classic"), count(encrypted, (v) => v.classification.classic)],
     [t("inventory.notProtected"), count(encrypted, (v) => v.protection === null)],
   ];
   return (
