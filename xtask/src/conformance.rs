@@ -49,7 +49,7 @@ pub fn run(pytest_args: &[String]) -> Result<()> {
 }
 
 /// The venv's python, creating and filling the venv first if this requirements file has none.
-fn venv(root: &Path) -> Result<PathBuf> {
+pub(crate) fn venv(root: &Path) -> Result<PathBuf> {
     let requirements = fs::read(root.join(REQUIREMENTS))
         .with_context(|| format!("could not read {REQUIREMENTS}"))?;
     let interpreter = Command::new("python3")

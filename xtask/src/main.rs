@@ -9,6 +9,7 @@
 //! commands work on a fresh Debian 12 machine and stay fast on a warm one.
 
 mod bench;
+mod bench_inventory;
 mod conformance;
 mod e2e;
 mod keyring;
@@ -31,6 +32,9 @@ usage: cargo xtask <command>
   sandbox    run the sandbox cloud alone (arguments go to safehold-sandbox, e.g. --port 8443)
   bench-sandbox
              measure the sandbox's loopback throughput (writes docs/benchmarks/)
+  bench-inventory
+             time the inventory scan on 10,000-VM tenants against its bounds and the
+             Python SDKs (writes docs/benchmarks/)
 ";
 
 fn main() {
@@ -42,6 +46,7 @@ fn main() {
         Some("sandbox") => sandbox(&args[1..]),
         Some("conformance") => conformance::run(&args[1..]),
         Some("bench-sandbox") => bench::run(),
+        Some("bench-inventory") => bench_inventory::run(),
         Some("-h" | "--help" | "help") | None => {
             print!("{USAGE}");
             Ok(())

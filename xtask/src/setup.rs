@@ -72,7 +72,7 @@ pub fn system_packages(purpose: Purpose) -> Result<()> {
     match purpose {
         Purpose::Run => {}
         Purpose::Test => wanted.extend(TEST_PACKAGES),
-        Purpose::Bench => wanted.extend(["wrk", "curl"]),
+        Purpose::Bench => wanted.extend(["wrk", "curl", "python3", "python3-venv"]),
     }
     let missing: Vec<&str> = wanted.into_iter().filter(|p| !is_installed(p)).collect();
     if missing.is_empty() {
