@@ -195,7 +195,19 @@ pub async fn plan_grant(
     use safehold_core::ports::KeyVaultAccessApi as _;
     let (clients, principal, required) = grant_context(accounts, data_dir, vault_id).await?;
     let vault = clients.arm.get_key_vault(vault_id).await?;
-    Ok(safehold_core::grant::plan(&vault, &principal, &required))
+    let mut plan = safehold_core::grant::plan(&vault, &principal, &required);
+    // Names make "who else has access" readable; without them the ids still say it.
+    let ids: Vec<String> = plan.others.iter().map(|o| o.object_id.clone()).collect();
+    if !ids.is_empty() {
+        use safehold_core::ports::DirectoryApi as _;
+        match clients.graph.names(&ids).await {
+            Ok(names) => plan.names = names,
+            Err(error) => {
+                tracing::warn!(error = %error.chain(), "the names of the key vault's other principals could not be read");
+            }
+        }
+    }
+    Ok(plan)
 }
 
 /// Grants Backup what it needs on a key vault: one add per vault at a time, read back.

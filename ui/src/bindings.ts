@@ -248,6 +248,27 @@ export type DeviceCodeShown = {
 	expiresInSecs: number,
 };
 
+/**  What a directory object is. */
+export type DirectoryKind = 
+/**  A person. */
+"user" | 
+/**  A security group. */
+"group" | 
+/**  An application's or a managed identity's service principal. */
+"servicePrincipal" | 
+/**  Anything else the directory holds. */
+"other";
+
+/**  A user, group or principal of the directory, by object id. */
+export type DirectoryName = {
+	/**  Object id. */
+	id: string,
+	/**  Its display name. */
+	displayName: string,
+	/**  What it is. */
+	kind: DirectoryKind,
+};
+
 /**  Where a VM's disks live. */
 export type DiskKind = 
 /**  Managed disks (`managedDisk.id`). */
@@ -380,6 +401,11 @@ export type GrantPlan = {
 	change: GrantChange,
 	/**  Every other access-policy entry, which the grant leaves as it is. */
 	others: AccessPolicy[],
+	/**
+	 *  Who those entries belong to, as far as the directory could say (filled in by the
+	 *  caller; an id missing here is shown as it is).
+	 */
+	names: DirectoryName[],
 };
 
 /**  The inventory of the selected subscriptions. */

@@ -233,6 +233,22 @@ impl ArmClient {
         }
     }
 
+    /// POSTs `body` to `url` through the retrying pipeline, for requests that only read
+    /// (Graph's `getByIds`); a 2xx answer or the classified error.
+    pub(crate) async fn post_read(
+        &self,
+        url: Url,
+        body: &serde_json::Value,
+    ) -> Result<RawResponse, Error> {
+        let mut request = Self::with_json_body(Request::new(url, Method::Post), body)?;
+        let response = self.send(&self.pipeline, &mut request).await?;
+        if response.status().is_success() {
+            Ok(response)
+        } else {
+            Err(self.error_from(&response))
+        }
+    }
+
     /// Sends `request` through `pipeline`, leaving the status to the caller: any answer is
     /// `Ok`; only a transport or credential failure is an error.
     async fn send(&self, pipeline: &Pipeline, request: &mut Request) -> Result<RawResponse, Error> {
@@ -257,7 +273,11 @@ impl ArmClient {
         api_version: &str,
         body: &serde_json::Value,
     ) -> Result<Request, Error> {
-        let mut request = Request::new(self.url(path, api_version)?, method);
+        Self::with_json_body(Request::new(self.url(path, api_version)?, method), body)
+    }
+
+    /// `request` carrying `body` as JSON.
+    fn with_json_body(mut request: Request, body: &serde_json::Value) -> Result<Request, Error> {
         request.insert_header("content-type", "application/json");
         request.set_body(serde_json::to_vec(body).map_err(|e| {
             Error::new(

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use azure_core::credentials::TokenCredential;
+use safehold_core::inventory::{DirectoryKind, DirectoryName};
 use safehold_core::ports::DirectoryApi;
 use safehold_core::{Error, ErrorCode};
 
@@ -40,6 +41,24 @@ struct Principal {
     id: String,
 }
 
+#[derive(serde::Deserialize)]
+struct Objects {
+    #[serde(default)]
+    value: Vec<Object>,
+}
+
+#[derive(serde::Deserialize)]
+struct Object {
+    id: String,
+    #[serde(rename = "@odata.type", default)]
+    kind: String,
+    #[serde(rename = "displayName", default)]
+    display_name: Option<String>,
+}
+
+/// Graph takes at most this many ids per `getByIds`.
+const IDS_PER_REQUEST: usize = 1_000;
+
 #[async_trait::async_trait]
 impl DirectoryApi for GraphClient {
     #[tracing::instrument(skip_all, fields(app_id = %app_id))]
@@ -69,5 +88,48 @@ impl DirectoryApi for GraphClient {
             .with_source(e)
         })?;
         Ok(principals.value.into_iter().next().map(|p| p.id))
+    }
+
+    #[tracing::instrument(skip_all, fields(ids = ids.len()))]
+    async fn names(&self, ids: &[String]) -> Result<Vec<DirectoryName>, Error> {
+        let url = self
+            .inner
+            .endpoint()
+            .join("/v1.0/directoryObjects/getByIds")
+            .map_err(|e| {
+                Error::new(ErrorCode::Internal, "The Graph address is not valid.").with_source(e)
+            })?;
+        let batches = ids.chunks(IDS_PER_REQUEST).map(|batch| {
+            let url = url.clone();
+            async move {
+                let body = serde_json::json!({
+                    "ids": batch,
+                    "types": ["user", "group", "servicePrincipal"],
+                });
+                let response = self.inner.post_read(url, &body).await?;
+                serde_json::from_slice::<Objects>(response.body()).map_err(|e| {
+                    Error::new(
+                        ErrorCode::Internal,
+                        "Microsoft Graph sent an answer Safehold cannot read.",
+                    )
+                    .with_source(e)
+                })
+            }
+        });
+        let found = futures::future::try_join_all(batches).await?;
+        Ok(found
+            .into_iter()
+            .flat_map(|o| o.value)
+            .map(|o| DirectoryName {
+                kind: match o.kind.rsplit('.').next().unwrap_or_default() {
+                    "user" => DirectoryKind::User,
+                    "group" => DirectoryKind::Group,
+                    "servicePrincipal" => DirectoryKind::ServicePrincipal,
+                    _ => DirectoryKind::Other,
+                },
+                display_name: o.display_name.unwrap_or_else(|| o.id.clone()),
+                id: o.id,
+            })
+            .collect())
     }
 }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::ade::{KEY_VAULT_ADMINISTRATOR_ROLE, Permissions, missing_permissions};
-use crate::inventory::{AccessPolicy, KeyVaultRecord};
+use crate::inventory::{AccessPolicy, DirectoryName, KeyVaultRecord};
 use crate::ports::KeyVaultAccessApi;
 use crate::{Error, ErrorCode};
 
@@ -55,6 +55,9 @@ pub struct GrantPlan {
     pub change: GrantChange,
     /// Every other access-policy entry, which the grant leaves as it is.
     pub others: Vec<AccessPolicy>,
+    /// Who those entries belong to, as far as the directory could say (filled in by the
+    /// caller; an id missing here is shown as it is).
+    pub names: Vec<DirectoryName>,
 }
 
 /// Plans the grant of `required` to `principal_id` on `vault`.
@@ -97,6 +100,7 @@ pub fn plan(vault: &KeyVaultRecord, principal_id: &str, required: &Permissions) 
         principal_id: principal_id.to_owned(),
         change,
         others,
+        names: vec![],
     }
 }
 

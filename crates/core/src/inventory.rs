@@ -166,6 +166,34 @@ pub struct FailedJob {
     pub recommendation: Option<String>,
 }
 
+/// What a directory object is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub enum DirectoryKind {
+    /// A person.
+    User,
+    /// A security group.
+    Group,
+    /// An application's or a managed identity's service principal.
+    ServicePrincipal,
+    /// Anything else the directory holds.
+    Other,
+}
+
+/// A user, group or principal of the directory, by object id.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct DirectoryName {
+    /// Object id.
+    pub id: String,
+    /// Its display name.
+    pub display_name: String,
+    /// What it is.
+    pub kind: DirectoryKind,
+}
+
 /// A role assignment at a key vault's scope (or inherited there).
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]

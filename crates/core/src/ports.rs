@@ -2,8 +2,8 @@
 
 use crate::Result;
 use crate::inventory::{
-    DiskRecord, FailedJob, KeyVaultRecord, ProtectedVmRecord, RecoveryVault, RoleAssignmentRecord,
-    Subscription, Tenant, VmRecord,
+    DirectoryName, DiskRecord, FailedJob, KeyVaultRecord, ProtectedVmRecord, RecoveryVault,
+    RoleAssignmentRecord, Subscription, Tenant, VmRecord,
 };
 
 /// Azure Resource Manager, as far as Safehold reads it.
@@ -56,6 +56,10 @@ pub trait DirectoryApi: Send + Sync {
     /// The object id, in the signed-in tenant, of the service principal of application
     /// `app_id`; none when the tenant has no such principal.
     async fn service_principal_by_app_id(&self, app_id: &str) -> Result<Option<String>>;
+
+    /// The names of these users, groups and principals, asked in batches; ids the directory
+    /// does not know are left out.
+    async fn names(&self, ids: &[String]) -> Result<Vec<DirectoryName>>;
 }
 
 /// Changing who may read a key vault: only ever by adding, never by rewriting the vault.

@@ -212,7 +212,7 @@ pub async fn dispatch(
     // token, and Graph has its own audience and error envelope.
     let lower_path = uri.path().to_ascii_lowercase();
     if lower_path.starts_with("/v1.0/") {
-        return crate::graph::dispatch(&state, &uri, &headers);
+        return crate::graph::dispatch(&state, &method, &uri, &headers, &body);
     }
     if lower_path.trim_end_matches('/') == "/metadata/endpoints" && method == Method::GET {
         let pairs = query_pairs(&uri);

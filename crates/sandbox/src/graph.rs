@@ -1,5 +1,6 @@
 //! Microsoft Graph (v1.0): service principals by `appId`, enough to resolve the Backup
-//! Management Service's object id in the tenant.
+//! Management Service's object id in the tenant, and `directoryObjects/getByIds`, which names
+//! the users, groups and principals behind a key vault's access policies.
 //!
 //! Graph has its own error envelope (`error.innerError` with `request-id` and `date`) and
 //! its own token audience, `https://graph.microsoft.com/`.
@@ -34,7 +35,13 @@ fn graph_error(status: StatusCode, code: &str, message: &str) -> Response {
 }
 
 /// Every Graph request lands here.
-pub fn dispatch(state: &Shared, uri: &Uri, headers: &HeaderMap) -> Response {
+pub fn dispatch(
+    state: &Shared,
+    method: &axum::http::Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Response {
     let header = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
@@ -57,11 +64,14 @@ pub fn dispatch(state: &Shared, uri: &Uri, headers: &HeaderMap) -> Response {
         );
     }
     let path = uri.path().trim_end_matches('/').to_ascii_lowercase();
+    if path == "/v1.0/directoryobjects/getbyids" && method == axum::http::Method::POST {
+        return get_by_ids(state, body);
+    }
     if path != "/v1.0/serviceprincipals" {
         return graph_error(
             StatusCode::NOT_FOUND,
             "Request_ResourceNotFound",
-            "The sandbox serves only /v1.0/servicePrincipals.",
+            "The sandbox serves only /v1.0/servicePrincipals and /v1.0/directoryObjects/getByIds.",
         );
     }
     let pairs: Vec<(String, String)> = url_form::parse(uri.query().unwrap_or_default().as_bytes())
@@ -141,4 +151,84 @@ pub fn dispatch(state: &Shared, uri: &Uri, headers: &HeaderMap) -> Response {
         None => "https://graph.microsoft.com/v1.0/$metadata#servicePrincipals".to_owned(),
     };
     Json(json!({ "@odata.context": context, "value": value })).into_response()
+}
+
+/// Graph's limit on ids per `getByIds` request.
+const GET_BY_IDS_LIMIT: usize = 1_000;
+
+/// `POST /v1.0/directoryObjects/getByIds` with `{"ids": [...], "types": [...]}`: the objects
+/// found, in no promised order; ids that match nothing are left out.
+fn get_by_ids(state: &Shared, body: &[u8]) -> Response {
+    #[derive(serde::Deserialize)]
+    struct Request {
+        ids: Vec<String>,
+        #[serde(default)]
+        types: Vec<String>,
+    }
+    let request: Request = match serde_json::from_slice(body) {
+        Ok(request) => request,
+        Err(e) => {
+            return graph_error(
+                StatusCode::BAD_REQUEST,
+                "Request_BadRequest",
+                &format!("The body must be {{\"ids\": [...]}}: {e}."),
+            );
+        }
+    };
+    if request.ids.len() > GET_BY_IDS_LIMIT {
+        return graph_error(
+            StatusCode::BAD_REQUEST,
+            "Request_BadRequest",
+            &format!("At most {GET_BY_IDS_LIMIT} ids may be asked for at once."),
+        );
+    }
+    let wanted = |kind: &str| {
+        request.types.is_empty() || request.types.iter().any(|t| t.eq_ignore_ascii_case(kind))
+    };
+    let tenant = state.tenant();
+    let mut value = vec![];
+    for id in &request.ids {
+        if wanted("user")
+            && let Some(u) = tenant
+                .users
+                .iter()
+                .find(|u| u.object_id.eq_ignore_ascii_case(id))
+        {
+            value.push(json!({
+                "@odata.type": "#microsoft.graph.user",
+                "id": u.object_id,
+                "displayName": u.display_name,
+                "userPrincipalName": u.user_principal_name,
+            }));
+        } else if wanted("group")
+            && let Some(g) = tenant
+                .groups
+                .iter()
+                .find(|g| g.object_id.eq_ignore_ascii_case(id))
+        {
+            value.push(json!({
+                "@odata.type": "#microsoft.graph.group",
+                "id": g.object_id,
+                "displayName": g.display_name,
+                "securityEnabled": true,
+            }));
+        } else if wanted("serviceprincipal")
+            && let Some(sp) = tenant
+                .service_principals
+                .iter()
+                .find(|sp| sp.object_id.eq_ignore_ascii_case(id))
+        {
+            value.push(json!({
+                "@odata.type": "#microsoft.graph.servicePrincipal",
+                "id": sp.object_id,
+                "displayName": sp.display_name,
+                "appId": sp.app_id,
+            }));
+        }
+    }
+    Json(json!({
+        "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#directoryObjects",
+        "value": value
+    }))
+    .into_response()
 }

@@ -12,7 +12,7 @@ use rand::{Rng as _, SeedableRng as _};
 
 use crate::seed::BACKUP_MANAGEMENT_SERVICE_APP_ID;
 use crate::tenant::{
-    AccessPolicyRecord, AdePass, AdeRecord, BackupPolicyRecord, DiskRecord, KeyRecord,
+    AccessPolicyRecord, AdePass, AdeRecord, BackupPolicyRecord, DiskRecord, GroupRecord, KeyRecord,
     KeyVaultRecord, OsKind, ProtectedItemRecord, RecoveryVaultRecord, ResourceGroupRecord,
     SecretRecord, ServicePrincipalRecord, SubscriptionRecord, Tenant, VaultObjectRef,
     VirtualMachineRecord,
@@ -306,6 +306,10 @@ pub fn generate(spec: &ScaleSpec, tenant_id: &str) -> Tenant {
         users: vec![],
         directories: vec![],
         public_clients: crate::seed::public_clients(),
+        groups: vec![GroupRecord {
+            object_id: ops_group,
+            display_name: "Operations".to_owned(),
+        }],
         service_principals: vec![ServicePrincipalRecord {
             object_id: backup_sp,
             app_id: BACKUP_MANAGEMENT_SERVICE_APP_ID.to_owned(),

@@ -26,10 +26,10 @@ use std::collections::BTreeMap;
 
 use crate::tenant::{
     AccessPolicyRecord, AdePass, AdeRecord, BackupPolicyRecord, ClassicVmRecord, DirectoryRecord,
-    DiskRecord, JobFailure, JobRecord, KeyRecord, KeyVaultRecord, OsKind, ProtectedItemRecord,
-    PublicClientRecord, RecoveryVaultRecord, ResourceGroupRecord, SecretRecord,
-    ServicePrincipalRecord, StorageAccountRecord, SubscriptionRecord, Tenant, UserRecord,
-    VaultObjectRef, VirtualMachineRecord,
+    DiskRecord, GroupRecord, JobFailure, JobRecord, KeyRecord, KeyVaultRecord, OsKind,
+    ProtectedItemRecord, PublicClientRecord, RecoveryVaultRecord, ResourceGroupRecord,
+    SecretRecord, ServicePrincipalRecord, StorageAccountRecord, SubscriptionRecord, Tenant,
+    UserRecord, VaultObjectRef, VirtualMachineRecord,
 };
 
 /// The Backup Management Service's application id in the public cloud.
@@ -813,6 +813,10 @@ pub fn contoso_in(tenant_id: &str) -> Tenant {
                 no_subscription_access: true,
             },
         ],
+        groups: vec![GroupRecord {
+            object_id: ops_group,
+            display_name: "Contoso IT Operations".to_owned(),
+        }],
         public_clients: public_clients(),
         service_principals: vec![
             ServicePrincipalRecord {

@@ -36,6 +36,9 @@ pub struct Tenant {
     /// Other directories (tenants) some of this directory's users are guests in.
     #[serde(default)]
     pub directories: Vec<DirectoryRecord>,
+    /// Security groups (object id and name), for resolving who holds an access policy.
+    #[serde(default)]
+    pub groups: Vec<GroupRecord>,
 }
 
 /// Another directory, where users of the home directory are invited as guests (Entra B2B).
@@ -66,6 +69,15 @@ pub struct UserRecord {
     /// A user with no role on any subscription: they can sign in, and see none.
     #[serde(default)]
     pub no_subscription_access: bool,
+}
+
+/// A security group of the directory.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct GroupRecord {
+    /// Object id.
+    pub object_id: String,
+    /// Display name.
+    pub display_name: String,
 }
 
 /// A public client application (no secret; loopback redirects; PKCE).

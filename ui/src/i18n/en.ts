@@ -180,6 +180,8 @@ export const en = {
       others: "{{count}} other entry is left exactly as it is:",
       others_other: "{{count}} other entries are left exactly as they are:",
       othersLabel: "Other principals with access",
+      unnamed: "Not found in the directory (deleted, or in another tenant)",
+      kind: { user: "user", group: "group", servicePrincipal: "application", other: "directory object" },
       diff: "The change to Backup's entry",
       confirm: "Grant",
       granting: "Granting…",

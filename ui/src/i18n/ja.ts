@@ -181,6 +181,8 @@ export const ja: Messages = {
       others: "ほかの {{count}} 件のエントリはそのまま残ります:",
       others_other: "ほかの {{count}} 件のエントリはそのまま残ります:",
       othersLabel: "アクセス権を持つほかのプリンシパル",
+      unnamed: "ディレクトリに見つかりません (削除済み、または別のテナント)",
+      kind: { user: "ユーザー", group: "グループ", servicePrincipal: "アプリケーション", other: "ディレクトリ オブジェクト" },
       diff: "Backup のエントリへの変更",
       confirm: "付与",
       granting: "付与しています…",

@@ -334,5 +334,12 @@ export const grantPlan = {
       applicationId: null,
       permissions: { keys: ["get"], secrets: ["get", "set"] },
     },
+    {
+      tenantId: "t",
+      objectId: "deleted-object-id",
+      applicationId: null,
+      permissions: { keys: [], secrets: ["get"] },
+    },
   ],
+  names: [{ id: "ops-group-object-id", displayName: "Contoso IT Operations", kind: "group" }],
 } as const;

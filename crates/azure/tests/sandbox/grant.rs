@@ -305,3 +305,42 @@ async fn concurrent_grants_and_a_foreign_writer_never_lose_an_entry() {
         check(&arm, &production, &case, seed).await;
     }
 }
+
+#[tokio::test]
+async fn who_else_has_access_is_named_from_the_directory_in_batches() {
+    let (r, arm, _backup, production) = setup().await;
+    let e = r.sandbox.endpoints().clone();
+    let credential = safehold_azure::credential::client_secret(
+        &r.cloud,
+        &e.tenant_id,
+        &e.client_id,
+        r.sandbox.client_secret().to_owned(),
+    )
+    .unwrap();
+    let graph = safehold_azure::GraphClient::new(&r.cloud, credential).unwrap();
+    let vault = arm
+        .get_key_vault(&vault_id(&production, "rg-security-prod", "kv-shared-jpe"))
+        .await
+        .unwrap();
+    let ids: Vec<String> = vault
+        .access_policies
+        .iter()
+        .map(|p| p.object_id.clone())
+        .collect();
+    let names = graph.names(&ids).await.unwrap();
+    let group = names
+        .iter()
+        .find(|n| n.display_name == "Contoso IT Operations")
+        .expect("the operations group is named");
+    assert_eq!(group.kind, safehold_core::inventory::DirectoryKind::Group);
+    assert!(names.iter().all(|n| ids.contains(&n.id)));
+
+    // More ids than Graph takes at once: two requests, unknown ids left out.
+    let mut many: Vec<String> = (0..1_500)
+        .map(|_| uuid::Uuid::new_v4().to_string())
+        .collect();
+    many.push(group.id.clone());
+    let found = graph.names(&many).await.unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].display_name, "Contoso IT Operations");
+}

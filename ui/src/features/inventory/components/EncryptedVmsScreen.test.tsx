@@ -87,8 +87,13 @@ describe("Grant", () => {
     const diff = await within(dialog).findByLabelText("The change to Backup's entry");
     expect(diff).toHaveTextContent("keys: get, list, +backup");
     expect(diff).toHaveTextContent("secrets: get, +backup, +list");
-    expect(within(dialog).getByText("1 other entry is left exactly as it is:")).toBeInTheDocument();
-    expect(within(dialog).getByText(/ops-group-object-id/)).toBeInTheDocument();
+    expect(within(dialog).getByText("2 other entries are left exactly as they are:")).toBeInTheDocument();
+    const others = within(dialog).getByRole("list", { name: "Other principals with access" });
+    const [group, deleted] = within(others).getAllByRole("listitem");
+    expect(group).toHaveTextContent("Contoso IT Operations (group)");
+    expect(group).toHaveTextContent("ops-group-object-id — keys: get; secrets: get, set");
+    expect(deleted).toHaveTextContent("Not found in the directory (deleted, or in another tenant)");
+    expect(deleted).toHaveTextContent("deleted-object-id");
 
     const scansBefore = calls.filter((c) => c.cmd === "scan_inventory").length;
     await user.click(within(dialog).getByRole("button", { name: "Grant" }));

@@ -16,6 +16,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
 import { commands, type Permissions } from "../../../bindings";
 import { unwrap } from "../../../lib/ipc";
+import { permissionList } from "../findings";
 import { ErrorMessage } from "../../../shared/ErrorMessage";
 import { Loading } from "../../../shared/Loading";
 import { scanInventoryQuery } from "../queries";
@@ -103,13 +104,23 @@ export function GrantDialog({ vaultId, vaultName, onClose }: { vaultId: string; 
               <>
                 <Text weight="semibold">{t("inventory.grant.others", { count: plan.data.others.length })}</Text>
                 <ul className={styles.others} aria-label={t("inventory.grant.othersLabel")}>
-                  {plan.data.others.map((o) => (
-                    <li key={`${o.objectId}/${o.applicationId ?? ""}`}>
-                      <Caption1 className={styles.muted}>
-                        {o.objectId} — {[...o.permissions.keys.map((k) => `k:${k}`), ...o.permissions.secrets.map((s) => `s:${s}`)].join(" ")}
-                      </Caption1>
-                    </li>
-                  ))}
+                  {plan.data.others.map((o) => {
+                    const name = plan.data.names.find((n) => n.id.toLowerCase() === o.objectId.toLowerCase());
+                    return (
+                      <li key={`${o.objectId}/${o.applicationId ?? ""}`}>
+                        {name ? (
+                          <Text>
+                            {name.displayName} <Caption1 className={styles.muted}>({t(`inventory.grant.kind.${name.kind}`)})</Caption1>
+                          </Text>
+                        ) : (
+                          <Text>{t("inventory.grant.unnamed")}</Text>
+                        )}
+                        <Caption1 className={styles.muted} style={{ display: "block" }}>
+                          {o.objectId} — {permissionList(t, o.permissions)}
+                        </Caption1>
+                      </li>
+                    );
+                  })}
                 </ul>
               </>
             ) : null}
