@@ -26,6 +26,7 @@ from test_backup import VAULT, VAULT_GROUP, Accepted, container, item
 from test_graph import BACKUP_MANAGEMENT_SERVICE, _service_principals
 
 KEY_VAULT_ADMINISTRATOR = "00482a5a-887f-4fb3-b363-3b7fe8e74483"
+KEY_VAULT_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
 JOB_SECONDS = 1  # the job duration the behaviour test starts its sandbox with
 
 
@@ -101,7 +102,8 @@ def test_assignment_at_vault_scope_is_created_listed_and_deleted(
     deleted = authorization.role_assignments.delete(vault_scope, created.name)
     after = list(authorization.role_assignments.list_for_scope(vault_scope, filter=by_principal))
 
-    assert before == []
+    # The demo gave Backup "Key Vault Secrets User" on this vault; the new assignment joins it.
+    assert [a.role_definition_id.rsplit("/", 1)[-1] for a in before] == [KEY_VAULT_SECRETS_USER]
     assert created.principal_id == backup_principal
     assert created.principal_type == "ServicePrincipal"
     assert created.role_definition_id.endswith("/" + KEY_VAULT_ADMINISTRATOR)
@@ -109,9 +111,9 @@ def test_assignment_at_vault_scope_is_created_listed_and_deleted(
     assert created.id.lower() == (
         f"{vault_scope}/providers/Microsoft.Authorization/roleAssignments/{created.name}".lower()
     )
-    assert [a.name for a in listed] == [created.name]
+    assert sorted(a.name for a in listed) == sorted([created.name] + [a.name for a in before])
     assert deleted.name == created.name
-    assert after == []
+    assert [a.name for a in after] == [a.name for a in before]
 
 
 def test_same_assignment_again_is_409_role_assignment_exists(
@@ -192,3 +194,21 @@ def test_backup_of_rbac_vm_fails_without_key_vault_administrator_and_completes_w
     assert error.error_title == "UserErrorKeyvaultPermissionsNotConfigured"
     assert granted_job.properties.status == "Completed"
     assert not granted_job.properties.error_details
+
+
+def test_a_custom_role_is_listed_with_its_data_actions(authorization, production_subscription_id):
+    (role,) = list(
+        authorization.role_definitions.list(
+            f"/subscriptions/{production_subscription_id}",
+            filter="roleName eq 'Backup key reader'",
+        )
+    )
+
+    assert role.role_type == "CustomRole"
+    assert sorted(a for p in role.permissions for a in p.data_actions) == sorted([
+        "Microsoft.KeyVault/vaults/keys/backup/action",
+        "Microsoft.KeyVault/vaults/secrets/backup/action",
+        "Microsoft.KeyVault/vaults/secrets/getSecret/action",
+        "Microsoft.KeyVault/vaults/keys/read",
+        "Microsoft.KeyVault/vaults/secrets/readMetadata/action",
+    ])

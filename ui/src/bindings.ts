@@ -160,14 +160,22 @@ export type AppInfo = {
 
 /**  Backup's access to one key vault, as the inventory found it. */
 export type BackupAccess = 
-/**  Backup has what its VMs need. */
+/**  Backup has what its VMs need (its access-policy entry). */
 { state: "granted" } | 
+/**  Backup's roles at the vault grant what it needs (RBAC vault). */
+{ state: "grantedByRole"; 
+/**  The role that does (or the roles, joined with " + ", that do together). */
+role: string } | 
 /**  These access-policy permissions are missing. */
 { state: "missing"; 
 /**  What to add. */
 missing: Permissions } | 
 /**  No role at the vault covers what Backup needs (RBAC vault). */
-{ state: "roleMissing" } | 
+{ state: "roleMissing"; 
+/**  The roles Backup has there, which fall short. */
+roles: string[]; 
+/**  The data actions none of them grants. */
+missing: string[] } | 
 /**  Could not be checked. */
 { state: "unknown"; 
 /**  Why. */

@@ -13,7 +13,7 @@ use safehold_core::ade::{
 };
 use safehold_core::inventory::{
     AccessPolicy, DiskRecord, FailedJob, KeyVaultRecord, ProtectedVmRecord, RoleAssignmentRecord,
-    VmRecord, resource_id_segment,
+    RoleDefinitionRecord, VmRecord, resource_id_segment,
 };
 use safehold_core::ports::InventoryApi;
 use serde_json::Value;
@@ -487,6 +487,40 @@ impl InventoryApi for ArmClient {
             .iter()
             .filter_map(|vault| key_vault_from(vault, subscription_id))
             .collect())
+    }
+
+    #[tracing::instrument(skip_all, fields(role = %role_guid))]
+    async fn get_role_definition(
+        &self,
+        scope: &str,
+        role_guid: &str,
+    ) -> Result<RoleDefinitionRecord, Error> {
+        let subscription = resource_id_segment(scope, "subscriptions").unwrap_or_default();
+        let path = format!(
+            "/subscriptions/{subscription}/providers/Microsoft.Authorization/roleDefinitions/{role_guid}"
+        );
+        let response = self.get(self.url(&path, AUTHORIZATION_API)?).await?;
+        let role: Value = serde_json::from_slice(response.body()).map_err(|e| {
+            Error::new(
+                safehold_core::ErrorCode::Internal,
+                "Azure sent a role definition Safehold cannot read.",
+            )
+            .with_source(e)
+        })?;
+        let actions = |field: &str| -> Vec<String> {
+            list(&role, "/properties/permissions")
+                .iter()
+                .flat_map(|block| list(block, &format!("/{field}")))
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        };
+        Ok(RoleDefinitionRecord {
+            id: role_guid.to_owned(),
+            name: text(&role, "/properties/roleName").unwrap_or_else(|| role_guid.to_owned()),
+            data_actions: actions("dataActions"),
+            not_data_actions: actions("notDataActions"),
+        })
     }
 
     #[tracing::instrument(skip_all, fields(scope = %scope))]

@@ -318,6 +318,57 @@ pub fn missing_permissions(present: &Permissions, required: &Permissions) -> Per
 /// Key Vault Administrator, the role the Backup documentation prescribes for RBAC vaults.
 pub const KEY_VAULT_ADMINISTRATOR_ROLE: &str = "00482a5a-887f-4fb3-b363-3b7fe8e74483";
 
+/// The data actions Backup needs on an RBAC key vault: back up keys and secrets, read the
+/// secret, and see the key and the secret's properties. Key Vault Administrator has them all;
+/// a least-privilege custom role lists exactly these.
+pub const BACKUP_DATA_ACTIONS: [&str; 5] = [
+    "Microsoft.KeyVault/vaults/keys/backup/action",
+    "Microsoft.KeyVault/vaults/secrets/backup/action",
+    "Microsoft.KeyVault/vaults/secrets/getSecret/action",
+    "Microsoft.KeyVault/vaults/keys/read",
+    "Microsoft.KeyVault/vaults/secrets/readMetadata/action",
+];
+
+/// Whether a role's `dataActions` pattern grants `action`: compared without case, `*` standing
+/// for any run of characters, as Azure RBAC reads them.
+pub fn action_matches(pattern: &str, action: &str) -> bool {
+    let (pattern, action) = (pattern.to_ascii_lowercase(), action.to_ascii_lowercase());
+    let mut parts = pattern.split('*');
+    let first = parts.next().unwrap_or_default();
+    let Some(mut rest) = action.strip_prefix(first) else {
+        return false;
+    };
+    let parts: Vec<&str> = parts.collect();
+    if parts.is_empty() {
+        return rest.is_empty();
+    }
+    for (i, part) in parts.iter().enumerate() {
+        if i == parts.len() - 1 {
+            return rest.ends_with(part);
+        }
+        match rest.find(part) {
+            Some(at) => rest = &rest[at + part.len()..],
+            None => return false,
+        }
+    }
+    true
+}
+
+/// Which of Backup's [`BACKUP_DATA_ACTIONS`] a set of roles, taken together, does not grant.
+/// Each role is its `dataActions` and `notDataActions`.
+pub fn missing_data_actions(roles: &[(&[String], &[String])]) -> Vec<String> {
+    BACKUP_DATA_ACTIONS
+        .iter()
+        .filter(|needed| {
+            !roles.iter().any(|(allowed, denied)| {
+                allowed.iter().any(|a| action_matches(a, needed))
+                    && !denied.iter().any(|d| action_matches(d, needed))
+            })
+        })
+        .map(|a| (*a).to_owned())
+        .collect()
+}
+
 /// The data actions a least-privilege custom role needs on an RBAC vault instead.
 pub const REQUIRED_DATA_ACTIONS: [&str; 5] = [
     "Microsoft.KeyVault/vaults/keys/backup/action",
@@ -540,5 +591,46 @@ mod tests {
             ..VmFacts::default()
         };
         assert_eq!(ade_unhealthy(&healthy), None);
+    }
+
+    #[test]
+    fn data_actions_match_with_wildcards_and_deny_with_not_data_actions() {
+        assert!(action_matches(
+            "Microsoft.KeyVault/vaults/*",
+            "Microsoft.KeyVault/vaults/keys/backup/action"
+        ));
+        assert!(action_matches(
+            "microsoft.keyvault/vaults/keys/read",
+            "Microsoft.KeyVault/vaults/keys/read"
+        ));
+        assert!(action_matches(
+            "Microsoft.KeyVault/vaults/*/backup/action",
+            "Microsoft.KeyVault/vaults/secrets/backup/action"
+        ));
+        assert!(!action_matches(
+            "Microsoft.KeyVault/vaults/secrets/*",
+            "Microsoft.KeyVault/vaults/keys/read"
+        ));
+        let all = vec!["Microsoft.KeyVault/vaults/*".to_owned()];
+        assert!(missing_data_actions(&[(&all, &[])]).is_empty());
+        let least: Vec<String> = BACKUP_DATA_ACTIONS
+            .iter()
+            .map(|a| (*a).to_owned())
+            .collect();
+        assert!(missing_data_actions(&[(&least, &[])]).is_empty());
+        let secrets_user = vec![
+            "Microsoft.KeyVault/vaults/secrets/getSecret/action".to_owned(),
+            "Microsoft.KeyVault/vaults/secrets/readMetadata/action".to_owned(),
+        ];
+        assert_eq!(missing_data_actions(&[(&secrets_user, &[])]).len(), 3);
+        let no_backup = vec!["Microsoft.KeyVault/vaults/keys/backup/action".to_owned()];
+        assert_eq!(
+            missing_data_actions(&[(&all, &no_backup)]),
+            ["Microsoft.KeyVault/vaults/keys/backup/action"]
+        );
+        // Two roles together can cover what neither covers alone.
+        let keys = vec!["Microsoft.KeyVault/vaults/keys/*".to_owned()];
+        let secrets = vec!["Microsoft.KeyVault/vaults/secrets/*".to_owned()];
+        assert!(missing_data_actions(&[(&keys, &[]), (&secrets, &[])]).is_empty());
     }
 }

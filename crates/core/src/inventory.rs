@@ -166,6 +166,21 @@ pub struct FailedJob {
     pub recommendation: Option<String>,
 }
 
+/// A role definition: its name and the data actions it grants and denies.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct RoleDefinitionRecord {
+    /// The role's GUID.
+    pub id: String,
+    /// Its name (`Key Vault Administrator`, or a custom role's).
+    pub name: String,
+    /// `dataActions` of every permission block.
+    pub data_actions: Vec<String>,
+    /// `notDataActions` of every permission block.
+    pub not_data_actions: Vec<String>,
+}
+
 /// What a directory object is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]

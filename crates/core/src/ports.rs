@@ -3,7 +3,7 @@
 use crate::Result;
 use crate::inventory::{
     DirectoryName, DiskRecord, FailedJob, KeyVaultRecord, ProtectedVmRecord, RecoveryVault,
-    RoleAssignmentRecord, Subscription, Tenant, VmRecord,
+    RoleAssignmentRecord, RoleDefinitionRecord, Subscription, Tenant, VmRecord,
 };
 
 /// Azure Resource Manager, as far as Safehold reads it.
@@ -41,6 +41,14 @@ pub trait InventoryApi: Send + Sync {
     /// The VM jobs of a Recovery Services vault that failed since `since` (Unix seconds),
     /// newest first.
     async fn list_failed_jobs(&self, vault_id: &str, since: i64) -> Result<Vec<FailedJob>>;
+
+    /// A role definition by its GUID, as seen from `scope` (custom roles live in the
+    /// subscription).
+    async fn get_role_definition(
+        &self,
+        scope: &str,
+        role_guid: &str,
+    ) -> Result<RoleDefinitionRecord>;
 
     /// The role assignments of `principal_id` that apply at `scope` (a key vault's id).
     async fn list_role_assignments(

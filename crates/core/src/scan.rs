@@ -57,8 +57,14 @@ pub struct InventoryVm {
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(tag = "state", rename_all = "camelCase")]
 pub enum BackupAccess {
-    /// Backup has what its VMs need.
+    /// Backup has what its VMs need (its access-policy entry).
     Granted,
+    /// Backup's roles at the vault grant what it needs (RBAC vault).
+    #[serde(rename_all = "camelCase")]
+    GrantedByRole {
+        /// The role that does (or the roles, joined with " + ", that do together).
+        role: String,
+    },
     /// These access-policy permissions are missing.
     #[serde(rename_all = "camelCase")]
     Missing {
@@ -66,7 +72,13 @@ pub enum BackupAccess {
         missing: Permissions,
     },
     /// No role at the vault covers what Backup needs (RBAC vault).
-    RoleMissing,
+    #[serde(rename_all = "camelCase")]
+    RoleMissing {
+        /// The roles Backup has there, which fall short.
+        roles: Vec<String>,
+        /// The data actions none of them grants.
+        missing: Vec<String>,
+    },
     /// Could not be checked.
     #[serde(rename_all = "camelCase")]
     Unknown {
@@ -390,12 +402,14 @@ pub async fn build(
             .collect::<std::collections::BTreeSet<_>>()
             .into_iter()
             .map(|vault| match access.get(&vault) {
-                Some(BackupAccess::Granted) => VaultAccess::Granted { vault },
+                Some(BackupAccess::Granted | BackupAccess::GrantedByRole { .. }) => {
+                    VaultAccess::Granted { vault }
+                }
                 Some(BackupAccess::Missing { missing }) => VaultAccess::Missing {
                     vault,
                     missing: missing.clone(),
                 },
-                Some(BackupAccess::RoleMissing) => VaultAccess::MissingRole { vault },
+                Some(BackupAccess::RoleMissing { .. }) => VaultAccess::MissingRole { vault },
                 Some(BackupAccess::Unknown { reason }) => VaultAccess::Unknown {
                     vault,
                     reason: reason.clone(),
@@ -453,7 +467,11 @@ async fn backup_access(
             .list_role_assignments(&vault.id, &object_id)
             .await
         {
-            Ok(assignments) => rbac_access(&assignments),
+            Ok(assignments) => rbac_access(clients.inventory().as_ref(), &vault.id, &assignments)
+                .await
+                .unwrap_or_else(|error| BackupAccess::Unknown {
+                    reason: error.message,
+                }),
             Err(error) => BackupAccess::Unknown {
                 reason: error.message,
             },
@@ -485,20 +503,57 @@ pub fn policy_access(
     }
 }
 
-/// Backup's access on an RBAC vault: Key Vault Administrator at or above the vault's scope.
-/// Other roles (custom ones with the five data actions) are not recognised yet and count as
-/// missing.
-pub fn rbac_access(assignments: &[RoleAssignmentRecord]) -> BackupAccess {
-    let administrator = assignments.iter().any(|a| {
-        a.role_definition_id
-            .rsplit('/')
-            .next()
-            .is_some_and(|id| id.eq_ignore_ascii_case(crate::ade::KEY_VAULT_ADMINISTRATOR_ROLE))
-    });
-    if administrator {
-        BackupAccess::Granted
+/// Backup's access on an RBAC vault, from its role assignments at or above the vault: Key
+/// Vault Administrator, or roles (a least-privilege custom role, say) whose data actions cover
+/// the five Backup needs. Definitions other than Key Vault Administrator's are read, once each.
+pub async fn rbac_access(
+    api: &dyn InventoryApi,
+    vault_id: &str,
+    assignments: &[RoleAssignmentRecord],
+) -> Result<BackupAccess, Error> {
+    let mut guids: Vec<&str> = assignments
+        .iter()
+        .filter_map(|a| a.role_definition_id.rsplit('/').next())
+        .collect();
+    guids.sort_unstable_by_key(|g| g.to_ascii_lowercase());
+    guids.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
+    if guids
+        .iter()
+        .any(|g| g.eq_ignore_ascii_case(crate::ade::KEY_VAULT_ADMINISTRATOR_ROLE))
+    {
+        return Ok(BackupAccess::GrantedByRole {
+            role: "Key Vault Administrator".to_owned(),
+        });
+    }
+    let roles = futures::future::try_join_all(
+        guids
+            .iter()
+            .map(|guid| api.get_role_definition(vault_id, guid)),
+    )
+    .await?;
+    let blocks: Vec<(&[String], &[String])> = roles
+        .iter()
+        .map(|r| (r.data_actions.as_slice(), r.not_data_actions.as_slice()))
+        .collect();
+    let missing = crate::ade::missing_data_actions(&blocks);
+    let names: Vec<String> = roles.iter().map(|r| r.name.clone()).collect();
+    if missing.is_empty() && !roles.is_empty() {
+        // The fewest roles that do it: one alone if one suffices.
+        let alone = roles.iter().find(|r| {
+            crate::ade::missing_data_actions(&[(
+                r.data_actions.as_slice(),
+                r.not_data_actions.as_slice(),
+            )])
+            .is_empty()
+        });
+        Ok(BackupAccess::GrantedByRole {
+            role: alone.map_or_else(|| names.join(" + "), |r| r.name.clone()),
+        })
     } else {
-        BackupAccess::RoleMissing
+        Ok(BackupAccess::RoleMissing {
+            roles: names,
+            missing,
+        })
     }
 }
 
@@ -541,22 +596,5 @@ mod tests {
             policy_access(&vault(vec![other, backup]), "backup", &required),
             BackupAccess::Granted
         );
-    }
-
-    #[test]
-    fn rbac_access_needs_key_vault_administrator() {
-        let admin = RoleAssignmentRecord {
-            role_definition_id: format!(
-                "/subscriptions/s/providers/Microsoft.Authorization/roleDefinitions/{}",
-                crate::ade::KEY_VAULT_ADMINISTRATOR_ROLE
-            ),
-            principal_id: "backup".to_owned(),
-            scope: String::new(),
-        };
-        assert_eq!(
-            rbac_access(std::slice::from_ref(&admin)),
-            BackupAccess::Granted
-        );
-        assert_eq!(rbac_access(&[]), BackupAccess::RoleMissing);
     }
 }

@@ -444,6 +444,7 @@ fn route(state: &Shared, claims: &Claims, method: &Method, uri: &Uri, body: &[u8
         ) => {
             require_api_version(&pairs, &api_versions::AUTHORIZATION)?;
             Ok(crate::authorization::list_role_definitions(
+                &state.tenant(),
                 segments[1],
                 query_value(&pairs, "$filter"),
             ))
@@ -461,7 +462,11 @@ fn route(state: &Shared, claims: &Claims, method: &Method, uri: &Uri, body: &[u8
             ],
         ) => {
             require_api_version(&pairs, &api_versions::AUTHORIZATION)?;
-            crate::authorization::get_role_definition(segments[1], segments[segments.len() - 1])
+            crate::authorization::get_role_definition(
+                &state.tenant(),
+                segments[1],
+                segments[segments.len() - 1],
+            )
         }
         (
             &Method::POST,

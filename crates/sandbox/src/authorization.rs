@@ -1,7 +1,8 @@
 //! Azure RBAC at key vault scope: role assignments (list, get, create, delete) and the
 //! built-in Key Vault role definitions.
 //!
-//! An assignment of Key Vault Administrator to the Backup Management Service is what lets
+//! An assignment of Key Vault Administrator, or of roles (the tenant's custom ones included)
+//! whose data actions cover what Backup needs, to the Backup Management Service is what lets
 //! Backup read an RBAC vault's keys and secrets; the backup outcome reads these records.
 
 use axum::Json;
@@ -12,7 +13,7 @@ use serde_json::{Value, json};
 
 use crate::Shared;
 use crate::arm::{ArmError, subscription_not_found};
-use crate::tenant::{KeyVaultRecord, RoleAssignmentRecord};
+use crate::tenant::{KeyVaultRecord, RoleAssignmentRecord, Tenant};
 
 /// A built-in role: id, name, description, data actions.
 struct BuiltInRole {
@@ -65,27 +66,80 @@ const ROLES: &[BuiltInRole] = &[
     },
 ];
 
-fn role_json(subscription: &str, role: &BuiltInRole) -> Value {
+/// A role as the API shows it: built in, or one of the tenant's custom roles.
+struct RoleView<'a> {
+    id: &'a str,
+    name: &'a str,
+    description: &'a str,
+    data_actions: Vec<&'a str>,
+    kind: &'static str,
+}
+
+/// Every role the tenant can assign: the built-in Key Vault roles, then its custom ones.
+fn all_roles(tenant: &Tenant) -> Vec<RoleView<'_>> {
+    ROLES
+        .iter()
+        .map(|r| RoleView {
+            id: r.id,
+            name: r.name,
+            description: r.description,
+            data_actions: r.data_actions.to_vec(),
+            kind: "BuiltInRole",
+        })
+        .chain(tenant.custom_roles.iter().map(|r| RoleView {
+            id: &r.id,
+            name: &r.name,
+            description: &r.description,
+            data_actions: r.data_actions.iter().map(String::as_str).collect(),
+            kind: "CustomRole",
+        }))
+        .collect()
+}
+
+/// The data actions role `id` grants (none for an unknown role).
+pub fn data_actions_of(tenant: &Tenant, id: &str) -> Vec<String> {
+    all_roles(tenant)
+        .into_iter()
+        .find(|r| r.id.eq_ignore_ascii_case(id))
+        .map(|r| r.data_actions.iter().map(|a| (*a).to_owned()).collect())
+        .unwrap_or_default()
+}
+
+/// Whether a data-action pattern (`*` at its end or alone) grants `action`, without case.
+pub fn grants(pattern: &str, action: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(prefix) => action
+            .to_ascii_lowercase()
+            .starts_with(&prefix.to_ascii_lowercase()),
+        None => pattern.eq_ignore_ascii_case(action),
+    }
+}
+
+fn role_json(subscription: &str, role: &RoleView<'_>) -> Value {
     json!({
         "id": format!("/subscriptions/{subscription}/providers/Microsoft.Authorization/roleDefinitions/{}", role.id),
         "name": role.id,
         "type": "Microsoft.Authorization/roleDefinitions",
         "properties": {
             "roleName": role.name,
-            "type": "BuiltInRole",
+            "type": role.kind,
             "description": role.description,
-            "assignableScopes": ["/"],
+            "assignableScopes": if role.kind == "BuiltInRole" { json!(["/"]) } else { json!([format!("/subscriptions/{subscription}")]) },
             "permissions": [{ "actions": [], "notActions": [], "dataActions": role.data_actions, "notDataActions": [] }]
         }
     })
 }
 
 /// `GET {scope}/providers/Microsoft.Authorization/roleDefinitions[?$filter=roleName eq '…']`
-pub fn list_role_definitions(subscription: &str, filter: Option<&str>) -> Response {
+pub fn list_role_definitions(
+    tenant: &Tenant,
+    subscription: &str,
+    filter: Option<&str>,
+) -> Response {
     let wanted = filter
         .and_then(|f| f.trim().strip_prefix("roleName eq '"))
         .and_then(|r| r.strip_suffix('\''));
-    let value: Vec<Value> = ROLES
+    let value: Vec<Value> = all_roles(tenant)
         .iter()
         .filter(|r| wanted.is_none_or(|w| r.name.eq_ignore_ascii_case(w)))
         .map(|r| role_json(subscription, r))
@@ -94,8 +148,12 @@ pub fn list_role_definitions(subscription: &str, filter: Option<&str>) -> Respon
 }
 
 /// `GET {scope}/providers/Microsoft.Authorization/roleDefinitions/{id}`
-pub fn get_role_definition(subscription: &str, id: &str) -> Result<Response, ArmError> {
-    ROLES
+pub fn get_role_definition(
+    tenant: &Tenant,
+    subscription: &str,
+    id: &str,
+) -> Result<Response, ArmError> {
+    all_roles(tenant)
         .iter()
         .find(|r| r.id.eq_ignore_ascii_case(id))
         .map(|r| Json(role_json(subscription, r)).into_response())
@@ -241,8 +299,13 @@ fn create(state: &Shared, r: &VaultScoped<'_>) -> Result<Response, ArmError> {
             format!("The role assignment body is not valid: {e}."),
         )
     })?;
+    let mut tenant = state.tenant_mut();
     let role = crate::arm::segment_after(&body.properties.role_definition_id, "roleDefinitions")
-        .filter(|id| ROLES.iter().any(|role| role.id.eq_ignore_ascii_case(id)))
+        .filter(|id| {
+            all_roles(&tenant)
+                .iter()
+                .any(|role| role.id.eq_ignore_ascii_case(id))
+        })
         .ok_or_else(|| {
             bad_request(
                 "RoleDefinitionDoesNotExist",
@@ -253,7 +316,6 @@ fn create(state: &Shared, r: &VaultScoped<'_>) -> Result<Response, ArmError> {
             )
         })?
         .to_ascii_lowercase();
-    let mut tenant = state.tenant_mut();
     if !tenant.service_principals.iter().any(|sp| {
         sp.object_id
             .eq_ignore_ascii_case(&body.properties.principal_id)

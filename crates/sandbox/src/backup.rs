@@ -41,6 +41,15 @@ fn has_all(granted: &[String], needed: &[&str]) -> bool {
 }
 
 /// Whether the Backup Management Service can read what backup needs from `kv`.
+/// What Backup needs on an RBAC key vault.
+const BACKUP_DATA_ACTIONS: [&str; 5] = [
+    "Microsoft.KeyVault/vaults/keys/backup/action",
+    "Microsoft.KeyVault/vaults/secrets/backup/action",
+    "Microsoft.KeyVault/vaults/secrets/getSecret/action",
+    "Microsoft.KeyVault/vaults/keys/read",
+    "Microsoft.KeyVault/vaults/secrets/readMetadata/action",
+];
+
 fn backup_can_read(
     tenant: &Tenant,
     kv: &KeyVaultRecord,
@@ -54,10 +63,17 @@ fn backup_can_read(
         return false;
     };
     if kv.rbac_authorization {
-        return kv.role_assignments.iter().any(|a| {
-            a.principal_id.eq_ignore_ascii_case(&backup.object_id)
-                && a.role_definition
-                    .eq_ignore_ascii_case(KEY_VAULT_ADMINISTRATOR)
+        // Backup's roles at the vault, taken together, must grant the five data actions.
+        let granted: Vec<String> = kv
+            .role_assignments
+            .iter()
+            .filter(|a| a.principal_id.eq_ignore_ascii_case(&backup.object_id))
+            .flat_map(|a| crate::authorization::data_actions_of(tenant, &a.role_definition))
+            .collect();
+        return BACKUP_DATA_ACTIONS.iter().all(|needed| {
+            granted
+                .iter()
+                .any(|pattern| crate::authorization::grants(pattern, needed))
         });
     }
     kv.access_policies.iter().any(|p| {

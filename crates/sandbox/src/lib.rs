@@ -30,6 +30,9 @@ mod restore;
 mod sas;
 pub mod scale;
 mod seed;
+
+/// The demo tenant's least-privilege custom role for Backup on RBAC key vaults.
+pub use seed::BACKUP_KEY_READER_ROLE;
 mod store;
 pub mod tenant;
 pub mod token;

@@ -310,6 +310,7 @@ pub fn generate(spec: &ScaleSpec, tenant_id: &str) -> Tenant {
             object_id: ops_group,
             display_name: "Operations".to_owned(),
         }],
+        custom_roles: vec![],
         service_principals: vec![ServicePrincipalRecord {
             object_id: backup_sp,
             app_id: BACKUP_MANAGEMENT_SERVICE_APP_ID.to_owned(),

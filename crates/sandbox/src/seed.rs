@@ -25,15 +25,21 @@
 use std::collections::BTreeMap;
 
 use crate::tenant::{
-    AccessPolicyRecord, AdePass, AdeRecord, BackupPolicyRecord, ClassicVmRecord, DirectoryRecord,
-    DiskRecord, GroupRecord, JobFailure, JobRecord, KeyRecord, KeyVaultRecord, OsKind,
-    ProtectedItemRecord, PublicClientRecord, RecoveryVaultRecord, ResourceGroupRecord,
+    AccessPolicyRecord, AdePass, AdeRecord, BackupPolicyRecord, ClassicVmRecord, CustomRoleRecord,
+    DirectoryRecord, DiskRecord, GroupRecord, JobFailure, JobRecord, KeyRecord, KeyVaultRecord,
+    OsKind, ProtectedItemRecord, PublicClientRecord, RecoveryVaultRecord, ResourceGroupRecord,
     SecretRecord, ServicePrincipalRecord, StorageAccountRecord, SubscriptionRecord, Tenant,
     UserRecord, VaultObjectRef, VirtualMachineRecord,
 };
 
 /// The Backup Management Service's application id in the public cloud.
 pub const BACKUP_MANAGEMENT_SERVICE_APP_ID: &str = "262044b1-e2ce-469f-a196-69ab7ada62d3";
+
+/// The seed's least-privilege custom role for Backup on RBAC key vaults.
+pub const BACKUP_KEY_READER_ROLE: &str = "6c5b4a39-2d18-4e07-9f36-5a4b3c2d1e0f";
+
+/// The built-in "Key Vault Secrets User" role.
+const KEY_VAULT_SECRETS_USER: &str = "4633458b-17de-408a-b874-0445c86b69e6";
 
 fn id() -> String {
     uuid::Uuid::new_v4().to_string()
@@ -359,6 +365,16 @@ pub fn contoso_in(tenant_id: &str) -> Tenant {
             name: id(),
             role_definition: crate::backup::KEY_VAULT_ADMINISTRATOR.to_owned(),
             principal_id: operator.clone(),
+            principal_type: "ServicePrincipal".to_owned(),
+        });
+    // Someone gave Backup "Key Vault Secrets User" here: it reads secrets, but backs up
+    // nothing and cannot see the key.
+    kv_rbac
+        .role_assignments
+        .push(crate::tenant::RoleAssignmentRecord {
+            name: id(),
+            role_definition: KEY_VAULT_SECRETS_USER.to_owned(),
+            principal_id: backup_sp.clone(),
             principal_type: "ServicePrincipal".to_owned(),
         });
     for kv in [&mut kv_ade, &mut kv_shared, &mut kv_finance] {
@@ -813,6 +829,24 @@ pub fn contoso_in(tenant_id: &str) -> Tenant {
                 no_subscription_access: true,
             },
         ],
+        // The least-privilege role the Backup documentation describes, defined but not yet
+        // assigned: an administrator may assign it instead of Key Vault Administrator.
+        custom_roles: vec![CustomRoleRecord {
+            id: BACKUP_KEY_READER_ROLE.to_owned(),
+            name: "Backup key reader".to_owned(),
+            description:
+                "Lets Azure Backup back up the keys and secrets of encrypted VMs, and nothing more."
+                    .to_owned(),
+            data_actions: [
+                "Microsoft.KeyVault/vaults/keys/backup/action",
+                "Microsoft.KeyVault/vaults/secrets/backup/action",
+                "Microsoft.KeyVault/vaults/secrets/getSecret/action",
+                "Microsoft.KeyVault/vaults/keys/read",
+                "Microsoft.KeyVault/vaults/secrets/readMetadata/action",
+            ]
+            .map(str::to_owned)
+            .to_vec(),
+        }],
         groups: vec![GroupRecord {
             object_id: ops_group,
             display_name: "Contoso IT Operations".to_owned(),

@@ -39,6 +39,9 @@ pub struct Tenant {
     /// Security groups (object id and name), for resolving who holds an access policy.
     #[serde(default)]
     pub groups: Vec<GroupRecord>,
+    /// Custom role definitions (any subscription may assign them).
+    #[serde(default)]
+    pub custom_roles: Vec<CustomRoleRecord>,
 }
 
 /// Another directory, where users of the home directory are invited as guests (Entra B2B).
@@ -69,6 +72,19 @@ pub struct UserRecord {
     /// A user with no role on any subscription: they can sign in, and see none.
     #[serde(default)]
     pub no_subscription_access: bool,
+}
+
+/// A custom Azure role: its GUID, name and data actions.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CustomRoleRecord {
+    /// GUID.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// What it is for.
+    pub description: String,
+    /// Data actions it grants (`*` wildcards allowed).
+    pub data_actions: Vec<String>,
 }
 
 /// A security group of the directory.

@@ -158,6 +158,9 @@ export const en = {
     access: {
       granted: "Granted",
       missing: "Missing {{missing}}",
+      grantedByRole: "Granted by {{role}}",
+      rolesFallShort: "Backup has {{roles}}, which lacks {{missing}}",
+      noRole: "Backup has no role here",
       roleMissing: "No sufficient role",
       unknown: "Not checked",
     },

@@ -159,6 +159,9 @@ export const ja: Messages = {
     access: {
       granted: "付与済み",
       missing: "{{missing}} が不足",
+      grantedByRole: "{{role}} により許可済み",
+      rolesFallShort: "Backup には {{roles}} がありますが、{{missing}} が不足しています",
+      noRole: "Backup にはこのキー コンテナーのロールがありません",
       roleMissing: "十分なロールがありません",
       unknown: "未確認",
     },

@@ -96,11 +96,10 @@ async fn an_rbac_vault_gets_key_vault_administrator_for_backup() {
     use safehold_core::ports::InventoryApi;
     let (_r, arm, backup, production) = setup().await;
     let id = vault_id(&production, "rg-hr", "kv-hr-rbac");
-    assert!(
-        arm.list_role_assignments(&id, &backup)
-            .await
-            .unwrap()
-            .is_empty()
+    // Backup starts with "Key Vault Secrets User" only.
+    assert_eq!(
+        arm.list_role_assignments(&id, &backup).await.unwrap().len(),
+        1
     );
     let planned = apply(
         arm.as_ref(),
@@ -114,8 +113,48 @@ async fn an_rbac_vault_gets_key_vault_administrator_for_backup() {
     assert!(matches!(planned.change, GrantChange::RoleAssignment { .. }));
     let assignments = arm.list_role_assignments(&id, &backup).await.unwrap();
     assert_eq!(
-        safehold_core::scan::rbac_access(&assignments),
-        safehold_core::scan::BackupAccess::Granted
+        safehold_core::scan::rbac_access(arm.as_ref(), &id, &assignments)
+            .await
+            .unwrap(),
+        safehold_core::scan::BackupAccess::GrantedByRole {
+            role: "Key Vault Administrator".to_owned()
+        }
+    );
+}
+
+#[tokio::test]
+async fn an_rbac_vault_names_backups_roles_and_accepts_a_least_privilege_custom_role() {
+    use safehold_core::ports::InventoryApi as _;
+    use safehold_core::scan::{BackupAccess, rbac_access};
+    let (_r, arm, backup, production) = setup().await;
+    let id = vault_id(&production, "rg-hr", "kv-hr-rbac");
+    // The demo gave Backup "Key Vault Secrets User" here: it falls short, and says how.
+    let assignments = arm.list_role_assignments(&id, &backup).await.unwrap();
+    match rbac_access(arm.as_ref(), &id, &assignments).await.unwrap() {
+        BackupAccess::RoleMissing { roles, missing } => {
+            assert_eq!(roles, ["Key Vault Secrets User"]);
+            assert_eq!(
+                missing,
+                [
+                    "Microsoft.KeyVault/vaults/keys/backup/action",
+                    "Microsoft.KeyVault/vaults/secrets/backup/action",
+                    "Microsoft.KeyVault/vaults/keys/read",
+                ]
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    // An administrator assigns the least-privilege custom role instead of Key Vault
+    // Administrator: Backup's access is granted, and by which role is said.
+    arm.assign_role(&id, safehold_sandbox::BACKUP_KEY_READER_ROLE, &backup)
+        .await
+        .unwrap();
+    let assignments = arm.list_role_assignments(&id, &backup).await.unwrap();
+    assert_eq!(
+        rbac_access(arm.as_ref(), &id, &assignments).await.unwrap(),
+        BackupAccess::GrantedByRole {
+            role: "Backup key reader".to_owned()
+        }
     );
 }
 

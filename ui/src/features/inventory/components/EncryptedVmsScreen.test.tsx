@@ -1,5 +1,6 @@
 import { screen, waitFor, within } from "@testing-library/react";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { BackupAccess, InventoryKeyVault } from "../../../bindings";
 import { grantPlan, inventorySnapshot, mockBackend, renderWithProviders } from "../../../test/render";
 import { EncryptedVmsScreen } from "./EncryptedVmsScreen";
 import { KeyVaultsScreen } from "./KeyVaultsScreen";
@@ -74,6 +75,41 @@ describe("Key Vaults", () => {
     expect(within(table).getByText("kv-fin")).toBeInTheDocument();
     expect(within(table).getByText("Missing keys: backup; secrets: list")).toBeInTheDocument();
     expect(within(table).getByText("Access policies")).toBeInTheDocument();
+  });
+});
+
+describe("Key Vaults on Azure RBAC", () => {
+  it("says which role grants Backup's access, or which roles fall short and what they lack", async () => {
+    const first = inventorySnapshot.inventory.keyVaults[0];
+    if (!first) throw new Error("the fixture has a key vault");
+    const rbac = (name: string, backupAccess: BackupAccess): InventoryKeyVault => ({
+      ...first,
+      vault: { ...first.vault, name, id: first.vault.id.replace("kv-fin", name), rbacAuthorization: true },
+      backupAccess,
+    });
+    mockBackend({
+      scanInventory: () => ({
+        ...inventorySnapshot,
+        inventory: {
+          ...inventorySnapshot.inventory,
+          keyVaults: [
+            rbac("kv-hr", {
+              state: "roleMissing",
+              roles: ["Key Vault Secrets User"],
+              missing: ["Microsoft.KeyVault/vaults/keys/backup/action", "Microsoft.KeyVault/vaults/keys/read"],
+            }),
+            rbac("kv-ops", { state: "grantedByRole", role: "Backup key reader" }),
+          ],
+        },
+      }),
+    });
+    renderWithProviders(<KeyVaultsScreen />);
+
+    const table = await screen.findByRole("table", { name: "Key vaults behind encrypted VMs" });
+    const hr = within(table).getByText("kv-hr").closest("tr");
+    expect(hr).toHaveTextContent("No sufficient role");
+    expect(hr).toHaveTextContent("Backup has Key Vault Secrets User, which lacks keys/backup/action, keys/read");
+    expect(within(table).getByText("kv-ops").closest("tr")).toHaveTextContent("Granted by Backup key reader");
   });
 });
 

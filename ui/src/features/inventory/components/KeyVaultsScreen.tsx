@@ -1,6 +1,7 @@
 import {
   Badge,
   Button,
+  Caption1,
   Table,
   TableBody,
   TableCell,
@@ -41,11 +42,27 @@ function AccessBadge({ access }: { access: BackupAccess }) {
           {t("inventory.access.missing", { missing: permissionList(t, access.missing) })}
         </Badge>
       );
+    case "grantedByRole":
+      return (
+        <Badge appearance="tint" color="success">
+          {t("inventory.access.grantedByRole", { role: access.role })}
+        </Badge>
+      );
     case "roleMissing":
       return (
-        <Badge appearance="tint" color="danger">
-          {t("inventory.access.roleMissing")}
-        </Badge>
+        <>
+          <Badge appearance="tint" color="danger">
+            {t("inventory.access.roleMissing")}
+          </Badge>{" "}
+          <Caption1>
+            {access.roles.length > 0
+              ? t("inventory.access.rolesFallShort", {
+                  roles: access.roles.join(", "),
+                  missing: access.missing.map((a) => a.replace(/^Microsoft\.KeyVault\/vaults\//i, "")).join(", "),
+                })
+              : t("inventory.access.noRole")}
+          </Caption1>
+        </>
       );
     case "unknown":
       return (
