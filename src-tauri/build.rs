@@ -16,6 +16,7 @@ fn main() {
         "get_network_settings",
         "set_network_settings",
         "scan_inventory",
+        "cancel_scan",
         "cached_inventory",
         "plan_grant",
         "grant_backup_access",

@@ -24,6 +24,8 @@ pub struct Connection {
     pub log_dir: PathBuf,
     /// One key-vault grant per vault at a time.
     pub grant_locks: Arc<safehold_core::grant::VaultLocks>,
+    /// Told when the person cancels the running inventory scan.
+    pub scan_cancel: Arc<tokio::sync::Notify>,
 }
 
 impl Connection {
@@ -34,6 +36,7 @@ impl Connection {
             data_dir,
             log_dir,
             grant_locks: Arc::default(),
+            scan_cancel: Arc::default(),
         }
     }
 

@@ -36,6 +36,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             commands::accounts::get_network_settings,
             commands::accounts::set_network_settings,
             commands::inventory_scan::scan_inventory,
+            commands::inventory_scan::cancel_scan,
             commands::inventory_scan::cached_inventory,
             commands::inventory_scan::plan_grant,
             commands::inventory_scan::grant_backup_access,

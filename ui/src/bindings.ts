@@ -38,6 +38,8 @@ export const commands = {
 	setNetworkSettings: (settings: NetworkSettings) => typedError<NetworkSettings, AppError>(__TAURI_INVOKE("set_network_settings", { settings })),
 	/**  Scans every selected subscription; sends [`InventoryProgress`] as each one finishes. */
 	scanInventory: () => typedError<InventorySnapshot, AppError>(__TAURI_INVOKE("scan_inventory")),
+	/**  Stops the running inventory scan, if there is one. */
+	cancelScan: () => typedError<null, AppError>(__TAURI_INVOKE("cancel_scan")),
 	/**  The last inventory kept on disk, shown at once while a new scan runs. */
 	cachedInventory: () => typedError<InventorySnapshot | null, AppError>(__TAURI_INVOKE("cached_inventory")),
 	/**  The change a grant would make on a key vault, and who else has access. */

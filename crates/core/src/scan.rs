@@ -196,6 +196,26 @@ async fn list_subscription(
     })
 }
 
+/// A spawned task that stops when its handle is dropped, so a cancelled scan stops reading.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Future for AbortOnDrop<T> {
+    type Output = Result<T, tokio::task::JoinError>;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        std::pin::Pin::new(&mut self.0).poll(cx)
+    }
+}
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// At most this many subscriptions are read at once. Each has up to five list chains in
 /// flight (VMs, their instance views, disks, key vaults, Recovery Services vaults), and an
 /// HTTP/2 connection carries them all, so the bound is on ARM's patience, not on sockets: a
@@ -226,9 +246,9 @@ pub async fn build(
                 // network.
                 let task = {
                     let (s, c) = (s.clone(), c.clone());
-                    tokio::spawn(async move {
+                    AbortOnDrop(tokio::spawn(async move {
                         list_subscription(&s, c.as_ref(), failed_jobs_since).await
-                    })
+                    }))
                 };
                 let result = task.await.unwrap_or_else(|failure| {
                     Err(Error::new(

@@ -17,13 +17,33 @@ pub async fn scan_inventory(
     connection: State<'_, Connection>,
 ) -> Result<InventorySnapshot, AppError> {
     let accounts = connection.accounts().await;
-    crate::inventory::scan(&accounts, &connection.data_dir, |progress| {
+    let cancel = connection.scan_cancel.clone();
+    let scan = crate::inventory::scan(&accounts, &connection.data_dir, |progress| {
         if let Err(error) = progress.emit(&app) {
             tracing::debug!(error = %error, "could not report scan progress");
         }
-    })
-    .await
-    .map_err(|e| to_app_error(&e))
+    });
+    // Dropping the scan stops it: its requests in flight are abandoned, its subscriptions'
+    // tasks aborted, and the inventory kept from before stays as it was.
+    tokio::select! {
+        result = scan => result.map_err(|e| to_app_error(&e)),
+        () = cancel.notified() => {
+            tracing::info!("inventory scan cancelled");
+            Err(to_app_error(&safehold_core::Error::new(
+                safehold_core::ErrorCode::Cancelled,
+                "The scan was cancelled; the inventory shown is the one from before.",
+            )))
+        }
+    }
+}
+
+/// Stops the running inventory scan, if there is one.
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(skip_all, name = "command.cancel_scan")]
+pub async fn cancel_scan(connection: State<'_, Connection>) -> Result<(), AppError> {
+    connection.scan_cancel.notify_waiters();
+    Ok(())
 }
 
 /// The last inventory kept on disk, shown at once while a new scan runs.

@@ -114,6 +114,8 @@ export const en = {
       "The key vaults that hold the disk-encryption secrets and keys, and whether Azure Backup may read them.",
     scanning: "Reading the subscriptions…",
     scanningProgress: "Reading the subscriptions… {{done}} of {{total}}",
+    stopScan: "Stop",
+    scanStopped: "Scan stopped; showing what was known before.",
     refresh: "Refresh",
     scannedAt: "As of {{time}}",
     keptFrom: "Last known on {{time}}; refreshing",

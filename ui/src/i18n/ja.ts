@@ -115,6 +115,8 @@ export const ja: Messages = {
       "ディスク暗号化のシークレットとキーを保持するキー コンテナーと、Azure Backup がそれを読み取れるかどうかです。",
     scanning: "サブスクリプションを読み込んでいます…",
     scanningProgress: "サブスクリプションを読み込んでいます… {{done}} / {{total}}",
+    stopScan: "停止",
+    scanStopped: "スキャンを停止しました。停止前の情報を表示しています。",
     refresh: "最新の情報に更新",
     scannedAt: "{{time}} 時点",
     keptFrom: "{{time}} 時点の前回の情報 (更新中)",

@@ -46,6 +46,7 @@ export type FakeBackend = {
   listAccountSubscriptions?: (accountId: string, tenantId: string) => Subscription[] | AppError;
   cachedInventory?: () => InventorySnapshot | null;
   scanInventory?: () => InventorySnapshot | AppError;
+  cancelScan?: () => null;
 };
 
 function answer<T>(value: T | AppError): T {
@@ -74,6 +75,7 @@ export function mockBackend(backend: FakeBackend = {}) {
     listAccountSubscriptions: () => subscriptions,
     cachedInventory: () => null,
     scanInventory: () => inventorySnapshot,
+    cancelScan: () => null,
     ...backend,
   };
   mockIPC((cmd, args) => {
@@ -95,6 +97,8 @@ export function mockBackend(backend: FakeBackend = {}) {
         return answer(full.signIn((args as { request: SignInRequest }).request));
       case "cancel_sign_in":
         return null;
+      case "cancel_scan":
+        return full.cancelScan();
       case "plan_grant":
       case "grant_backup_access":
         return grantPlan;

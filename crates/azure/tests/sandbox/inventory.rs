@@ -343,3 +343,31 @@ async fn throttling_server_errors_and_resets_do_not_change_the_inventory() {
     );
     assert!(calm == stormy, "the inventory differs under faults");
 }
+
+#[tokio::test]
+async fn a_cancelled_scan_stops_asking() {
+    // Slow pages (one item each, 150 ms apiece), so the scan is mid-way when it is dropped.
+    let r = start(1).await;
+    r.sandbox
+        .faults()
+        .set(safehold_sandbox::faults::FaultConfig {
+            latency_ms: 150,
+            ..Default::default()
+        })
+        .unwrap();
+    let cut_short = tokio::time::timeout(std::time::Duration::from_millis(700), scan(&r)).await;
+    assert!(
+        cut_short.is_err(),
+        "the scan finished before it could be cancelled"
+    );
+    let at_cancel = r.sandbox.faults().counts().delayed;
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    // Requests already past the fault layer's delay may still be answered; none new start.
+    let settled = r.sandbox.faults().counts().delayed;
+    tokio::time::sleep(std::time::Duration::from_millis(900)).await;
+    assert_eq!(
+        r.sandbox.faults().counts().delayed,
+        settled,
+        "requests kept coming after the scan was dropped (from {at_cancel})"
+    );
+}

@@ -45,12 +45,16 @@ export function useInventory() {
     };
   }, []);
   const snapshot: InventorySnapshot | null = scan.data ?? cached.data ?? null;
+  // A scan the person stopped is not a failure: the inventory from before stays on screen.
+  const cancelled = !scan.isFetching && scan.error?.code === "cancelled";
   return {
     snapshot,
     fromCache: !scan.data && Boolean(cached.data),
     scanning: scan.isFetching,
     progress: scan.isFetching ? progress : null,
-    error: scan.error,
+    error: cancelled ? null : scan.error,
+    cancelled,
     refresh: () => scan.refetch(),
+    cancel: () => unwrap(commands.cancelScan()),
   };
 }

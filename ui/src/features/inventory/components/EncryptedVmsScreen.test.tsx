@@ -1,6 +1,6 @@
 import { screen, waitFor, within } from "@testing-library/react";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { BackupAccess, InventoryKeyVault } from "../../../bindings";
+import type { AppError, BackupAccess, InventoryKeyVault } from "../../../bindings";
 import { grantPlan, inventorySnapshot, mockBackend, renderWithProviders } from "../../../test/render";
 import { EncryptedVmsScreen } from "./EncryptedVmsScreen";
 import { KeyVaultsScreen } from "./KeyVaultsScreen";
@@ -63,6 +63,29 @@ describe("Encrypted VMs", () => {
 
     expect(await screen.findByText(/Last known on/)).toBeInTheDocument();
     expect(screen.getByText("vm-sql-01")).toBeInTheDocument();
+  });
+
+  it("stops a running scan and keeps showing the inventory from before", async () => {
+    let stop: (error: AppError) => void = () => undefined;
+    const calls = mockBackend({
+      cachedInventory: () => inventorySnapshot,
+      scanInventory: () =>
+        new Promise((_, reject) => {
+          stop = reject;
+        }) as never,
+      cancelScan: () => {
+        stop({ code: "cancelled", message: "The scan was cancelled.", suggestion: "", requestId: null });
+        return null;
+      },
+    });
+    const { user } = renderWithProviders(<EncryptedVmsScreen />);
+
+    await user.click(await screen.findByRole("button", { name: "Stop" }));
+    expect(calls.some((c) => c.cmd === "cancel_scan")).toBe(true);
+    expect(await screen.findByText("Scan stopped; showing what was known before.")).toBeInTheDocument();
+    expect(screen.getByText("vm-sql-01")).toBeInTheDocument();
+    expect(screen.queryByText("Cancelled")).not.toBeInTheDocument();
+    expect(screen.getByRole("button", { name: "Refresh" })).toBeInTheDocument();
   });
 });
 

@@ -1,5 +1,5 @@
 import { Button, Caption1, Spinner, makeStyles, tokens } from "@fluentui/react-components";
-import { ArrowSyncRegular } from "@fluentui/react-icons";
+import { ArrowSyncRegular, DismissRegular } from "@fluentui/react-icons";
 import { useTranslation } from "react-i18next";
 import type { useInventory } from "../queries";
 
@@ -16,19 +16,25 @@ export function ScanStatus({ state }: { state: ReturnType<typeof useInventory> }
   return (
     <div className={styles.root} aria-live="polite">
       {state.scanning ? (
-        <Spinner
-          size="tiny"
-          label={
-            state.progress
-              ? t("inventory.scanningProgress", { done: state.progress.done, total: state.progress.total })
-              : t("inventory.scanning")
-          }
-        />
+        <>
+          <Spinner
+            size="tiny"
+            label={
+              state.progress
+                ? t("inventory.scanningProgress", { done: state.progress.done, total: state.progress.total })
+                : t("inventory.scanning")
+            }
+          />
+          <Button size="small" icon={<DismissRegular />} onClick={() => void state.cancel().catch(() => undefined)}>
+            {t("inventory.stopScan")}
+          </Button>
+        </>
       ) : (
         <Button size="small" icon={<ArrowSyncRegular />} onClick={() => void state.refresh()}>
           {t("inventory.refresh")}
         </Button>
       )}
+      {state.cancelled ? <Caption1 className={styles.age}>{t("inventory.scanStopped")}</Caption1> : null}
       {scannedAt ? (
         <Caption1 className={styles.age}>
           {t(state.fromCache ? "inventory.keptFrom" : "inventory.scannedAt", {
