@@ -630,9 +630,9 @@ class Scanner:
                 ade = classify(vm)
                 if ade is not None:
                     if ade.secret is not None:
-                        needs.setdefault(ade.secret.vault_name, (set(), set()))[1].update(THREE)
+                        needs.setdefault(ade.secret.vault_name.lower(), (set(), set()))[1].update(THREE)
                     if ade.key is not None:
-                        needs.setdefault(ade.key.vault_name, (set(), set()))[0].update(THREE)
+                        needs.setdefault(ade.key.vault_name.lower(), (set(), set()))[0].update(THREE)
                 classified.append((part, vm, ade))
 
         access: dict[str, str] = {}
@@ -657,7 +657,8 @@ class Scanner:
             if ade is None:
                 continue
             vault_names = sorted({o.vault_name for o in (ade.secret, ade.key) if o is not None})
-            states = [access.get(name, NOT_FOUND) for name in vault_names]
+            # Key vault names are DNS names: compared without case, as Safehold does.
+            states = [access.get(name.lower(), NOT_FOUND) for name in vault_names]
             reasons = assess(ade, vm, part.vault_regions, states)
             picture[vm.name] = sorted({check for check, outcome in reasons if outcome == FAIL})
         # Classic VMs: the support matrix alone refuses them (their encryption is not listed).

@@ -317,7 +317,10 @@ pub async fn build(
             let classification = classify(&vm.facts);
             if let Some(ade) = &classification.ade {
                 if let Some(secret) = &ade.secret {
-                    let entry = needs.entry(secret.vault_name.clone()).or_default();
+                    // Key vault names are DNS names: compared without case.
+                    let entry = needs
+                        .entry(secret.vault_name.to_ascii_lowercase())
+                        .or_default();
                     entry
                         .0
                         .secrets
@@ -325,7 +328,9 @@ pub async fn build(
                     entry.1.push(vm.name.clone());
                 }
                 if let Some(key) = &ade.key {
-                    let entry = needs.entry(key.vault_name.clone()).or_default();
+                    let entry = needs
+                        .entry(key.vault_name.to_ascii_lowercase())
+                        .or_default();
                     let kek = required_permissions(KeyProtection::BekKek);
                     entry.0.keys.extend(kek.keys);
                     // The same VM was just added when its BEK is in this vault too.
@@ -421,7 +426,7 @@ pub async fn build(
             .map(|object| object.vault_name.clone())
             .collect::<std::collections::BTreeSet<_>>()
             .into_iter()
-            .map(|vault| match access.get(&vault) {
+            .map(|vault| match access.get(&vault.to_ascii_lowercase()) {
                 Some(BackupAccess::Granted | BackupAccess::GrantedByRole { .. }) => {
                     VaultAccess::Granted { vault }
                 }
@@ -616,5 +621,147 @@ mod tests {
             policy_access(&vault(vec![other, backup]), "backup", &required),
             BackupAccess::Granted
         );
+    }
+
+    /// One subscription served from memory, for the scan's own logic.
+    struct Fake {
+        vms: Vec<VmRecord>,
+        key_vaults: Vec<KeyVaultRecord>,
+    }
+
+    #[async_trait::async_trait]
+    impl ArmApi for Fake {
+        async fn list_tenants(&self) -> crate::Result<Vec<crate::inventory::Tenant>> {
+            Ok(vec![])
+        }
+        async fn list_subscriptions(&self) -> crate::Result<Vec<Subscription>> {
+            Ok(vec![])
+        }
+        async fn list_recovery_vaults(&self, _: &str) -> crate::Result<Vec<RecoveryVault>> {
+            Ok(vec![])
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl InventoryApi for Fake {
+        async fn list_vms(&self, _: &str) -> crate::Result<Vec<VmRecord>> {
+            Ok(self.vms.clone())
+        }
+        async fn list_classic_vms(&self, _: &str) -> crate::Result<Vec<VmRecord>> {
+            Ok(vec![])
+        }
+        async fn list_disks(&self, _: &str) -> crate::Result<Vec<crate::inventory::DiskRecord>> {
+            Ok(vec![])
+        }
+        async fn list_key_vaults(&self, _: &str) -> crate::Result<Vec<KeyVaultRecord>> {
+            Ok(self.key_vaults.clone())
+        }
+        async fn list_protected_vms(&self, _: &str) -> crate::Result<Vec<ProtectedVmRecord>> {
+            Ok(vec![])
+        }
+        async fn list_failed_jobs(&self, _: &str, _: i64) -> crate::Result<Vec<FailedJob>> {
+            Ok(vec![])
+        }
+        async fn get_role_definition(
+            &self,
+            _: &str,
+            _: &str,
+        ) -> crate::Result<crate::inventory::RoleDefinitionRecord> {
+            Err(Error::new(crate::ErrorCode::NotFound, "no roles here"))
+        }
+        async fn list_role_assignments(
+            &self,
+            _: &str,
+            _: &str,
+        ) -> crate::Result<Vec<RoleAssignmentRecord>> {
+            Ok(vec![])
+        }
+    }
+
+    struct Both(Arc<Fake>);
+
+    impl Clients for Both {
+        fn arm(&self) -> Arc<dyn ArmApi> {
+            self.0.clone()
+        }
+        fn inventory(&self) -> Arc<dyn InventoryApi> {
+            self.0.clone()
+        }
+    }
+
+    #[tokio::test]
+    async fn a_key_vault_named_in_another_case_is_still_the_same_vault() {
+        use crate::ade::{
+            AgentState, DiskKeys, DiskKind, ExtensionFacts, OsType, VaultObject, VmFacts,
+        };
+        let vm = VmRecord {
+            id: "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1".to_owned(),
+            name: "vm1".to_owned(),
+            subscription_id: "s1".to_owned(),
+            location: "japaneast".to_owned(),
+            facts: VmFacts {
+                os: Some(OsType::Windows),
+                disks: Some(DiskKind::Managed),
+                disk_keys: vec![DiskKeys {
+                    secret: Some(VaultObject::new(
+                        "https://kv-fin.vault.azure.net/secrets/bek/1",
+                        Some("/subscriptions/s1/resourceGroups/RG/providers/Microsoft.KeyVault/vaults/KV-Fin"),
+                    )),
+                    key: None,
+                }],
+                disk_states: vec!["EncryptionState/encrypted".to_owned()],
+                extensions: vec![ExtensionFacts {
+                    kind: "Microsoft.Azure.Security.AzureDiskEncryption".to_owned(),
+                    version: "2.2".to_owned(),
+                    status: Some("ProvisioningState/succeeded".to_owned()),
+                    message: None,
+                }],
+                agent: AgentState::Ready,
+                ..VmFacts::default()
+            },
+            ..VmRecord::default()
+        };
+        let backup = AccessPolicy {
+            object_id: "backup".to_owned(),
+            permissions: Permissions::from_lists([], ["get", "list", "backup"]),
+            ..AccessPolicy::default()
+        };
+        let fake = Arc::new(Fake {
+            vms: vec![vm],
+            key_vaults: vec![KeyVaultRecord {
+                id:
+                    "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv-fin"
+                        .to_owned(),
+                name: "kv-fin".to_owned(),
+                ..vault(vec![backup])
+            }],
+        });
+        let clients: Arc<dyn Clients> = Arc::new(Both(fake));
+        let subscription = Subscription {
+            subscription_id: "s1".to_owned(),
+            display_name: "One".to_owned(),
+            state: "Enabled".to_owned(),
+            tenant_id: "t".to_owned(),
+        };
+        let inventory = build(
+            vec![subscription],
+            &|_| clients.clone(),
+            std::future::ready(HashMap::from([("t".to_owned(), Some("backup".to_owned()))])),
+            0,
+            &|_| {},
+        )
+        .await;
+        let verdict = inventory.vms[0].verdict.clone().expect("an encrypted VM");
+        let access = verdict
+            .reasons
+            .iter()
+            .find(|r| r.check == crate::readiness::Check::KeyVaultAccess)
+            .expect("a key vault check");
+        assert_eq!(
+            access.outcome,
+            crate::readiness::Outcome::Pass,
+            "{verdict:?}"
+        );
+        assert_eq!(inventory.key_vaults[0].backup_access, BackupAccess::Granted);
     }
 }
