@@ -18,6 +18,7 @@ const useStyles = makeStyles({
     paddingRight: tokens.spacingHorizontalM,
     borderTop: `1px solid ${tokens.colorNeutralStroke2}`,
   },
+  nowrap: { whiteSpace: "nowrap" },
   code: { fontFamily: tokens.fontFamilyMonospace, color: tokens.colorPaletteRedForeground1 },
   note: { color: tokens.colorNeutralForeground3, display: "block" },
 });
@@ -53,12 +54,12 @@ export function FailedJobsCard() {
           <tbody>
             {jobs.slice(0, SHOWN).map((job) => (
               <tr key={job.id}>
-                <td className={styles.cell}>{job.startTime ? when.format(new Date(job.startTime)) : "—"}</td>
-                <td className={styles.cell}>
+                <td className={`${styles.cell} ${styles.nowrap}`}>{job.startTime ? when.format(new Date(job.startTime)) : "—"}</td>
+                <td className={`${styles.cell} ${styles.nowrap}`}>
                   {job.vmName}
                   <Caption1 className={styles.note}>{vaultName(job.vaultId)}</Caption1>
                 </td>
-                <td className={styles.cell}>{t(`overview.operations.${job.operation}`, { defaultValue: job.operation })}</td>
+                <td className={`${styles.cell} ${styles.nowrap}`}>{t(`overview.operations.${job.operation}`, { defaultValue: job.operation })}</td>
                 <td className={styles.cell}>
                   {job.errorCode ? <span className={styles.code}>{job.errorCode}</span> : null}
                   {job.errorMessage ? <Caption1 className={styles.note}>{job.errorMessage}</Caption1> : null}
