@@ -17,14 +17,7 @@ async fn setup() -> (
     String,
 ) {
     let r = start(100).await;
-    let e = r.sandbox.endpoints().clone();
-    let credential = safehold_azure::credential::client_secret(
-        &r.cloud,
-        &e.tenant_id,
-        &e.client_id,
-        r.sandbox.client_secret().to_owned(),
-    )
-    .unwrap();
+    let credential = crate::operator(&r);
     let arm = Arc::new(safehold_azure::ArmClient::new(&r.cloud, credential.clone()).unwrap());
     let backup = safehold_azure::GraphClient::new(&r.cloud, credential)
         .unwrap()
@@ -348,14 +341,7 @@ async fn concurrent_grants_and_a_foreign_writer_never_lose_an_entry() {
 #[tokio::test]
 async fn who_else_has_access_is_named_from_the_directory_in_batches() {
     let (r, arm, _backup, production) = setup().await;
-    let e = r.sandbox.endpoints().clone();
-    let credential = safehold_azure::credential::client_secret(
-        &r.cloud,
-        &e.tenant_id,
-        &e.client_id,
-        r.sandbox.client_secret().to_owned(),
-    )
-    .unwrap();
+    let credential = crate::operator(&r);
     let graph = safehold_azure::GraphClient::new(&r.cloud, credential).unwrap();
     let vault = arm
         .get_key_vault(&vault_id(&production, "rg-security-prod", "kv-shared-jpe"))

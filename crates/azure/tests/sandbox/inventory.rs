@@ -123,14 +123,7 @@ async fn the_demo_tenants_verdicts_name_what_to_fix() {
     use safehold_core::scan::BackupAccess;
 
     let r = start(100).await;
-    let e = r.sandbox.endpoints().clone();
-    let credential = safehold_azure::credential::client_secret(
-        &r.cloud,
-        &e.tenant_id,
-        &e.client_id,
-        r.sandbox.client_secret().to_owned(),
-    )
-    .unwrap();
+    let credential = crate::operator(&r);
     let arm =
         std::sync::Arc::new(safehold_azure::ArmClient::new(&r.cloud, credential.clone()).unwrap());
     let graph = safehold_azure::GraphClient::new(&r.cloud, credential).unwrap();
@@ -139,7 +132,8 @@ async fn the_demo_tenants_verdicts_name_what_to_fix() {
         .await
         .unwrap();
     assert!(backup.is_some());
-    let principals = std::collections::HashMap::from([(e.tenant_id.clone(), backup)]);
+    let tenant_id = r.sandbox.endpoints().tenant_id.clone();
+    let principals = std::collections::HashMap::from([(tenant_id, backup)]);
     let subscriptions = arm.list_subscriptions().await.unwrap();
     let clients: std::sync::Arc<dyn safehold_core::scan::Clients> =
         std::sync::Arc::new(Sandboxed(arm));
@@ -285,14 +279,7 @@ const SEED_HISTORY_FROM: i64 = 1_793_491_200; // 2026-11-01T00:00:00Z
 /// The whole inventory of the demo tenant, as the scan builds it.
 async fn scan(r: &crate::Running) -> safehold_core::scan::Inventory {
     use safehold_core::ports::DirectoryApi;
-    let e = r.sandbox.endpoints().clone();
-    let credential = safehold_azure::credential::client_secret(
-        &r.cloud,
-        &e.tenant_id,
-        &e.client_id,
-        r.sandbox.client_secret().to_owned(),
-    )
-    .unwrap();
+    let credential = crate::operator(r);
     let arm =
         std::sync::Arc::new(safehold_azure::ArmClient::new(&r.cloud, credential.clone()).unwrap());
     let backup = safehold_azure::GraphClient::new(&r.cloud, credential)
@@ -300,7 +287,8 @@ async fn scan(r: &crate::Running) -> safehold_core::scan::Inventory {
         .service_principal_by_app_id(safehold_azure::cloud::BACKUP_APP_ID_PUBLIC)
         .await
         .unwrap();
-    let principals = std::collections::HashMap::from([(e.tenant_id.clone(), backup)]);
+    let tenant_id = r.sandbox.endpoints().tenant_id.clone();
+    let principals = std::collections::HashMap::from([(tenant_id, backup)]);
     let subscriptions = arm.list_subscriptions().await.unwrap();
     let clients: std::sync::Arc<dyn safehold_core::scan::Clients> =
         std::sync::Arc::new(Sandboxed(arm));
