@@ -312,7 +312,7 @@ pub async fn build(
     // What Backup needs on each key vault, from the VMs whose keys it holds.
     let mut needs: BTreeMap<String, (Permissions, Vec<String>)> = BTreeMap::new();
     let mut classified = vec![];
-    for listed in &vm_lists {
+    for (index, listed) in vm_lists.iter().enumerate() {
         for vm in &listed.vms {
             let classification = classify(&vm.facts);
             if let Some(ade) = &classification.ade {
@@ -339,7 +339,7 @@ pub async fn build(
                     }
                 }
             }
-            classified.push((listed, vm, classification));
+            classified.push((index, listed, vm, classification));
         }
     }
 
@@ -383,24 +383,30 @@ pub async fn build(
         .collect();
     // What each subscription's service answered about BEK-only VMs on managed disks: refused
     // when enabling protection of one failed validation, allowed when one is protected.
-    let bek_only_answer = |listed: &Listed| -> Option<bool> {
-        let refused = listed.failed_jobs.iter().any(|j| {
-            j.operation.eq_ignore_ascii_case("ConfigureBackup")
-                && j.error_code.as_deref() == Some(BEK_ONLY_REFUSED)
-        });
-        let allowed = classified.iter().any(|(l, vm, c)| {
-            std::ptr::eq(*l, listed)
-                && c.disks == Some(DiskKind::Managed)
-                && c.ade.as_ref().is_some_and(|a| a.key.is_none())
-                && protected.contains_key(vm.id.to_ascii_lowercase().as_str())
-        });
-        match (refused, allowed) {
-            (true, _) => Some(false),
-            (false, true) => Some(true),
-            (false, false) => None,
+    let mut allowed = vec![false; vm_lists.len()];
+    for (index, _, vm, c) in &classified {
+        if c.disks == Some(DiskKind::Managed)
+            && c.ade.as_ref().is_some_and(|a| a.key.is_none())
+            && protected.contains_key(vm.id.to_ascii_lowercase().as_str())
+        {
+            allowed[*index] = true;
         }
-    };
-    let answers: Vec<Option<bool>> = vm_lists.iter().map(bek_only_answer).collect();
+    }
+    let answers: Vec<Option<bool>> = vm_lists
+        .iter()
+        .zip(allowed)
+        .map(|(listed, allowed)| {
+            let refused = listed.failed_jobs.iter().any(|j| {
+                j.operation.eq_ignore_ascii_case("ConfigureBackup")
+                    && j.error_code.as_deref() == Some(BEK_ONLY_REFUSED)
+            });
+            match (refused, allowed) {
+                (true, _) => Some(false),
+                (false, true) => Some(true),
+                (false, false) => None,
+            }
+        })
+        .collect();
     for listed in &vm_lists {
         inventory
             .failed_jobs
@@ -409,11 +415,8 @@ pub async fn build(
     inventory
         .failed_jobs
         .sort_by(|a, b| b.start_time.cmp(&a.start_time));
-    for (listed, vm, classification) in classified {
-        let bek_only_managed_answer = vm_lists
-            .iter()
-            .position(|l| std::ptr::eq(l, listed))
-            .and_then(|i| answers[i]);
+    for (index, listed, vm, classification) in classified {
+        let bek_only_managed_answer = answers[index];
         let regions: Vec<String> = listed
             .recovery_vaults
             .iter()
