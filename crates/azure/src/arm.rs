@@ -181,11 +181,7 @@ impl ArmClient {
     pub(crate) async fn get(&self, url: Url) -> Result<RawResponse, Error> {
         let mut request = Request::new(url, Method::Get);
         let response = self.send(&self.pipeline, &mut request).await?;
-        if response.status().is_success() {
-            Ok(response)
-        } else {
-            Err(self.error_from(&response))
-        }
+        self.success(response)
     }
 
     /// Sends a request that must not be repeated blindly (`POST …/backup`, `…/restore`, a
@@ -226,11 +222,7 @@ impl ArmClient {
     ) -> Result<RawResponse, Error> {
         let mut request = self.json_request(Method::Put, path, api_version, body)?;
         let response = self.send(&self.pipeline, &mut request).await?;
-        if response.status().is_success() {
-            Ok(response)
-        } else {
-            Err(self.error_from(&response))
-        }
+        self.success(response)
     }
 
     /// POSTs `body` to `url` through the retrying pipeline, for requests that only read
@@ -242,11 +234,7 @@ impl ArmClient {
     ) -> Result<RawResponse, Error> {
         let mut request = Self::with_json_body(Request::new(url, Method::Post), body)?;
         let response = self.send(&self.pipeline, &mut request).await?;
-        if response.status().is_success() {
-            Ok(response)
-        } else {
-            Err(self.error_from(&response))
-        }
+        self.success(response)
     }
 
     /// Sends `request` through `pipeline`, leaving the status to the caller: any answer is
@@ -287,6 +275,15 @@ impl ArmClient {
             .with_source(e)
         })?);
         Ok(request)
+    }
+
+    /// A 2xx answer as it is; any other as the classified error.
+    fn success(&self, response: RawResponse) -> Result<RawResponse, Error> {
+        if response.status().is_success() {
+            Ok(response)
+        } else {
+            Err(self.error_from(&response))
+        }
     }
 
     fn error_from(&self, response: &RawResponse) -> Error {
