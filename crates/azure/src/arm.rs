@@ -322,6 +322,18 @@ impl ArmClient {
         &self,
         first: Url,
     ) -> Result<Vec<T>, Error> {
+        self.list_all_with(first, |body| {
+            serde_json::from_slice::<Page<T>>(body).map(|page| page.value)
+        })
+        .await
+    }
+
+    /// [`Self::list_all`], with each page's items read by `read` from the page's bytes.
+    pub(crate) async fn list_all_with<T: Send + 'static>(
+        &self,
+        first: Url,
+        read: fn(&[u8]) -> Result<Vec<T>, serde_json::Error>,
+    ) -> Result<Vec<T>, Error> {
         let unreadable = |e: serde_json::Error| {
             Error::new(
                 ErrorCode::Internal,
@@ -350,8 +362,7 @@ impl ArmClient {
                 .filter(|l| !l.is_empty())
                 .map(|l| self.next_link(&l))
                 .transpose()?;
-            let read =
-                tokio::task::spawn_blocking(move || serde_json::from_slice::<Page<T>>(&body));
+            let read = tokio::task::spawn_blocking(move || read(&body));
             let (page, following) = match next {
                 Some(url) => {
                     let (page, following) = futures::join!(read, self.get(url));
@@ -368,7 +379,7 @@ impl ArmClient {
                     .with_source(e)
                 })?
                 .map_err(unreadable)?;
-            items.extend(page.value);
+            items.extend(page);
             response = following;
         }
         Ok(items)

@@ -45,6 +45,22 @@ impl<'de, T: DeserializeOwned> Deserialize<'de> for Item<T> {
     }
 }
 
+/// A page's items. The whole page is read straight into `T` first; only when an item has
+/// the wrong shape is it read again item by item, keeping the odd ones as [`Item::Odd`].
+pub(crate) fn read_page<T: DeserializeOwned>(
+    body: &[u8],
+) -> Result<Vec<Item<T>>, serde_json::Error> {
+    #[derive(Deserialize)]
+    struct Page<T> {
+        #[serde(default = "Vec::new")]
+        value: Vec<T>,
+    }
+    match serde_json::from_slice::<Page<T>>(body) {
+        Ok(page) => Ok(page.value.into_iter().map(Item::Read).collect()),
+        Err(_) => serde_json::from_slice::<Page<Item<T>>>(body).map(|page| page.value),
+    }
+}
+
 /// An empty string means the same as a missing one.
 pub(crate) fn present(text: Option<&String>) -> Option<&str> {
     text.map(String::as_str).filter(|s| !s.is_empty())
@@ -204,6 +220,18 @@ pub(crate) struct Disk {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_page_is_read_whole_and_item_by_item_only_when_one_is_odd() {
+        let calm: Vec<Item<Disk>> =
+            read_page(br#"{"value": [{"id": "/d1"}, {"id": "/d2"}], "nextLink": null}"#).unwrap();
+        assert!(calm.iter().all(|i| matches!(i, Item::Read(_))));
+        let odd: Vec<Item<Disk>> =
+            read_page(br#"{"value": [{"id": "/d1"}, {"id": "/d2", "properties": 7}]}"#).unwrap();
+        assert!(matches!(&odd[0], Item::Read(d) if d.id.as_deref() == Some("/d1")));
+        assert!(matches!(&odd[1], Item::Odd { id: Some(id), .. } if id == "/d2"));
+        assert!(read_page::<Disk>(b"not json").is_err());
+    }
 
     #[test]
     fn an_item_of_the_wrong_shape_is_kept_with_its_id_and_the_reason() {

@@ -380,8 +380,8 @@ impl InventoryApi for ArmClient {
             .query_pairs_mut()
             .append_pair("statusOnly", "true");
         let (models, views): (Vec<Item<wire::Vm>>, Vec<Item<wire::Vm>>) = futures::try_join!(
-            self.list_all(self.url(&path, COMPUTE_API)?),
-            self.list_all(status_url)
+            self.list_all_with(self.url(&path, COMPUTE_API)?, wire::read_page),
+            self.list_all_with(status_url, wire::read_page)
         )?;
         let views: HashMap<String, &wire::InstanceView> = views
             .iter()
@@ -425,6 +425,7 @@ impl InventoryApi for ArmClient {
                     || [
                         "NoRegisteredProviderFound",
                         "MissingSubscriptionRegistration",
+                        "InvalidResourceNamespace",
                         "InvalidResourceType",
                     ]
                     .iter()
@@ -460,7 +461,9 @@ impl InventoryApi for ArmClient {
     #[tracing::instrument(skip_all, fields(subscription_id = %subscription_id))]
     async fn list_disks(&self, subscription_id: &str) -> Result<Vec<DiskRecord>, Error> {
         let path = format!("/subscriptions/{subscription_id}/providers/Microsoft.Compute/disks");
-        let disks: Vec<Item<wire::Disk>> = self.list_all(self.url(&path, DISKS_API)?).await?;
+        let disks: Vec<Item<wire::Disk>> = self
+            .list_all_with(self.url(&path, DISKS_API)?, wire::read_page)
+            .await?;
         Ok(disks
             .iter()
             .filter_map(|disk| {
