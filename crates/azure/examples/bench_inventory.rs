@@ -193,33 +193,18 @@ fn target(announcement: &str) -> anyhow::Result<Target> {
 }
 
 /// One scan with fresh clients; returns the inventory, its wall time and the requests it made.
-async fn scan(target: &Target, count: bool) -> anyhow::Result<(Inventory, f64, u64)> {
+async fn scan(
+    target: &Target,
+    admin: &Admin,
+    count: bool,
+) -> anyhow::Result<(Inventory, f64, u64)> {
     let credential = credential::client_secret(
         &target.cloud,
         &target.tenant_id,
         &target.client_id,
         target.secret.clone(),
     )?;
-    let admin = reqwest::Client::builder()
-        .add_root_certificate(reqwest::Certificate::from_pem(
-            target
-                .cloud
-                .extra_trusted_ca_pem
-                .as_deref()
-                .unwrap_or_default()
-                .as_bytes(),
-        )?)
-        .build()?;
-    let admin_token = credential
-        .get_token(&[&target.cloud.arm_scope()], None)
-        .await?;
-    let bearer = format!("Bearer {}", admin_token.token.secret());
-    admin
-        .delete(format!("{}/faults/counts", target.admin))
-        .header("Authorization", &bearer)
-        .send()
-        .await?
-        .error_for_status()?;
+    admin.zero_counts().await?;
 
     let started = Instant::now();
     let arm = Arc::new(ArmClient::new(&target.cloud, credential.clone())?);
@@ -250,15 +235,7 @@ async fn scan(target: &Target, count: bool) -> anyhow::Result<(Inventory, f64, u
     .await;
     let elapsed = started.elapsed().as_secs_f64() * 1000.0;
 
-    let counts: Value = admin
-        .get(format!("{}/faults", target.admin))
-        .header("Authorization", &bearer)
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    let requests = match counts.pointer("/counts/delayed").and_then(Value::as_u64) {
+    let requests = match admin.counted().await? {
         Some(n) if n > 0 || !count => n,
         _ => anyhow::bail!("the sandbox did not count requests (is latency on?)"),
     };
@@ -291,34 +268,106 @@ fn cpu_ms() -> f64 {
     (ticks(11) + ticks(12)) * 10.0
 }
 
-/// Sets the sandbox's injected latency (the rest of its fault settings off).
-async fn set_latency(target: &Target, latency_ms: u64) -> anyhow::Result<()> {
-    let credential = credential::client_secret(
-        &target.cloud,
-        &target.tenant_id,
-        &target.client_id,
-        target.secret.clone(),
-    )?;
-    let token = credential
-        .get_token(&[&target.cloud.arm_scope()], None)
-        .await?;
-    reqwest::Client::builder()
-        .add_root_certificate(reqwest::Certificate::from_pem(
-            target
+/// The sandbox's admin endpoint and its ARM, with one token: fault settings, the request
+/// counter, and single requests timed.
+struct Admin {
+    client: reqwest::Client,
+    bearer: String,
+    admin: String,
+    arm: String,
+}
+
+impl Admin {
+    async fn new(target: &Target) -> anyhow::Result<Self> {
+        let credential = credential::client_secret(
+            &target.cloud,
+            &target.tenant_id,
+            &target.client_id,
+            target.secret.clone(),
+        )?;
+        let token = credential
+            .get_token(&[&target.cloud.arm_scope()], None)
+            .await?;
+        let ca = target
+            .cloud
+            .extra_trusted_ca_pem
+            .as_deref()
+            .unwrap_or_default();
+        Ok(Self {
+            client: reqwest::Client::builder()
+                .add_root_certificate(reqwest::Certificate::from_pem(ca.as_bytes())?)
+                .build()?,
+            bearer: format!("Bearer {}", token.token.secret()),
+            admin: target.admin.clone(),
+            arm: target
                 .cloud
-                .extra_trusted_ca_pem
-                .as_deref()
-                .unwrap_or_default()
-                .as_bytes(),
-        )?)
-        .build()?
-        .put(format!("{}/faults", target.admin))
-        .header("Authorization", format!("Bearer {}", token.token.secret()))
-        .json(&json!({ "latencyMs": latency_ms }))
-        .send()
-        .await?
-        .error_for_status()?;
-    Ok(())
+                .arm_endpoint
+                .as_str()
+                .trim_end_matches('/')
+                .to_owned(),
+        })
+    }
+
+    /// Sets the injected latency (the rest of the fault settings off).
+    async fn set_latency(&self, latency_ms: u64) -> anyhow::Result<()> {
+        self.client
+            .put(format!("{}/faults", self.admin))
+            .header("Authorization", &self.bearer)
+            .json(&json!({ "latencyMs": latency_ms }))
+            .send()
+            .await?
+            .error_for_status()?;
+        Ok(())
+    }
+
+    async fn zero_counts(&self) -> anyhow::Result<()> {
+        self.client
+            .delete(format!("{}/faults/counts", self.admin))
+            .header("Authorization", &self.bearer)
+            .send()
+            .await?
+            .error_for_status()?;
+        Ok(())
+    }
+
+    /// Requests the fault layer counted (it counts those it delays).
+    async fn counted(&self) -> anyhow::Result<Option<u64>> {
+        let counts: Value = self
+            .client
+            .get(format!("{}/faults", self.admin))
+            .header("Authorization", &self.bearer)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        Ok(counts.pointer("/counts/delayed").and_then(Value::as_u64))
+    }
+
+    /// The sandbox's own time for one page of disks (100 by default), the median of eleven
+    /// requests sent one after another on a warm connection: with latency off, what each
+    /// round trip of a chain costs besides the latency.
+    async fn page_ms(&self, subscription_id: &str) -> anyhow::Result<f64> {
+        let url = format!(
+            "{}/subscriptions/{subscription_id}/providers/Microsoft.Compute/disks?api-version=2024-03-02",
+            self.arm
+        );
+        let mut times = vec![];
+        for _ in 0..11 {
+            let started = Instant::now();
+            self.client
+                .get(&url)
+                .header("Authorization", &self.bearer)
+                .send()
+                .await?
+                .error_for_status()?
+                .bytes()
+                .await?;
+            times.push(started.elapsed().as_secs_f64() * 1000.0);
+        }
+        times.sort_by(f64::total_cmp);
+        Ok(times[times.len() / 2])
+    }
 }
 
 /// Every encrypted VM with the checks that fail, by name.
@@ -351,6 +400,7 @@ async fn main() -> anyhow::Result<()> {
     let args = parse_args()?;
     let (model_requests, model_depth) = model(&args.spec, args.page_size);
     let target = target(&args.announcement)?;
+    let admin = Admin::new(&target).await?;
 
     let mut elapsed = vec![];
     let mut requests = vec![];
@@ -360,7 +410,7 @@ async fn main() -> anyhow::Result<()> {
     for _ in 0..args.runs {
         let baseline = ALLOCATOR.current_usage();
         ALLOCATOR.reset_peak_usage();
-        let (inventory, ms, count) = scan(&target, true).await?;
+        let (inventory, ms, count) = scan(&target, &admin, true).await?;
         peak = ALLOCATOR.peak_usage().saturating_sub(baseline);
         let summary = picture(&inventory);
         let encrypted = summary.len();
@@ -376,15 +426,24 @@ async fn main() -> anyhow::Result<()> {
 
     // The same scans without latency: what the scan costs in CPU on this machine (the sandbox's
     // share included), the floor no amount of overlapping can go under.
-    set_latency(&target, 0).await?;
+    admin.set_latency(0).await?;
     let mut unlatent = vec![];
     let cpu_before = cpu_ms();
+    let mut first_subscription = None;
     for _ in 0..args.runs {
-        let (_, ms, _) = scan(&target, false).await?;
+        let (inventory, ms, _) = scan(&target, &admin, false).await?;
         unlatent.push(ms);
+        first_subscription = inventory
+            .subscriptions
+            .first()
+            .map(|s| s.subscription.subscription_id.clone());
     }
     let cpu_per_scan = (cpu_ms() - cpu_before) / args.runs as f64;
-    set_latency(&target, args.latency_ms).await?;
+    let page_ms = match &first_subscription {
+        Some(id) => admin.page_ms(id).await?,
+        None => 0.0,
+    };
+    admin.set_latency(args.latency_ms).await?;
     println!(
         "{}",
         json!({
@@ -394,6 +453,7 @@ async fn main() -> anyhow::Result<()> {
             "elapsedMs": elapsed,
             "elapsedMsWithoutLatency": unlatent,
             "cpuMsPerScan": cpu_per_scan,
+            "servicePageMs": page_ms,
             "requests": requests,
             "model": { "requests": model_requests, "roundTrips": model_depth },
             "retainedBytes": retained,
