@@ -9,9 +9,10 @@ would write it with azure-identity and the azure-mgmt-* packages:
 - one `requests.Session` whose connection pool holds as many connections per host as there are
   worker threads (urllib3 keeps 10 by default, which would queue the other threads);
 - a `ThreadPoolExecutor` over subscriptions, and a second one for the list calls, so that each
-  subscription's independent lists (VM models, VM instance views, managed disks, key vaults,
-  Recovery Services vaults, then protected items per vault) are in flight together; the Backup
-  Management Service's object id is looked up in Microsoft Graph alongside all of that.
+  subscription's independent lists (VM models, VM instance views, classic VMs, managed disks, key
+  vaults, Recovery Services vaults, then protected items and failed jobs per vault) are in flight
+  together; the Backup Management Service's object id is looked up in Microsoft Graph alongside
+  all of that.
 
 Usage: `python readiness_sdk.py ANNOUNCEMENT_JSON_FILE [--threads N]`, where the file holds the
 JSON line `safehold-sandbox` prints once it listens. One JSON object goes to stdout:
@@ -64,7 +65,9 @@ ARM_SCOPE = "https://management.azure.com/.default"
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"
 # The Backup Management Service's application id in the public cloud (and in the sandbox).
 BACKUP_APP_ID = "262044b1-e2ce-469f-a196-69ab7ada62d3"
-# Key Vault Administrator: the only role Safehold accepts on an RBAC key vault for now.
+# Key Vault Administrator. Safehold also accepts roles whose data actions cover what Backup needs;
+# this yardstick checks Key Vault Administrator only, which is enough for the generated tenants
+# (they have no RBAC key vaults).
 KEY_VAULT_ADMINISTRATOR_ROLE = "00482a5a-887f-4fb3-b363-3b7fe8e74483"
 # The protected items Safehold lists per Recovery Services vault.
 PROTECTED_VM_FILTER = "backupManagementType eq 'AzureIaasVM' and itemType eq 'VM'"
@@ -76,6 +79,8 @@ def failed_jobs_filter() -> str:
     stamp = lambda t: t.strftime("%Y-%m-%d %I:%M:%S %p")
     return (f"backupManagementType eq 'AzureIaasVM' and status eq 'Failed' and "
             f"startTime eq '{stamp(now - datetime.timedelta(days=30))}' and endTime eq '{stamp(now)}'")
+
+
 DEFAULT_THREADS = 32
 
 
