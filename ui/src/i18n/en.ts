@@ -159,8 +159,8 @@ export const en = {
     },
     access: {
       granted: "Granted",
-      missing: "Missing {{missing}}",
-      grantedByRole: "Granted by {{role}}",
+      missing: "Missing",
+      byRole: "through {{role}}",
       rolesFallShort: "Backup has {{roles}}, which lacks {{missing}}",
       noRole: "Backup has no role here",
       roleMissing: "No sufficient role",

@@ -160,8 +160,8 @@ export const ja: Messages = {
     },
     access: {
       granted: "付与済み",
-      missing: "{{missing}} が不足",
-      grantedByRole: "{{role}} により許可済み",
+      missing: "不足",
+      byRole: "{{role}} による",
       rolesFallShort: "Backup には {{roles}} がありますが、{{missing}} が不足しています",
       noRole: "Backup にはこのキー コンテナーのロールがありません",
       roleMissing: "十分なロールがありません",

@@ -25,52 +25,44 @@ import { ScanStatus } from "./ScanStatus";
 
 const useStyles = makeStyles({
   muted: { color: tokens.colorNeutralForeground3 },
+  access: { display: "flex", flexDirection: "column", alignItems: "flex-start", gap: tokens.spacingVerticalXXS },
 });
 
+/** A short badge, and under it, when there is more to say, the detail in plain text. */
 function AccessBadge({ access }: { access: BackupAccess }) {
   const { t } = useTranslation();
-  switch (access.state) {
-    case "granted":
-      return (
-        <Badge appearance="tint" color="success">
-          {t("inventory.access.granted")}
-        </Badge>
-      );
-    case "missing":
-      return (
-        <Badge appearance="tint" color="danger">
-          {t("inventory.access.missing", { missing: permissionList(t, access.missing) })}
-        </Badge>
-      );
-    case "grantedByRole":
-      return (
-        <Badge appearance="tint" color="success">
-          {t("inventory.access.grantedByRole", { role: access.role })}
-        </Badge>
-      );
-    case "roleMissing":
-      return (
-        <>
-          <Badge appearance="tint" color="danger">
-            {t("inventory.access.roleMissing")}
-          </Badge>{" "}
-          <Caption1>
-            {access.roles.length > 0
-              ? t("inventory.access.rolesFallShort", {
-                  roles: access.roles.join(", "),
-                  missing: access.missing.map((a) => a.replace(/^Microsoft\.KeyVault\/vaults\//i, "")).join(", "),
-                })
-              : t("inventory.access.noRole")}
-          </Caption1>
-        </>
-      );
-    case "unknown":
-      return (
-        <Badge appearance="tint" color="informative">
-          {t("inventory.access.unknown")}
-        </Badge>
-      );
-  }
+  const styles = useStyles();
+  const [color, label, detail]: ["success" | "danger" | "informative", string, string | null] = (() => {
+    switch (access.state) {
+      case "granted":
+        return ["success", t("inventory.access.granted"), null];
+      case "grantedByRole":
+        return ["success", t("inventory.access.granted"), t("inventory.access.byRole", { role: access.role })];
+      case "missing":
+        return ["danger", t("inventory.access.missing"), permissionList(t, access.missing)];
+      case "roleMissing":
+        return [
+          "danger",
+          t("inventory.access.roleMissing"),
+          access.roles.length > 0
+            ? t("inventory.access.rolesFallShort", {
+                roles: access.roles.join(", "),
+                missing: access.missing.map((a) => a.replace(/^Microsoft\.KeyVault\/vaults\//i, "")).join(", "),
+              })
+            : t("inventory.access.noRole"),
+        ];
+      case "unknown":
+        return ["informative", t("inventory.access.unknown"), access.reason];
+    }
+  })();
+  return (
+    <div className={styles.access}>
+      <Badge appearance="tint" color={color}>
+        {label}
+      </Badge>
+      {detail ? <Caption1 className={styles.muted}>{detail}</Caption1> : null}
+    </div>
+  );
 }
 
 /** The key vaults behind encrypted VMs, and whether Backup may read them. */
