@@ -53,7 +53,7 @@ test("Key Vaults shows what Backup lacks on each vault behind an encrypted VM", 
   const vaults = await firstColumn(browser, "Key vaults behind encrypted VMs");
   assert.ok(vaults.includes("kv-finance-ade"), vaults.join(", "));
   const finance = await browser.$("//table[@aria-label='Key vaults behind encrypted VMs']//tr[td[1][normalize-space(.)='kv-finance-ade']]");
-  assert.match(await finance.getText(), /Missing\s+keys: .*backup/);
+  assert.match(await finance.getText(), /Missing\s*keys: .*backup/);
   await screenshot(browser, "10-key-vaults");
 });
 
