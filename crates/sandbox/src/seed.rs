@@ -994,6 +994,25 @@ const RESTORE_NOT_AUTHORISED: SeedFailure = SeedFailure(
 /// Builds protection state and job history for the seed.
 struct History;
 
+/// The day the demo's recent history is written as of (2026-11-29T00:00:00Z).
+const HISTORY_WRITTEN: i64 = 1_795_910_400;
+/// History from this day on (2026-06-01T00:00:00Z) is "recent" and moves with the seeding day.
+const RECENT_FROM: i64 = 1_780_272_000;
+
+/// `time` from the demo's history as of `now`: recent history moves forward by the whole days
+/// since it was written, so "last night's backup" is last night's on whatever day the tenant
+/// is seeded, and the failed jobs stay inside the last 30 days. Older history (the recovery
+/// point from before 26 April 2017) keeps its date.
+fn as_of(time: &str, now: i64) -> String {
+    let at = History::seconds(time);
+    let days = (now - HISTORY_WRITTEN).max(0) / 86_400;
+    if at < RECENT_FROM || days == 0 {
+        time.to_owned()
+    } else {
+        crate::backup::rfc3339(at + days * 86_400)
+    }
+}
+
 impl History {
     fn seconds(time: &str) -> i64 {
         time::OffsetDateTime::parse(time, &time::format_description::well_known::Rfc3339)
@@ -1014,6 +1033,7 @@ impl History {
             recovery_points: vec![],
         };
         for (i, (time, encrypted)) in points.iter().enumerate() {
+            let time = &as_of(time, crate::token::now());
             let mut point = crate::backup::point(i, time, vm, *encrypted);
             point.available_at += 1_800;
             item.recovery_points.push(point);
@@ -1045,7 +1065,7 @@ impl History {
             operation: operation.to_owned(),
             vm_resource_group: vm.resource_group.clone(),
             vm_name: vm.name.clone(),
-            start: Self::seconds(time),
+            start: Self::seconds(&as_of(time, crate::token::now())),
             duration_secs: 95,
             failure: Some(JobFailure {
                 code: why.0.to_owned(),
@@ -1056,5 +1076,26 @@ impl History {
             user_triggered: operation != "Backup",
             property_bag: Default::default(),
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn recent_history_moves_with_the_seeding_day_and_old_history_stays() {
+        let written = super::HISTORY_WRITTEN + 3_600;
+        assert_eq!(
+            super::as_of("2026-11-28T17:30:00Z", written),
+            "2026-11-28T17:30:00Z"
+        );
+        let later = written + 40 * 86_400;
+        assert_eq!(
+            super::as_of("2026-11-28T17:30:00Z", later),
+            "2027-01-07T17:30:00Z"
+        );
+        assert_eq!(
+            super::as_of("2017-03-20T14:00:00Z", later),
+            "2017-03-20T14:00:00Z"
+        );
     }
 }
