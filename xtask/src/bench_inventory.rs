@@ -68,22 +68,6 @@ struct Row {
     peak_mb: f64,
 }
 
-/// CPU time process `pid` has used, in milliseconds (Linux `/proc`; 0 elsewhere).
-fn cpu_ms(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .map(|(_, rest)| rest.split_whitespace().collect())
-        .unwrap_or_default();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    (ticks(11) + ticks(12)) * 10.0
-}
-
 fn median(values: &Value) -> Result<f64> {
     let mut all: Vec<f64> = values
         .as_array()
@@ -163,11 +147,12 @@ fn measure(tenant: &Tenant, python: &Path, work: &Path) -> Result<Row> {
             LATENCY_MS.to_string(),
             "--runs".to_owned(),
             RUNS.to_string(),
+            "--sandbox-pid".to_owned(),
+            sandbox.id().to_string(),
         ];
         if let Some(skew) = tenant.skew {
             example.extend(["--skew".to_owned(), skew.to_string()]);
         }
-        let sandbox_cpu_before = cpu_ms(sandbox.id());
         let rust = json_of(
             &Command::new(target_dir().join("release/examples/bench_inventory"))
                 .args(&example)
@@ -176,8 +161,6 @@ fn measure(tenant: &Tenant, python: &Path, work: &Path) -> Result<Row> {
             "bench_inventory",
         )?;
 
-        // The example scans twice per run (with and without latency), the same work each time.
-        let sandbox_cpu_ms = (cpu_ms(sandbox.id()) - sandbox_cpu_before) / (2 * RUNS) as f64;
         println!("▶ {}: the Python SDK scan", tenant.label);
         let sdk = json_of(
             &Command::new(python)
@@ -216,7 +199,9 @@ fn measure(tenant: &Tenant, python: &Path, work: &Path) -> Result<Row> {
             requests: median(&rust["requests"])? as u64,
             model: number(&rust, "/model/requests")?,
             client_cpu_ms: rust["cpuMsPerScan"].as_f64().context("cpuMsPerScan")?,
-            sandbox_cpu_ms,
+            sandbox_cpu_ms: rust["sandboxCpuMsPerScan"]
+                .as_f64()
+                .context("sandboxCpuMsPerScan")?,
             python_ms: sdk["elapsedMs"].as_f64().context("the SDK's elapsedMs")?,
             python_requests: number(&sdk, "/requests")?,
             bytes_per_vm: number(&rust, "/retainedBytes")? as f64 / vms.max(1) as f64,

@@ -14,7 +14,7 @@
 //! - `picture`: every encrypted VM with the checks that fail, to compare with another client.
 //!
 //! Usage: `bench_inventory ANNOUNCEMENT_FILE --scale SxV [--skew N] [--key-vaults N]
-//! [--vaults N] [--page-size N] [--runs N] [--latency-ms N]`. The sandbox must inject
+//! [--vaults N] [--page-size N] [--runs N] [--latency-ms N] [--sandbox-pid N]`. The sandbox must inject
 //! `--latency-ms` (20 by default): its fault layer counts the requests it delays. After the
 //! measured runs, the same scans run once more without latency.
 
@@ -40,6 +40,8 @@ struct Args {
     page_size: usize,
     runs: usize,
     latency_ms: u64,
+    /// The sandbox's process id, to read its CPU time too.
+    sandbox_pid: Option<String>,
 }
 
 fn parse_args() -> anyhow::Result<Args> {
@@ -50,6 +52,7 @@ fn parse_args() -> anyhow::Result<Args> {
     let mut spec = None;
     let (mut skew, mut key_vaults, mut vaults) = (None, None, None);
     let (mut page_size, mut runs, mut latency_ms) = (100, 3, 20);
+    let mut sandbox_pid = None;
     while let Some(flag) = args.next() {
         let value = args
             .next()
@@ -67,6 +70,7 @@ fn parse_args() -> anyhow::Result<Args> {
             "--page-size" => page_size = number()?,
             "--runs" => runs = number()?.max(1),
             "--latency-ms" => latency_ms = number()? as u64,
+            "--sandbox-pid" => sandbox_pid = Some(number()?.to_string()),
             _ => anyhow::bail!("unknown flag {flag}"),
         }
     }
@@ -80,6 +84,7 @@ fn parse_args() -> anyhow::Result<Args> {
         page_size,
         runs,
         latency_ms,
+        sandbox_pid,
     })
 }
 
@@ -249,10 +254,10 @@ async fn scan(
     Ok((inventory, elapsed, requests))
 }
 
-/// CPU time this process has used (user and system), in milliseconds, from `/proc/self/stat`
-/// (Linux; 0 elsewhere).
-fn cpu_ms() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+/// CPU time process `pid` (`self` for this one) has used, user and system, in milliseconds,
+/// from `/proc/{pid}/stat` (Linux; 0 elsewhere).
+fn cpu_ms(pid: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     // Fields after the command name (which may hold spaces): utime and stime are the 12th and
     // 13th of them, in clock ticks of 10 ms.
     let fields: Vec<&str> = stat
@@ -428,7 +433,8 @@ async fn main() -> anyhow::Result<()> {
     // share included), the floor no amount of overlapping can go under.
     admin.set_latency(0).await?;
     let mut unlatent = vec![];
-    let cpu_before = cpu_ms();
+    let sandbox_pid = args.sandbox_pid.clone().unwrap_or_default();
+    let (cpu_before, sandbox_before) = (cpu_ms("self"), cpu_ms(&sandbox_pid));
     let mut first_subscription = None;
     for _ in 0..args.runs {
         let (inventory, ms, _) = scan(&target, &admin, false).await?;
@@ -438,7 +444,8 @@ async fn main() -> anyhow::Result<()> {
             .first()
             .map(|s| s.subscription.subscription_id.clone());
     }
-    let cpu_per_scan = (cpu_ms() - cpu_before) / args.runs as f64;
+    let cpu_per_scan = (cpu_ms("self") - cpu_before) / args.runs as f64;
+    let sandbox_cpu_per_scan = (cpu_ms(&sandbox_pid) - sandbox_before) / args.runs as f64;
     let page_ms = match &first_subscription {
         Some(id) => admin.page_ms(id).await?,
         None => 0.0,
@@ -453,6 +460,7 @@ async fn main() -> anyhow::Result<()> {
             "elapsedMs": elapsed,
             "elapsedMsWithoutLatency": unlatent,
             "cpuMsPerScan": cpu_per_scan,
+            "sandboxCpuMsPerScan": sandbox_cpu_per_scan,
             "servicePageMs": page_ms,
             "requests": requests,
             "model": { "requests": model_requests, "roundTrips": model_depth },
