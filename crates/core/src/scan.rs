@@ -165,23 +165,30 @@ async fn list_subscription(
     let inventory = clients.inventory();
     let arm = clients.arm();
     let id = subscription.subscription_id.as_str();
-    let (vms, classic, disks, key_vaults, recovery_vaults) = futures::try_join!(
+    // A vault's protected items and failed jobs need only the vault list, so they are read
+    // alongside the VM and disk lists rather than after them: in a subscription with thousands
+    // of VMs and protected items, both chains are long.
+    let vaults_and_contents = async {
+        let recovery_vaults = arm.list_recovery_vaults(id).await?;
+        let per_vault = futures::future::try_join_all(recovery_vaults.iter().map(|v| async {
+            futures::try_join!(
+                inventory.list_protected_vms(&v.id),
+                inventory.list_failed_jobs(&v.id, since)
+            )
+        }))
+        .await?;
+        Ok::<_, Error>((recovery_vaults, per_vault))
+    };
+    let (vms, classic, disks, key_vaults, (recovery_vaults, per_vault)) = futures::try_join!(
         inventory.list_vms(id),
         inventory.list_classic_vms(id),
         inventory.list_disks(id),
         inventory.list_key_vaults(id),
-        arm.list_recovery_vaults(id),
+        vaults_and_contents,
     )?;
     let mut vms = vms;
     join_disks(&mut vms, &disks);
     vms.extend(classic);
-    let per_vault = futures::future::try_join_all(recovery_vaults.iter().map(|v| async {
-        futures::try_join!(
-            inventory.list_protected_vms(&v.id),
-            inventory.list_failed_jobs(&v.id, since)
-        )
-    }))
-    .await?;
     let (mut protected, mut failed_jobs) = (vec![], vec![]);
     for (items, jobs) in per_vault {
         protected.extend(items);
@@ -627,9 +634,13 @@ mod tests {
     }
 
     /// One subscription served from memory, for the scan's own logic.
+    #[derive(Default)]
     struct Fake {
         vms: Vec<VmRecord>,
         key_vaults: Vec<KeyVaultRecord>,
+        recovery_vaults: Vec<RecoveryVault>,
+        /// When set, the disk list answers only once a vault's protected items were asked for.
+        disks_after_protected: Option<tokio::sync::Notify>,
     }
 
     #[async_trait::async_trait]
@@ -641,7 +652,7 @@ mod tests {
             Ok(vec![])
         }
         async fn list_recovery_vaults(&self, _: &str) -> crate::Result<Vec<RecoveryVault>> {
-            Ok(vec![])
+            Ok(self.recovery_vaults.clone())
         }
     }
 
@@ -654,12 +665,18 @@ mod tests {
             Ok(vec![])
         }
         async fn list_disks(&self, _: &str) -> crate::Result<Vec<crate::inventory::DiskRecord>> {
+            if let Some(asked) = &self.disks_after_protected {
+                asked.notified().await;
+            }
             Ok(vec![])
         }
         async fn list_key_vaults(&self, _: &str) -> crate::Result<Vec<KeyVaultRecord>> {
             Ok(self.key_vaults.clone())
         }
         async fn list_protected_vms(&self, _: &str) -> crate::Result<Vec<ProtectedVmRecord>> {
+            if let Some(asked) = &self.disks_after_protected {
+                asked.notify_one();
+            }
             Ok(vec![])
         }
         async fn list_failed_jobs(&self, _: &str, _: i64) -> crate::Result<Vec<FailedJob>> {
@@ -738,6 +755,7 @@ mod tests {
                 name: "kv-fin".to_owned(),
                 ..vault(vec![backup])
             }],
+            ..Fake::default()
         });
         let clients: Arc<dyn Clients> = Arc::new(Both(fake));
         let subscription = Subscription {
@@ -766,5 +784,45 @@ mod tests {
             "{verdict:?}"
         );
         assert_eq!(inventory.key_vaults[0].backup_access, BackupAccess::Granted);
+    }
+
+    /// A subscription's protected items are read while its long VM and disk chains are still
+    /// paging, not after them: here the disk list cannot finish until they are asked for.
+    #[tokio::test]
+    async fn protected_items_are_read_alongside_the_vm_and_disk_lists() {
+        let fake = Arc::new(Fake {
+            recovery_vaults: vec![RecoveryVault {
+                id: "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/rsv".to_owned(),
+                name: "rsv".to_owned(),
+                location: "japaneast".to_owned(),
+                resource_group: "rg".to_owned(),
+                subscription_id: "s1".to_owned(),
+                sku: None,
+                provisioning_state: None,
+                storage_redundancy: None,
+            }],
+            disks_after_protected: Some(tokio::sync::Notify::new()),
+            ..Fake::default()
+        });
+        let clients: Arc<dyn Clients> = Arc::new(Both(fake));
+        let subscription = Subscription {
+            subscription_id: "s1".to_owned(),
+            display_name: "One".to_owned(),
+            state: "Enabled".to_owned(),
+            tenant_id: "t".to_owned(),
+        };
+        let clients_of = |_: &Subscription| clients.clone();
+        let scan = build(
+            vec![subscription],
+            &clients_of,
+            std::future::ready(HashMap::new()),
+            0,
+            &|_| {},
+        );
+        let inventory = tokio::time::timeout(std::time::Duration::from_secs(10), scan)
+            .await
+            .expect("the disk list waited for protected items that were never asked for");
+        assert!(inventory.subscriptions[0].error.is_none());
+        assert_eq!(inventory.recovery_vaults.len(), 1);
     }
 }

@@ -712,9 +712,13 @@ fn read_in_subscription(r: &ReadRequest<'_>, scope: &Scope<'_>) -> Option<ArmRes
         ) => r
             .version(&api_versions::VIRTUAL_MACHINES)
             .and_then(|_| compute::get_extension(state, sub, rg, rest[3], rest[5])),
-        (_, ["providers", "microsoft.compute", "disks"]) => r
-            .base(&api_versions::DISKS)
-            .map(|base| compute::list_disks(state, sub, rg, &base, r.page)),
+        (_, ["providers", "microsoft.compute", "disks"]) => {
+            r.base(&api_versions::DISKS).map(|base| {
+                let restored = compute::visible_restored_disks(sub);
+                let key = format!("{}#restored={restored}", base_key(&base, r.page));
+                state.cached_page(&key, || compute::list_disks(state, sub, rg, &base, r.page))
+            })
+        }
         (Some(rg), ["providers", "microsoft.compute", "disks", _]) => r
             .version(&api_versions::DISKS)
             .and_then(|_| compute::get_disk(state, sub, rg, rest[3])),

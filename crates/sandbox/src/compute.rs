@@ -522,6 +522,12 @@ fn restored_disks(sub: &SubscriptionRecord) -> impl Iterator<Item = &RestoredDis
         .filter(move |d| d.available_at <= now)
 }
 
+/// How many disks that restores created are visible now. Together with the tenant's
+/// generation it fixes a disk list: restored disks only ever appear, as their restores finish.
+pub fn visible_restored_disks(sub: &SubscriptionRecord) -> usize {
+    restored_disks(sub).count()
+}
+
 /// `GET {sub}[/resourceGroups/{rg}]/providers/Microsoft.Compute/disks`
 pub fn list_disks(
     state: &Shared,
@@ -529,7 +535,7 @@ pub fn list_disks(
     rg: Option<&str>,
     base: &str,
     page: Page,
-) -> Response {
+) -> Value {
     // Only the page's own disks are rendered: a page of a large list costs the page.
     let items = managed_disks(sub)
         .filter(|(vm, _)| rg.is_none_or(|rg| vm.resource_group.eq_ignore_ascii_case(rg)))
@@ -539,15 +545,14 @@ pub fn list_disks(
                 .filter(|d| rg.is_none_or(|rg| d.resource_group.eq_ignore_ascii_case(rg)))
                 .map(Disk::Restored),
         );
-    let body = page.render(
+    page.render(
         items,
         |disk| match disk {
             Disk::Managed((vm, d)) => disk_json(state, sub, vm, d),
             Disk::Restored(d) => restored_disk_json(state, sub, d),
         },
         base,
-    );
-    Json(body).into_response()
+    )
 }
 
 /// A disk of the list: one of a VM's, or one a restore created.

@@ -70,6 +70,16 @@ async fn restore(
     if status != 202 {
         return (status, response.json().await.unwrap_or(Value::Null));
     }
+    // A disk list read while the restore runs: the sandbox keeps list pages, and the restored
+    // disks must still appear once the restore ends.
+    s.ok(
+        &format!(
+            "{}/resourceGroups/rg-app-prod/providers/Microsoft.Compute/disks?api-version=2024-03-02",
+            p.sub
+        ),
+        token,
+    )
+    .await;
     let status_url = response.headers()["azure-asyncoperation"]
         .to_str()
         .unwrap()
