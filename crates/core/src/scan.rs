@@ -136,6 +136,9 @@ pub struct Inventory {
 /// What one subscription's lists returned.
 struct Listed {
     vms: Vec<VmRecord>,
+    /// Each VM's classification, in the order of `vms`: worked out in the subscription's own
+    /// task, while other subscriptions still wait on the network.
+    classifications: Vec<Classification>,
     key_vaults: Vec<KeyVaultRecord>,
     recovery_vaults: Vec<RecoveryVault>,
     protected: Vec<ProtectedVmRecord>,
@@ -194,8 +197,10 @@ async fn list_subscription(
         protected.extend(items);
         failed_jobs.extend(jobs);
     }
+    let classifications = vms.iter().map(|vm| classify(&vm.facts)).collect();
     Ok(Listed {
         vms,
+        classifications,
         key_vaults,
         recovery_vaults,
         protected,
@@ -319,9 +324,12 @@ pub async fn build(
     // What Backup needs on each key vault, from the VMs whose keys it holds.
     let mut needs: BTreeMap<String, (Permissions, Vec<String>)> = BTreeMap::new();
     let mut classified = vec![];
-    for (index, listed) in vm_lists.iter().enumerate() {
-        for vm in &listed.vms {
-            let classification = classify(&vm.facts);
+    let classifications: Vec<Vec<Classification>> = vm_lists
+        .iter_mut()
+        .map(|l| std::mem::take(&mut l.classifications))
+        .collect();
+    for (index, (listed, classifications)) in vm_lists.iter().zip(classifications).enumerate() {
+        for (vm, classification) in listed.vms.iter().zip(classifications) {
             if let Some(ade) = &classification.ade {
                 if let Some(secret) = &ade.secret {
                     // Key vault names are DNS names: compared without case.
