@@ -196,8 +196,18 @@ pub async fn plan_grant(
     let (clients, principal, required) = grant_context(accounts, data_dir, vault_id).await?;
     let vault = clients.arm.get_key_vault(vault_id).await?;
     let mut plan = safehold_core::grant::plan(&vault, &principal, &required);
+    // On an RBAC vault, who holds which role there.
+    safehold_core::grant::add_role_holders(&mut plan, clients.arm.as_ref(), clients.arm.as_ref())
+        .await?;
     // Names make "who else has access" readable; without them the ids still say it.
-    let ids: Vec<String> = plan.others.iter().map(|o| o.object_id.clone()).collect();
+    let mut ids: Vec<String> = plan
+        .others
+        .iter()
+        .map(|o| o.object_id.clone())
+        .chain(plan.holders.iter().map(|h| h.principal_id.clone()))
+        .collect();
+    ids.sort();
+    ids.dedup();
     if !ids.is_empty() {
         use safehold_core::ports::DirectoryApi as _;
         match clients.graph.names(&ids).await {

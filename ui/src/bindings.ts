@@ -395,7 +395,11 @@ after: Permissions } |
 /**  Assign Key Vault Administrator at the vault's scope. */
 { kind: "roleAssignment"; 
 /**  The role's GUID. */
-roleDefinition: string } | 
+roleDefinition: string; 
+/**  The role's name. */
+roleName: string; 
+/**  The roles Backup holds at the vault now, by name (filled in by [`add_role_holders`]). */
+before: string[] } | 
 /**  Backup already has what it needs. */
 { kind: "nothing" };
 
@@ -412,8 +416,13 @@ export type GrantPlan = {
 	/**  Every other access-policy entry, which the grant leaves as it is. */
 	others: AccessPolicy[],
 	/**
-	 *  Who those entries belong to, as far as the directory could say (filled in by the
-	 *  caller; an id missing here is shown as it is).
+	 *  On an RBAC vault: everyone else's roles there, which the grant leaves as they are
+	 *  (filled in by [`add_role_holders`]).
+	 */
+	holders: RoleHolder[],
+	/**
+	 *  Who those entries and holders are, as far as the directory could say (filled in by
+	 *  the caller; an id missing here is shown as it is).
 	 */
 	names: DirectoryName[],
 };
@@ -617,6 +626,21 @@ export type RecoveryVault = {
 	provisioningState: string | null,
 	/**  Backup storage redundancy (`LocallyRedundant`, `ZoneRedundant`, `GeoRedundant`). */
 	storageRedundancy: string | null,
+};
+
+/**  A role someone holds on an RBAC key vault. */
+export type RoleHolder = {
+	/**  Who holds it. */
+	principalId: string,
+	/**  The role's name, or its GUID when its definition could not be read. */
+	role: string,
+	/**  Where it was assigned. */
+	scope: string,
+	/**
+	 *  Assigned above the vault (its resource group, subscription or a management group) and
+	 *  inherited by it.
+	 */
+	inherited: boolean,
 };
 
 /**  Who is signed in to which cloud, for the header. Never carries a token. */

@@ -301,6 +301,33 @@ fn key_vault_from(vault: &Value, subscription_id: &str) -> Option<KeyVaultRecord
     })
 }
 
+impl ArmClient {
+    /// The role assignments at `scope` that ARM's `$filter` `filter` selects.
+    async fn role_assignments_matching(
+        &self,
+        scope: &str,
+        filter: &str,
+    ) -> Result<Vec<RoleAssignmentRecord>, Error> {
+        let path = format!(
+            "{}/providers/Microsoft.Authorization/roleAssignments",
+            scope.trim_end_matches('/')
+        );
+        let mut url = self.url(&path, AUTHORIZATION_API)?;
+        url.query_pairs_mut().append_pair("$filter", filter);
+        let items: Vec<Value> = self.list_all(url).await?;
+        Ok(items
+            .iter()
+            .filter_map(|a| {
+                Some(RoleAssignmentRecord {
+                    role_definition_id: text(a, "/properties/roleDefinitionId")?,
+                    principal_id: text(a, "/properties/principalId")?,
+                    scope: text(a, "/properties/scope").unwrap_or_default(),
+                })
+            })
+            .collect())
+    }
+}
+
 #[async_trait::async_trait]
 impl safehold_core::ports::KeyVaultAccessApi for ArmClient {
     #[tracing::instrument(skip_all, fields(vault_id = %vault_id))]
@@ -338,6 +365,12 @@ impl safehold_core::ports::KeyVaultAccessApi for ArmClient {
         )
         .await
         .map(drop)
+    }
+
+    #[tracing::instrument(skip_all, fields(scope = %scope))]
+    async fn role_assignments(&self, scope: &str) -> Result<Vec<RoleAssignmentRecord>, Error> {
+        // `atScope()`: the assignments made at the vault or above it, not those below.
+        self.role_assignments_matching(scope, "atScope()").await
     }
 
     #[tracing::instrument(skip_all, fields(scope = %scope))]
@@ -532,24 +565,8 @@ impl InventoryApi for ArmClient {
         scope: &str,
         principal_id: &str,
     ) -> Result<Vec<RoleAssignmentRecord>, Error> {
-        let path = format!(
-            "{}/providers/Microsoft.Authorization/roleAssignments",
-            scope.trim_end_matches('/')
-        );
-        let mut url = self.url(&path, AUTHORIZATION_API)?;
-        url.query_pairs_mut()
-            .append_pair("$filter", &format!("principalId eq '{principal_id}'"));
-        let items: Vec<Value> = self.list_all(url).await?;
-        Ok(items
-            .iter()
-            .filter_map(|a| {
-                Some(RoleAssignmentRecord {
-                    role_definition_id: text(a, "/properties/roleDefinitionId")?,
-                    principal_id: text(a, "/properties/principalId")?,
-                    scope: text(a, "/properties/scope").unwrap_or_default(),
-                })
-            })
-            .collect())
+        self.role_assignments_matching(scope, &format!("principalId eq '{principal_id}'"))
+            .await
     }
 
     #[tracing::instrument(skip_all, fields(vault_id = %vault_id))]

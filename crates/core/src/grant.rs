@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use crate::ade::{KEY_VAULT_ADMINISTRATOR_ROLE, Permissions, missing_permissions};
 use crate::inventory::{AccessPolicy, DirectoryName, KeyVaultRecord};
-use crate::ports::KeyVaultAccessApi;
+use crate::ports::{InventoryApi, KeyVaultAccessApi};
 use crate::{Error, ErrorCode};
 
 /// What a grant will change.
@@ -35,6 +35,10 @@ pub enum GrantChange {
     RoleAssignment {
         /// The role's GUID.
         role_definition: String,
+        /// The role's name.
+        role_name: String,
+        /// The roles Backup holds at the vault now, by name (filled in by [`add_role_holders`]).
+        before: Vec<String>,
     },
     /// Backup already has what it needs.
     Nothing,
@@ -55,9 +59,28 @@ pub struct GrantPlan {
     pub change: GrantChange,
     /// Every other access-policy entry, which the grant leaves as it is.
     pub others: Vec<AccessPolicy>,
-    /// Who those entries belong to, as far as the directory could say (filled in by the
-    /// caller; an id missing here is shown as it is).
+    /// On an RBAC vault: everyone else's roles there, which the grant leaves as they are
+    /// (filled in by [`add_role_holders`]).
+    pub holders: Vec<RoleHolder>,
+    /// Who those entries and holders are, as far as the directory could say (filled in by
+    /// the caller; an id missing here is shown as it is).
     pub names: Vec<DirectoryName>,
+}
+
+/// A role someone holds on an RBAC key vault.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct RoleHolder {
+    /// Who holds it.
+    pub principal_id: String,
+    /// The role's name, or its GUID when its definition could not be read.
+    pub role: String,
+    /// Where it was assigned.
+    pub scope: String,
+    /// Assigned above the vault (its resource group, subscription or a management group) and
+    /// inherited by it.
+    pub inherited: bool,
 }
 
 /// Plans the grant of `required` to `principal_id` on `vault`.
@@ -74,6 +97,8 @@ pub fn plan(vault: &KeyVaultRecord, principal_id: &str, required: &Permissions) 
     let change = if vault.rbac_authorization {
         GrantChange::RoleAssignment {
             role_definition: KEY_VAULT_ADMINISTRATOR_ROLE.to_owned(),
+            role_name: KEY_VAULT_ADMINISTRATOR.to_owned(),
+            before: vec![],
         }
     } else {
         let before = vault.access_policies.iter().filter(|p| mine(p)).fold(
@@ -100,8 +125,85 @@ pub fn plan(vault: &KeyVaultRecord, principal_id: &str, required: &Permissions) 
         principal_id: principal_id.to_owned(),
         change,
         others,
+        holders: vec![],
         names: vec![],
     }
+}
+
+/// The name of the role a grant assigns on an RBAC key vault.
+pub const KEY_VAULT_ADMINISTRATOR: &str = "Key Vault Administrator";
+
+/// The last segment of a role definition's id: the role's GUID.
+fn role_guid(role_definition_id: &str) -> &str {
+    role_definition_id
+        .rsplit('/')
+        .next()
+        .unwrap_or(role_definition_id)
+}
+
+/// For a role grant on an RBAC vault: reads every role assignment that applies at the vault,
+/// names each role (one read per role), and puts Backup's own roles in the change's `before`
+/// and everyone else's in `holders`. Other plans are left as they are.
+pub async fn add_role_holders(
+    plan: &mut GrantPlan,
+    access: &dyn KeyVaultAccessApi,
+    roles: &dyn InventoryApi,
+) -> Result<(), Error> {
+    if !matches!(plan.change, GrantChange::RoleAssignment { .. }) {
+        return Ok(());
+    }
+    let vault_id = plan.vault_id.clone();
+    let assignments = access.role_assignments(&vault_id).await?;
+    let mut guids: Vec<String> = assignments
+        .iter()
+        .map(|a| role_guid(&a.role_definition_id).to_ascii_lowercase())
+        .collect();
+    guids.sort();
+    guids.dedup();
+    let names: HashMap<String, String> =
+        futures::future::join_all(guids.into_iter().map(|guid| {
+            let vault_id = vault_id.as_str();
+            async move {
+            let name = match roles.get_role_definition(vault_id, &guid).await {
+                Ok(definition) => definition.name,
+                Err(error) => {
+                    tracing::debug!(role = %guid, error = %error.chain(), "a role's name could not be read");
+                    guid.clone()
+                }
+            };
+            (guid, name)
+        }}))
+        .await
+        .into_iter()
+        .collect();
+    let vault = vault_id.trim_end_matches('/').to_ascii_lowercase();
+    let mut mine = vec![];
+    for assignment in assignments {
+        let guid = role_guid(&assignment.role_definition_id).to_ascii_lowercase();
+        let role = names.get(&guid).cloned().unwrap_or(guid);
+        if assignment
+            .principal_id
+            .eq_ignore_ascii_case(&plan.principal_id)
+        {
+            mine.push(role);
+        } else {
+            plan.holders.push(RoleHolder {
+                inherited: assignment.scope.trim_end_matches('/').to_ascii_lowercase() != vault,
+                principal_id: assignment.principal_id,
+                role,
+                scope: assignment.scope,
+            });
+        }
+    }
+    mine.sort();
+    mine.dedup();
+    if let GrantChange::RoleAssignment { before, .. } = &mut plan.change {
+        *before = mine;
+    }
+    plan.holders.sort_by(|a, b| {
+        (a.inherited, &a.role, &a.principal_id).cmp(&(b.inherited, &b.role, &b.principal_id))
+    });
+    Ok(())
 }
 
 /// One writer per vault at a time, across every grant in the process.
@@ -139,9 +241,26 @@ pub async fn apply(
     let planned = plan(&vault, principal_id, required);
     match &planned.change {
         GrantChange::Nothing => return Ok(planned),
-        GrantChange::RoleAssignment { role_definition } => {
+        GrantChange::RoleAssignment {
+            role_definition, ..
+        } => {
             api.assign_role(&vault.id, role_definition, principal_id)
                 .await?;
+            // Read back: the assignment must be there before the grant is called done.
+            let assigned = api.role_assignments(&vault.id).await?.iter().any(|a| {
+                a.principal_id.eq_ignore_ascii_case(principal_id)
+                    && role_guid(&a.role_definition_id).eq_ignore_ascii_case(role_definition)
+            });
+            if !assigned {
+                return Err(Error::new(
+                    ErrorCode::Conflict,
+                    format!(
+                        "The role assignment on {} was accepted, but reading the vault's assignments back does not show it yet.",
+                        vault.name
+                    ),
+                )
+                .with_suggestion("Wait a minute and refresh; role assignments can take a few minutes to appear."));
+            }
             return Ok(planned);
         }
         GrantChange::AccessPolicy { after, .. } => {
@@ -250,5 +369,51 @@ mod tests {
             &required_permissions(KeyProtection::BekOnly),
         );
         assert_eq!(p.change, GrantChange::Nothing);
+    }
+
+    /// An RBAC vault whose role assignments do not show the new one yet.
+    struct Lagging {
+        assigned: std::sync::Mutex<Vec<String>>,
+    }
+
+    #[async_trait::async_trait]
+    impl KeyVaultAccessApi for Lagging {
+        async fn get_key_vault(&self, _: &str) -> Result<KeyVaultRecord, Error> {
+            Ok(vault(true, vec![]))
+        }
+        async fn add_access_policy(&self, _: &str, _: &AccessPolicy) -> Result<(), Error> {
+            unreachable!("an RBAC vault takes no access policies")
+        }
+        async fn role_assignments(
+            &self,
+            _: &str,
+        ) -> Result<Vec<crate::inventory::RoleAssignmentRecord>, Error> {
+            Ok(vec![])
+        }
+        async fn assign_role(&self, _: &str, role: &str, _: &str) -> Result<(), Error> {
+            self.assigned.lock().unwrap().push(role.to_owned());
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_role_grant_is_done_only_when_reading_the_assignments_back_shows_it() {
+        let api = Lagging {
+            assigned: std::sync::Mutex::new(vec![]),
+        };
+        let error = apply(
+            &api,
+            &VaultLocks::default(),
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv",
+            "backup",
+            &required_permissions(KeyProtection::BekOnly),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(error.code, ErrorCode::Conflict);
+        assert_eq!(
+            *api.assigned.lock().unwrap(),
+            [KEY_VAULT_ADMINISTRATOR_ROLE]
+        );
     }
 }

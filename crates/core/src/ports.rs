@@ -85,6 +85,10 @@ pub trait KeyVaultAccessApi: Send + Sync {
         entry: &crate::inventory::AccessPolicy,
     ) -> Result<()>;
 
+    /// Every role assignment that applies at `scope` (a key vault's id): made there or above
+    /// it, whoever holds it.
+    async fn role_assignments(&self, scope: &str) -> Result<Vec<RoleAssignmentRecord>>;
+
     /// Assigns `role_definition_guid` to a service principal at `scope`. An identical existing
     /// assignment counts as done.
     async fn assign_role(

@@ -228,6 +228,9 @@ pub fn role_assignments(state: &Shared, r: &VaultScoped<'_>) -> Result<Response,
     if *r.method == Method::PUT {
         return create(state, r);
     }
+    if *r.method == Method::GET {
+        return read_assignments(state, r);
+    }
     let mut tenant = state.tenant_mut();
     let sub = tenant
         .subscription_mut(r.subscription)
@@ -242,25 +245,6 @@ pub fn role_assignments(state: &Shared, r: &VaultScoped<'_>) -> Result<Response,
         )
     };
     match (r.method, r.name) {
-        (&Method::GET, None) => {
-            let principal = r
-                .filter
-                .and_then(|f| f.trim().strip_prefix("principalId eq '"))
-                .and_then(|p| p.strip_suffix('\''));
-            let value: Vec<Value> = kv
-                .role_assignments
-                .iter()
-                .filter(|a| principal.is_none_or(|p| a.principal_id.eq_ignore_ascii_case(p)))
-                .map(|a| assignment_json(&sub_id, kv, a))
-                .collect();
-            Ok(Json(json!({ "value": value })).into_response())
-        }
-        (&Method::GET, Some(name)) => kv
-            .role_assignments
-            .iter()
-            .find(|a| a.name.eq_ignore_ascii_case(name))
-            .map(|a| Json(assignment_json(&sub_id, kv, a)).into_response())
-            .ok_or_else(|| not_found(name)),
         (&Method::DELETE, Some(name)) => {
             let index = kv
                 .role_assignments
@@ -277,6 +261,44 @@ pub fn role_assignments(state: &Shared, r: &VaultScoped<'_>) -> Result<Response,
             "MethodNotAllowed",
             "Use GET, PUT or DELETE on role assignments.",
         )),
+    }
+}
+
+/// `GET` of a vault's role assignments, all of them or one: `$filter=principalId eq '…'`
+/// keeps one principal's; `atScope()` (or no filter) keeps them all, as every assignment the
+/// sandbox holds is made at the vault.
+fn read_assignments(state: &Shared, r: &VaultScoped<'_>) -> Result<Response, ArmError> {
+    let tenant = state.tenant();
+    let sub = tenant
+        .subscription(r.subscription)
+        .ok_or_else(|| subscription_not_found(r.subscription))?;
+    let kv = crate::keyvault::find(sub, r.resource_group, r.vault)?;
+    match r.name {
+        None => {
+            let principal = r
+                .filter
+                .and_then(|f| f.trim().strip_prefix("principalId eq '"))
+                .and_then(|p| p.strip_suffix('\''));
+            let value: Vec<Value> = kv
+                .role_assignments
+                .iter()
+                .filter(|a| principal.is_none_or(|p| a.principal_id.eq_ignore_ascii_case(p)))
+                .map(|a| assignment_json(&sub.subscription_id, kv, a))
+                .collect();
+            Ok(Json(json!({ "value": value })).into_response())
+        }
+        Some(name) => kv
+            .role_assignments
+            .iter()
+            .find(|a| a.name.eq_ignore_ascii_case(name))
+            .map(|a| Json(assignment_json(&sub.subscription_id, kv, a)).into_response())
+            .ok_or_else(|| {
+                ArmError::new(
+                    StatusCode::NOT_FOUND,
+                    "RoleAssignmentNotFound",
+                    format!("The role assignment '{name}' is not found."),
+                )
+            }),
     }
 }
 

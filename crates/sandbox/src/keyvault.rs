@@ -156,19 +156,21 @@ pub fn list(
     )
 }
 
-fn find<'a>(
+/// A key vault that is not deleted.
+pub(crate) fn find<'a>(
     sub: &'a SubscriptionRecord,
     rg: &str,
     name: &str,
 ) -> Result<&'a KeyVaultRecord, ArmError> {
     sub.key_vaults
         .iter()
-        .find(|kv| {
-            !kv.deleted
-                && kv.resource_group.eq_ignore_ascii_case(rg)
-                && kv.name.eq_ignore_ascii_case(name)
-        })
+        .find(|kv| is_live(kv, rg, name))
         .ok_or_else(|| resource_not_found("Microsoft.KeyVault/vaults", name, rg))
+}
+
+/// `kv` is the vault `name` of group `rg`, not deleted.
+fn is_live(kv: &KeyVaultRecord, rg: &str, name: &str) -> bool {
+    !kv.deleted && kv.resource_group.eq_ignore_ascii_case(rg) && kv.name.eq_ignore_ascii_case(name)
 }
 
 /// A key vault that is not deleted, for a change.
@@ -179,11 +181,7 @@ pub(crate) fn live_vault_mut<'a>(
 ) -> Result<&'a mut KeyVaultRecord, ArmError> {
     sub.key_vaults
         .iter_mut()
-        .find(|kv| {
-            !kv.deleted
-                && kv.resource_group.eq_ignore_ascii_case(rg)
-                && kv.name.eq_ignore_ascii_case(name)
-        })
+        .find(|kv| is_live(kv, rg, name))
         .ok_or_else(|| resource_not_found("Microsoft.KeyVault/vaults", name, rg))
 }
 

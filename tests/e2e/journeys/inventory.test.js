@@ -89,6 +89,31 @@ test("granting Backup access on kv-finance-ade in one action turns vm-fin-db01 g
   await screenshot(browser, "12-verdict-green");
 });
 
+test("on an RBAC vault, the grant shows Backup's roles with the one added and who else holds a role", async () => {
+  await (await browser.$(navItem("Key Vaults"))).click();
+  const grant = await browser.$("//button[@aria-label='Grant Backup access on kv-hr-rbac']");
+  await grant.waitForDisplayed({ timeout: 30_000 });
+  await grant.click();
+  const diff = await browser.$("//*[@role='dialog']//*[@aria-label=\"The change to Backup's roles\"]");
+  await diff.waitForDisplayed({ timeout: 20_000, timeoutMsg: "the role grant's diff never appeared" });
+  assert.match(await diff.getText(), /Key Vault Secrets User, \+Key Vault Administrator/);
+  const holders = await browser.$("//*[@role='dialog']//ul[@aria-label='Other principals with access']");
+  const text = await holders.getText();
+  assert.match(text, /Safehold sandbox operator/);
+  assert.match(text, /Key Vault Administrator, assigned at this vault/);
+  await screenshot(browser, "12a-grant-rbac-diff");
+  await (await browser.$("//*[@role='dialog']//button[normalize-space(.)='Grant']")).click();
+  await browser.waitUntil(async () => !(await (await browser.$("//*[@role='dialog']")).isExisting()), {
+    timeout: 30_000,
+    timeoutMsg: "the role grant did not finish",
+  });
+  const hr = "//table[@aria-label='Key vaults behind encrypted VMs']//tr[td[1][normalize-space(.)='kv-hr-rbac']]";
+  await browser.waitUntil(async () => /Granted/.test(await (await browser.$(hr)).getText()), {
+    timeout: 60_000,
+    timeoutMsg: "kv-hr-rbac does not show Backup's access as granted after the rescan",
+  });
+});
+
 test("Overview counts the encrypted VMs by readiness and kind", async () => {
   await (await browser.$(navItem("Overview"))).click();
   const readiness = await browser.$("//*[@role='group'][.//*[starts-with(normalize-space(.), 'Readiness of')]]");

@@ -16,6 +16,7 @@ import type {
   Session,
   SignInRequest,
   Subscription,
+  GrantPlan,
 } from "../bindings";
 
 export function renderWithProviders(ui: ReactElement, options: { language?: Language } = {}) {
@@ -47,6 +48,7 @@ export type FakeBackend = {
   cachedInventory?: () => InventorySnapshot | null;
   scanInventory?: () => InventorySnapshot | AppError;
   cancelScan?: () => null;
+  planGrant?: (vaultId: string) => GrantPlan;
 };
 
 function answer<T>(value: T | AppError): T {
@@ -76,6 +78,7 @@ export function mockBackend(backend: FakeBackend = {}) {
     cachedInventory: () => null,
     scanInventory: () => inventorySnapshot,
     cancelScan: () => null,
+    planGrant: () => grantPlan,
     ...backend,
   };
   mockIPC((cmd, args) => {
@@ -101,7 +104,7 @@ export function mockBackend(backend: FakeBackend = {}) {
         return full.cancelScan();
       case "plan_grant":
       case "grant_backup_access":
-        return grantPlan;
+        return full.planGrant((args as { vaultId: string }).vaultId);
       case "cached_inventory":
         return full.cachedInventory();
       case "scan_inventory":
@@ -345,5 +348,33 @@ export const grantPlan = {
       permissions: { keys: [], secrets: ["get"] },
     },
   ],
+  holders: [],
   names: [{ id: "ops-group-object-id", displayName: "Contoso IT Operations", kind: "group" }],
-} as const;
+} satisfies GrantPlan;
+
+/** A grant on a key vault that uses Azure RBAC: Backup has a role that falls short. */
+export const rbacGrantPlan = {
+  vaultId: kvId("kv-hr"),
+  vaultName: "kv-hr",
+  principalId: "backup-object-id",
+  change: {
+    kind: "roleAssignment",
+    roleDefinition: "00482a5a-887f-4fb3-b363-3b7fe8e74483",
+    roleName: "Key Vault Administrator",
+    before: ["Key Vault Secrets User"],
+  },
+  others: [],
+  holders: [
+    { principalId: "operator-object-id", role: "Key Vault Administrator", scope: kvId("kv-hr"), inherited: false },
+    {
+      principalId: "ops-group-object-id",
+      role: "Key Vault Reader",
+      scope: "/subscriptions/1111/resourceGroups/rg-security",
+      inherited: true,
+    },
+  ],
+  names: [
+    { id: "operator-object-id", displayName: "Safehold sandbox operator", kind: "servicePrincipal" },
+    { id: "ops-group-object-id", displayName: "Contoso IT Operations", kind: "group" },
+  ],
+} satisfies GrantPlan;

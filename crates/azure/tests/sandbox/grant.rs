@@ -116,6 +116,58 @@ async fn an_rbac_vault_gets_key_vault_administrator_for_backup() {
 }
 
 #[tokio::test]
+async fn an_rbac_grant_shows_backups_roles_as_a_diff_and_everyone_elses_untouched() {
+    use safehold_core::grant::{RoleHolder, add_role_holders, plan};
+    let (_r, arm, backup, production) = setup().await;
+    let id = vault_id(&production, "rg-hr", "kv-hr-rbac");
+    let required = required_permissions(KeyProtection::BekKek);
+    let mut planned = plan(&arm.get_key_vault(&id).await.unwrap(), &backup, &required);
+    add_role_holders(&mut planned, arm.as_ref(), arm.as_ref())
+        .await
+        .unwrap();
+    let GrantChange::RoleAssignment {
+        role_name, before, ..
+    } = &planned.change
+    else {
+        panic!("{:?}", planned.change)
+    };
+    assert_eq!(role_name, "Key Vault Administrator");
+    assert_eq!(before, &["Key Vault Secrets User"]);
+    // The operator's Key Vault Administrator role, made at the vault itself.
+    let [operator]: &[RoleHolder; 1] = planned.holders.as_slice().try_into().unwrap();
+    assert_ne!(operator.principal_id, backup);
+    assert_eq!(operator.role, "Key Vault Administrator");
+    assert!(
+        operator.scope.eq_ignore_ascii_case(&id),
+        "{}",
+        operator.scope
+    );
+    assert!(!operator.inherited);
+    // After the grant, Backup holds both roles and the operator's is as it was.
+    apply(
+        arm.as_ref(),
+        &VaultLocks::default(),
+        &id,
+        &backup,
+        &required,
+    )
+    .await
+    .unwrap();
+    let mut after = plan(&arm.get_key_vault(&id).await.unwrap(), &backup, &required);
+    add_role_holders(&mut after, arm.as_ref(), arm.as_ref())
+        .await
+        .unwrap();
+    let GrantChange::RoleAssignment { before, .. } = &after.change else {
+        panic!("{:?}", after.change)
+    };
+    assert_eq!(
+        before,
+        &["Key Vault Administrator", "Key Vault Secrets User"]
+    );
+    assert_eq!(after.holders, planned.holders);
+}
+
+#[tokio::test]
 async fn an_rbac_vault_names_backups_roles_and_accepts_a_least_privilege_custom_role() {
     use safehold_core::ports::InventoryApi as _;
     use safehold_core::scan::{BackupAccess, rbac_access};

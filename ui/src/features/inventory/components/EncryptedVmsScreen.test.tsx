@@ -1,7 +1,7 @@
 import { screen, waitFor, within } from "@testing-library/react";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AppError, BackupAccess, InventoryKeyVault } from "../../../bindings";
-import { grantPlan, inventorySnapshot, mockBackend, renderWithProviders } from "../../../test/render";
+import { grantPlan, inventorySnapshot, mockBackend, rbacGrantPlan, renderWithProviders } from "../../../test/render";
 import { EncryptedVmsScreen } from "./EncryptedVmsScreen";
 import { KeyVaultsScreen } from "./KeyVaultsScreen";
 
@@ -167,6 +167,49 @@ describe("Grant", () => {
     await waitFor(() => {
       expect(calls.filter((c) => c.cmd === "scan_inventory").length).toBeGreaterThan(scansBefore);
     });
+  });
+});
+
+describe("Grant on an Azure RBAC vault", () => {
+  it("shows Backup's roles with the one added, and everyone else's roles kept", async () => {
+    const first = inventorySnapshot.inventory.keyVaults[0];
+    if (!first) throw new Error("the fixture has a key vault");
+    const calls = mockBackend({
+      planGrant: () => rbacGrantPlan,
+      scanInventory: () => ({
+        ...inventorySnapshot,
+        inventory: {
+          ...inventorySnapshot.inventory,
+          keyVaults: [
+            {
+              ...first,
+              vault: { ...first.vault, name: "kv-hr", id: rbacGrantPlan.vaultId, rbacAuthorization: true },
+              backupAccess: {
+                state: "roleMissing",
+                roles: ["Key Vault Secrets User"],
+                missing: ["Microsoft.KeyVault/vaults/keys/backup/action"],
+              },
+            },
+          ],
+        },
+      }),
+    });
+    const { user } = renderWithProviders(<KeyVaultsScreen />);
+
+    await user.click(await screen.findByRole("button", { name: "Grant Backup access on kv-hr" }));
+    const dialog = await screen.findByRole("dialog", { name: "Grant Backup access on kv-hr" });
+    const diff = await within(dialog).findByLabelText("The change to Backup's roles");
+    expect(diff).toHaveTextContent("roles: Key Vault Secrets User, +Key Vault Administrator");
+    expect(within(dialog).getByText("2 other role assignments are left exactly as they are:")).toBeInTheDocument();
+    const holders = within(dialog).getByRole("list", { name: "Other principals with access" });
+    const [operator, group] = within(holders).getAllByRole("listitem");
+    expect(operator).toHaveTextContent("Safehold sandbox operator (application)");
+    expect(operator).toHaveTextContent("operator-object-id — Key Vault Administrator, assigned at this vault");
+    expect(group).toHaveTextContent("Contoso IT Operations (group)");
+    expect(group).toHaveTextContent(
+      "Key Vault Reader, inherited from /subscriptions/1111/resourceGroups/rg-security",
+    );
+    expect(calls.find((c) => c.cmd === "plan_grant")?.args).toEqual({ vaultId: rbacGrantPlan.vaultId });
   });
 });
 

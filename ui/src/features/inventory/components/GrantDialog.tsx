@@ -14,7 +14,7 @@ import {
 } from "@fluentui/react-components";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
-import { commands, type Permissions } from "../../../bindings";
+import { commands, type DirectoryName, type Permissions } from "../../../bindings";
 import { unwrap } from "../../../lib/ipc";
 import { permissionList } from "../findings";
 import { ErrorMessage } from "../../../shared/ErrorMessage";
@@ -61,6 +61,33 @@ function Diff({ before, add }: { before: Permissions; add: Permissions }) {
   );
 }
 
+/** Backup's roles at an RBAC vault now, and the one the grant adds, marked +. */
+function RoleDiff({ before, add }: { before: string[]; add: string }) {
+  const styles = useStyles();
+  const { t } = useTranslation();
+  return (
+    <pre className={styles.diff} aria-label={t("inventory.grant.roleDiff")}>
+      {t("inventory.grant.roles")}: {before.join(", ")}
+      {before.length ? ", " : ""}
+      <span className={styles.added}>+{add}</span>
+    </pre>
+  );
+}
+
+/** A principal by its directory name and kind, or said to be unknown. */
+function Principal({ id, names }: { id: string; names: DirectoryName[] }) {
+  const styles = useStyles();
+  const { t } = useTranslation();
+  const name = names.find((n) => n.id.toLowerCase() === id.toLowerCase());
+  return name ? (
+    <Text>
+      {name.displayName} <Caption1 className={styles.muted}>({t(`inventory.grant.kind.${name.kind}`)})</Caption1>
+    </Text>
+  ) : (
+    <Text>{t("inventory.grant.unnamed")}</Text>
+  );
+}
+
 /** Shows exactly what a grant will change on a key vault, then makes it. */
 export function GrantDialog({ vaultId, vaultName, onClose }: { vaultId: string; vaultName: string; onClose: () => void }) {
   const { t } = useTranslation();
@@ -98,29 +125,41 @@ export function GrantDialog({ vaultId, vaultName, onClose }: { vaultId: string; 
                 <Diff before={change.before} add={change.add} />
               </>
             ) : null}
-            {change?.kind === "roleAssignment" ? <Body1>{t("inventory.grant.roleIntro")}</Body1> : null}
+            {change?.kind === "roleAssignment" ? (
+              <>
+                <Body1>{t("inventory.grant.roleIntro", { role: change.roleName })}</Body1>
+                <RoleDiff before={change.before} add={change.roleName} />
+              </>
+            ) : null}
             {change?.kind === "nothing" ? <Body1>{t("inventory.grant.nothing")}</Body1> : null}
             {plan.data && plan.data.others.length > 0 ? (
               <>
                 <Text weight="semibold">{t("inventory.grant.others", { count: plan.data.others.length })}</Text>
                 <ul className={styles.others} aria-label={t("inventory.grant.othersLabel")}>
-                  {plan.data.others.map((o) => {
-                    const name = plan.data.names.find((n) => n.id.toLowerCase() === o.objectId.toLowerCase());
-                    return (
-                      <li key={`${o.objectId}/${o.applicationId ?? ""}`}>
-                        {name ? (
-                          <Text>
-                            {name.displayName} <Caption1 className={styles.muted}>({t(`inventory.grant.kind.${name.kind}`)})</Caption1>
-                          </Text>
-                        ) : (
-                          <Text>{t("inventory.grant.unnamed")}</Text>
-                        )}
-                        <Caption1 className={styles.muted} style={{ display: "block" }}>
-                          {o.objectId} — {permissionList(t, o.permissions)}
-                        </Caption1>
-                      </li>
-                    );
-                  })}
+                  {plan.data.others.map((o) => (
+                    <li key={`${o.objectId}/${o.applicationId ?? ""}`}>
+                      <Principal id={o.objectId} names={plan.data.names} />
+                      <Caption1 className={styles.muted} style={{ display: "block" }}>
+                        {o.objectId} — {permissionList(t, o.permissions)}
+                      </Caption1>
+                    </li>
+                  ))}
+                </ul>
+              </>
+            ) : null}
+            {plan.data && plan.data.holders.length > 0 ? (
+              <>
+                <Text weight="semibold">{t("inventory.grant.holders", { count: plan.data.holders.length })}</Text>
+                <ul className={styles.others} aria-label={t("inventory.grant.othersLabel")}>
+                  {plan.data.holders.map((h) => (
+                    <li key={`${h.principalId}/${h.role}/${h.scope}`}>
+                      <Principal id={h.principalId} names={plan.data.names} />
+                      <Caption1 className={styles.muted} style={{ display: "block" }}>
+                        {h.principalId} — {h.role},{" "}
+                        {h.inherited ? t("inventory.grant.inheritedFrom", { scope: h.scope }) : t("inventory.grant.atVault")}
+                      </Caption1>
+                    </li>
+                  ))}
                 </ul>
               </>
             ) : null}
