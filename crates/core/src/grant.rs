@@ -160,22 +160,19 @@ pub async fn add_role_holders(
         .collect();
     guids.sort();
     guids.dedup();
+    let scope = vault_id.as_str();
+    let named = guids.into_iter().map(|guid| async move {
+        let name = match roles.get_role_definition(scope, &guid).await {
+            Ok(definition) => definition.name,
+            Err(error) => {
+                tracing::debug!(role = %guid, error = %error.chain(), "a role's name could not be read");
+                guid.clone()
+            }
+        };
+        (guid, name)
+    });
     let names: HashMap<String, String> =
-        futures::future::join_all(guids.into_iter().map(|guid| {
-            let vault_id = vault_id.as_str();
-            async move {
-            let name = match roles.get_role_definition(vault_id, &guid).await {
-                Ok(definition) => definition.name,
-                Err(error) => {
-                    tracing::debug!(role = %guid, error = %error.chain(), "a role's name could not be read");
-                    guid.clone()
-                }
-            };
-            (guid, name)
-        }}))
-        .await
-        .into_iter()
-        .collect();
+        futures::future::join_all(named).await.into_iter().collect();
     let vault = vault_id.trim_end_matches('/').to_ascii_lowercase();
     let mut mine = vec![];
     for assignment in assignments {
