@@ -49,6 +49,9 @@ const useStyles = makeStyles({
   contextLine: { overflow: "hidden", textOverflow: "ellipsis", whiteSpace: "nowrap" },
   body: { display: "flex", flex: 1, minHeight: 0 },
   nav: { height: "auto" },
+  // The selected item's bar is drawn just outside the item by default; WebKitGTK then leaves the
+  // old bar on screen when the selection moves. Inside the item's left edge it is repainted.
+  navItem: { "::after": { marginInlineStart: `calc(-1 * ${tokens.spacingHorizontalMNudge})` } },
   main: {
     flex: 1,
     overflow: "auto",
@@ -129,7 +132,7 @@ export function App() {
                 {SCREEN_IDS.map((id) => {
                   const Icon = SCREEN_ICONS[id];
                   return (
-                    <NavItem key={id} value={id} icon={<Icon />}>
+                    <NavItem key={id} value={id} icon={<Icon />} className={styles.navItem}>
                       {t(`nav.${id}`)}
                     </NavItem>
                   );
