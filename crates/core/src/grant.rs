@@ -218,6 +218,11 @@ impl VaultLocks {
     }
 }
 
+/// How often a new role assignment is looked for before the grant says it is not listed yet,
+/// and how long between looks.
+const ROLE_READ_BACK_TRIES: u32 = 5;
+const ROLE_READ_BACK_PAUSE: Duration = Duration::from_secs(1);
+
 /// How often a conflicting write is waited out, and how long between tries.
 pub const CONFLICT_RETRIES: u32 = 8;
 const CONFLICT_PAUSE: Duration = Duration::from_millis(400);
@@ -243,11 +248,21 @@ pub async fn apply(
         } => {
             api.assign_role(&vault.id, role_definition, principal_id)
                 .await?;
-            // Read back: the assignment must be there before the grant is called done.
-            let assigned = api.role_assignments(&vault.id).await?.iter().any(|a| {
-                a.principal_id.eq_ignore_ascii_case(principal_id)
-                    && role_guid(&a.role_definition_id).eq_ignore_ascii_case(role_definition)
-            });
+            // Read back: the assignment must be listed before the grant is called done. A new
+            // assignment can take a moment to be listed, so the list is read a few times.
+            let mut assigned = false;
+            for attempt in 0..ROLE_READ_BACK_TRIES {
+                if attempt > 0 {
+                    tokio::time::sleep(ROLE_READ_BACK_PAUSE).await;
+                }
+                assigned = api.role_assignments(&vault.id).await?.iter().any(|a| {
+                    a.principal_id.eq_ignore_ascii_case(principal_id)
+                        && role_guid(&a.role_definition_id).eq_ignore_ascii_case(role_definition)
+                });
+                if assigned {
+                    break;
+                }
+            }
             if !assigned {
                 return Err(Error::new(
                     ErrorCode::Conflict,
@@ -371,6 +386,9 @@ mod tests {
     /// An RBAC vault whose role assignments do not show the new one yet.
     struct Lagging {
         assigned: std::sync::Mutex<Vec<String>>,
+        reads: std::sync::Mutex<u32>,
+        /// From this read on, the assignments made are listed.
+        listed_from: u32,
     }
 
     #[async_trait::async_trait]
@@ -385,7 +403,26 @@ mod tests {
             &self,
             _: &str,
         ) -> Result<Vec<crate::inventory::RoleAssignmentRecord>, Error> {
-            Ok(vec![])
+            let mut reads = self.reads.lock().unwrap();
+            *reads += 1;
+            if *reads < self.listed_from {
+                return Ok(vec![]);
+            }
+            Ok(self
+                .assigned
+                .lock()
+                .unwrap()
+                .iter()
+                .map(|role| crate::inventory::RoleAssignmentRecord {
+                    role_definition_id: format!(
+                        "/subscriptions/s/providers/Microsoft.Authorization/roleDefinitions/{role}"
+                    ),
+                    principal_id: "BACKUP".to_owned(),
+                    scope:
+                        "/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv"
+                            .to_owned(),
+                })
+                .collect())
         }
         async fn assign_role(&self, _: &str, role: &str, _: &str) -> Result<(), Error> {
             self.assigned.lock().unwrap().push(role.to_owned());
@@ -393,10 +430,12 @@ mod tests {
         }
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn a_role_grant_is_done_only_when_reading_the_assignments_back_shows_it() {
         let api = Lagging {
             assigned: std::sync::Mutex::new(vec![]),
+            reads: std::sync::Mutex::new(0),
+            listed_from: u32::MAX,
         };
         let error = apply(
             &api,
@@ -412,5 +451,27 @@ mod tests {
             *api.assigned.lock().unwrap(),
             [KEY_VAULT_ADMINISTRATOR_ROLE]
         );
+        // It looked several times before saying so.
+        assert_eq!(*api.reads.lock().unwrap(), ROLE_READ_BACK_TRIES);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_role_grant_waits_for_the_new_assignment_to_be_listed() {
+        let api = Lagging {
+            assigned: std::sync::Mutex::new(vec![]),
+            reads: std::sync::Mutex::new(0),
+            listed_from: 3,
+        };
+        let done = apply(
+            &api,
+            &VaultLocks::default(),
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv",
+            "backup",
+            &required_permissions(KeyProtection::BekOnly),
+        )
+        .await
+        .unwrap();
+        assert!(matches!(done.change, GrantChange::RoleAssignment { .. }));
+        assert_eq!(*api.reads.lock().unwrap(), 3);
     }
 }
