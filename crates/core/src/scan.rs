@@ -717,6 +717,26 @@ mod tests {
         }
     }
 
+    /// Scans one subscription ("s1" in tenant "t") served by `fake`, with Backup's principal
+    /// `backup` in that tenant.
+    async fn scan_one(fake: Arc<Fake>, backup: Option<&str>) -> Inventory {
+        let clients: Arc<dyn Clients> = Arc::new(Both(fake));
+        let subscription = Subscription {
+            subscription_id: "s1".to_owned(),
+            display_name: "One".to_owned(),
+            state: "Enabled".to_owned(),
+            tenant_id: "t".to_owned(),
+        };
+        build(
+            vec![subscription],
+            &|_| clients.clone(),
+            std::future::ready(HashMap::from([("t".to_owned(), backup.map(str::to_owned))])),
+            0,
+            &|_| {},
+        )
+        .await
+    }
+
     #[tokio::test]
     async fn a_key_vault_named_in_another_case_is_still_the_same_vault() {
         use crate::ade::{
@@ -765,21 +785,7 @@ mod tests {
             }],
             ..Fake::default()
         });
-        let clients: Arc<dyn Clients> = Arc::new(Both(fake));
-        let subscription = Subscription {
-            subscription_id: "s1".to_owned(),
-            display_name: "One".to_owned(),
-            state: "Enabled".to_owned(),
-            tenant_id: "t".to_owned(),
-        };
-        let inventory = build(
-            vec![subscription],
-            &|_| clients.clone(),
-            std::future::ready(HashMap::from([("t".to_owned(), Some("backup".to_owned()))])),
-            0,
-            &|_| {},
-        )
-        .await;
+        let inventory = scan_one(fake, Some("backup")).await;
         let verdict = inventory.vms[0].verdict.clone().expect("an encrypted VM");
         let access = verdict
             .reasons
@@ -812,24 +818,10 @@ mod tests {
             disks_after_protected: Some(tokio::sync::Notify::new()),
             ..Fake::default()
         });
-        let clients: Arc<dyn Clients> = Arc::new(Both(fake));
-        let subscription = Subscription {
-            subscription_id: "s1".to_owned(),
-            display_name: "One".to_owned(),
-            state: "Enabled".to_owned(),
-            tenant_id: "t".to_owned(),
-        };
-        let clients_of = |_: &Subscription| clients.clone();
-        let scan = build(
-            vec![subscription],
-            &clients_of,
-            std::future::ready(HashMap::new()),
-            0,
-            &|_| {},
-        );
-        let inventory = tokio::time::timeout(std::time::Duration::from_secs(10), scan)
-            .await
-            .expect("the disk list waited for protected items that were never asked for");
+        let inventory =
+            tokio::time::timeout(std::time::Duration::from_secs(10), scan_one(fake, None))
+                .await
+                .expect("the disk list waited for protected items that were never asked for");
         assert!(inventory.subscriptions[0].error.is_none());
         assert_eq!(inventory.recovery_vaults.len(), 1);
     }
