@@ -237,20 +237,13 @@ pub fn role_assignments(state: &Shared, r: &VaultScoped<'_>) -> Result<Response,
         .ok_or_else(|| subscription_not_found(r.subscription))?;
     let sub_id = sub.subscription_id.clone();
     let kv = crate::keyvault::live_vault_mut(sub, r.resource_group, r.vault)?;
-    let not_found = |name: &str| {
-        ArmError::new(
-            StatusCode::NOT_FOUND,
-            "RoleAssignmentNotFound",
-            format!("The role assignment '{name}' is not found."),
-        )
-    };
     match (r.method, r.name) {
         (&Method::DELETE, Some(name)) => {
             let index = kv
                 .role_assignments
                 .iter()
                 .position(|a| a.name.eq_ignore_ascii_case(name))
-                .ok_or_else(|| not_found(name))?;
+                .ok_or_else(|| assignment_not_found(name))?;
             let removed = kv.role_assignments.remove(index);
             let body = assignment_json(&sub_id, kv, &removed);
             state.persist(&tenant)?;
@@ -292,14 +285,16 @@ fn read_assignments(state: &Shared, r: &VaultScoped<'_>) -> Result<Response, Arm
             .iter()
             .find(|a| a.name.eq_ignore_ascii_case(name))
             .map(|a| Json(assignment_json(&sub.subscription_id, kv, a)).into_response())
-            .ok_or_else(|| {
-                ArmError::new(
-                    StatusCode::NOT_FOUND,
-                    "RoleAssignmentNotFound",
-                    format!("The role assignment '{name}' is not found."),
-                )
-            }),
+            .ok_or_else(|| assignment_not_found(name)),
     }
+}
+
+fn assignment_not_found(name: &str) -> ArmError {
+    ArmError::new(
+        StatusCode::NOT_FOUND,
+        "RoleAssignmentNotFound",
+        format!("The role assignment '{name}' is not found."),
+    )
 }
 
 fn create(state: &Shared, r: &VaultScoped<'_>) -> Result<Response, ArmError> {
