@@ -169,6 +169,18 @@ struct Target {
     admin: String,
 }
 
+impl Target {
+    /// A new credential for the sandbox operator (its own token cache).
+    fn credential(&self) -> anyhow::Result<Arc<dyn azure_core::credentials::TokenCredential>> {
+        Ok(credential::client_secret(
+            &self.cloud,
+            &self.tenant_id,
+            &self.client_id,
+            self.secret.clone(),
+        )?)
+    }
+}
+
 fn target(announcement: &str) -> anyhow::Result<Target> {
     let line: Value = serde_json::from_str(&std::fs::read_to_string(announcement)?)?;
     let text = |key: &str| {
@@ -204,12 +216,7 @@ async fn scan(
     admin: &Admin,
     count: bool,
 ) -> anyhow::Result<(Inventory, f64, u64)> {
-    let credential = credential::client_secret(
-        &target.cloud,
-        &target.tenant_id,
-        &target.client_id,
-        target.secret.clone(),
-    )?;
+    let credential = target.credential()?;
     admin.zero_counts().await?;
 
     let started = Instant::now();
@@ -287,12 +294,7 @@ struct Admin {
 
 impl Admin {
     async fn new(target: &Target) -> anyhow::Result<Self> {
-        let credential = credential::client_secret(
-            &target.cloud,
-            &target.tenant_id,
-            &target.client_id,
-            target.secret.clone(),
-        )?;
+        let credential = target.credential()?;
         let token = credential
             .get_token(&[&target.cloud.arm_scope()], None)
             .await?;

@@ -430,22 +430,28 @@ mod tests {
         }
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn a_role_grant_is_done_only_when_reading_the_assignments_back_shows_it() {
+    /// A role grant on a vault whose assignments are listed from read `listed_from` on.
+    async fn grant_on_lagging(listed_from: u32) -> (Lagging, Result<GrantPlan, Error>) {
         let api = Lagging {
             assigned: std::sync::Mutex::new(vec![]),
             reads: std::sync::Mutex::new(0),
-            listed_from: u32::MAX,
+            listed_from,
         };
-        let error = apply(
+        let result = apply(
             &api,
             &VaultLocks::default(),
             "/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv",
             "backup",
             &required_permissions(KeyProtection::BekOnly),
         )
-        .await
-        .unwrap_err();
+        .await;
+        (api, result)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_role_grant_is_done_only_when_reading_the_assignments_back_shows_it() {
+        let (api, result) = grant_on_lagging(u32::MAX).await;
+        let error = result.unwrap_err();
         assert_eq!(error.code, ErrorCode::Conflict);
         assert_eq!(
             *api.assigned.lock().unwrap(),
@@ -457,20 +463,8 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_role_grant_waits_for_the_new_assignment_to_be_listed() {
-        let api = Lagging {
-            assigned: std::sync::Mutex::new(vec![]),
-            reads: std::sync::Mutex::new(0),
-            listed_from: 3,
-        };
-        let done = apply(
-            &api,
-            &VaultLocks::default(),
-            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv",
-            "backup",
-            &required_permissions(KeyProtection::BekOnly),
-        )
-        .await
-        .unwrap();
+        let (api, result) = grant_on_lagging(3).await;
+        let done = result.unwrap();
         assert!(matches!(done.change, GrantChange::RoleAssignment { .. }));
         assert_eq!(*api.reads.lock().unwrap(), 3);
     }
