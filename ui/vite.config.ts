@@ -21,5 +21,7 @@ export default defineConfig({
     environment: "jsdom",
     setupFiles: ["./src/test/setup.ts"],
     css: false,
+    // Two shared cores: a Fluent dialog under jsdom can take seconds while Rust compiles beside it.
+    testTimeout: 20_000,
   },
 });
