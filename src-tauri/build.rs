@@ -1,26 +1,23 @@
-//! Every app command gets an explicit permission (`allow-<command>`) that a capability must grant.
+//! Every app command gets an explicit permission (`allow-<command>`) that a capability must
+//! grant. The command list is read from the main window's capability, so it is written once;
+//! a test in `lib.rs` checks that it matches the commands the app handles.
 
 fn main() {
-    let commands = &[
-        "connect",
-        "get_app_info",
-        "list_subscriptions",
-        "list_vaults",
-        "list_accounts",
-        "sign_in",
-        "cancel_sign_in",
-        "sign_out",
-        "refresh_tenants",
-        "set_account_scope",
-        "list_account_subscriptions",
-        "get_network_settings",
-        "set_network_settings",
-        "scan_inventory",
-        "cancel_scan",
-        "cached_inventory",
-        "plan_grant",
-        "grant_backup_access",
-    ];
+    let capability = "capabilities/main-window.json";
+    println!("cargo:rerun-if-changed={capability}");
+    let text =
+        std::fs::read_to_string(capability).expect("the main window's capability is readable");
+    let commands: Vec<String> = text
+        .split('"')
+        .filter_map(|item| item.strip_prefix("allow-"))
+        .map(|name| name.replace('-', "_"))
+        .collect();
+    // The manifest keeps the names for the rest of the build script, which is its whole life.
+    let commands: &'static [&'static str] = commands
+        .into_iter()
+        .map(|c| &*Box::leak(c.into_boxed_str()))
+        .collect::<Vec<_>>()
+        .leak();
     tauri_build::try_build(
         tauri_build::Attributes::new()
             .app_manifest(tauri_build::AppManifest::new().commands(commands)),

@@ -1,21 +1,20 @@
 //! The Safehold desktop shell: the window, the typed command bridge, logging and wiring.
 //!
-//! Thin on purpose: commands read state, call one domain or adapter function, convert the error
-//! to [`AppError`](safehold_core::AppError) and return. The WebView never sees a token or
-//! secret; only the Rust side holds credentials.
+//! Thin on purpose: commands read state, call one service method, convert the error to
+//! [`AppError`](safehold_core::AppError) and return; the services live in their own crates
+//! (`safehold-accounts`, `safehold-inventory`, `safehold-grant`). The WebView never sees a token
+//! or secret; only the Rust side holds credentials.
 
-mod accounts;
 mod commands;
-mod connection;
-mod files;
-mod inventory;
 mod logging;
+mod operations;
+mod state;
 
 use tauri::Manager as _;
 
-pub use connection::Connection;
+pub use state::AppState;
 
-/// Every command and event the UI may call, in one place: the invoke handler and the generated
+/// Every command the UI may call, in one place: the invoke handler and the generated
 /// TypeScript bindings both come from here.
 pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
     tauri_specta::Builder::<tauri::Wry>::new()
@@ -24,26 +23,21 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
         .commands(tauri_specta::collect_commands![
             commands::session::connect,
             commands::session::get_app_info,
-            commands::inventory::list_subscriptions,
-            commands::inventory::list_vaults,
+            commands::vaults::list_subscriptions,
+            commands::vaults::list_vaults,
             commands::accounts::list_accounts,
             commands::accounts::sign_in,
-            commands::accounts::cancel_sign_in,
             commands::accounts::sign_out,
             commands::accounts::refresh_tenants,
             commands::accounts::set_account_scope,
             commands::accounts::list_account_subscriptions,
             commands::accounts::get_network_settings,
             commands::accounts::set_network_settings,
-            commands::inventory_scan::scan_inventory,
-            commands::inventory_scan::cancel_scan,
-            commands::inventory_scan::cached_inventory,
-            commands::inventory_scan::plan_grant,
-            commands::inventory_scan::grant_backup_access,
-        ])
-        .events(tauri_specta::collect_events![
-            crate::accounts::DeviceCodeShown,
-            crate::inventory::InventoryProgress
+            commands::inventory::scan_inventory,
+            commands::inventory::cached_inventory,
+            commands::grant::plan_grant,
+            commands::grant::grant_backup_access,
+            commands::operations::cancel_operation,
         ])
 }
 
@@ -59,7 +53,7 @@ pub fn typescript() -> specta_typescript::Typescript {
 /// Starts the app.
 pub fn run() {
     let specta = specta_builder();
-    let result = tauri::Builder::default()
+    let app = tauri::Builder::default()
         .invoke_handler(specta.invoke_handler())
         .setup(move |app| {
             let log_dir = app.path().app_log_dir()?;
@@ -67,27 +61,63 @@ pub fn run() {
             let guard = logging::init(&log_dir)?;
             app.manage(guard);
             tracing::info!(version = env!("CARGO_PKG_VERSION"), log_dir = %log_dir.display(), "Safehold starting");
-            specta.mount_events(app);
-            let connection = Connection::new(data_dir, log_dir);
+            let state = AppState::new(data_dir, log_dir);
             // Open the keyring and the accounts (and start the sandbox on a first start) while
             // the window loads; the UI's first call waits for the same attempt.
-            let warm = connection.clone();
+            let warm = state.clone();
             tauri::async_runtime::spawn(async move {
-                warm.accounts().await;
+                warm.services().await;
             });
-            app.manage(connection);
+            app.manage(state);
             Ok(())
         })
-        .run(tauri::generate_context!());
-    if let Err(error) = result {
-        eprintln!("Safehold could not start: {error}");
-        std::process::exit(1);
+        .build(tauri::generate_context!());
+    match app {
+        Ok(app) => app.run(|app, event| {
+            if let tauri::RunEvent::Exit = event {
+                // Nothing keeps running after the window closes.
+                app.state::<AppState>().operations.cancel_all();
+            }
+        }),
+        Err(error) => {
+            eprintln!("Safehold could not start: {error}");
+            std::process::exit(1);
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The commands the app handles are exactly those its capability allows (which `build.rs`
+    /// turns into permissions): a command added in one place and not the other fails here.
+    #[test]
+    fn the_capability_allows_exactly_the_commands_the_app_handles() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bindings.ts");
+        specta_builder().export(typescript(), &path).unwrap();
+        let bindings = std::fs::read_to_string(&path).unwrap();
+        let mut handled: Vec<String> = bindings
+            .split("__TAURI_INVOKE(\"")
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next())
+            .map(str::to_owned)
+            .collect();
+        let capability: serde_json::Value =
+            serde_json::from_str(include_str!("../capabilities/main-window.json")).unwrap();
+        let mut allowed: Vec<String> = capability["permissions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|p| p.as_str()?.strip_prefix("allow-"))
+            .map(|p| p.replace('-', "_"))
+            .collect();
+        handled.sort();
+        allowed.sort();
+        assert!(!handled.is_empty());
+        assert_eq!(handled, allowed);
+    }
 
     /// Fails when the committed `ui/src/bindings.ts` differs from what the commands generate.
     /// Run `cargo xtask bindings` to regenerate it.

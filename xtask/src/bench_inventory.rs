@@ -238,7 +238,7 @@ pub fn run() -> Result<()> {
             "--release",
             "--locked",
             "-p",
-            "safehold-azure",
+            "safehold-inventory",
             "--example",
             "bench_inventory",
         ],

@@ -17,6 +17,8 @@ mod errors;
 mod graph;
 mod http;
 mod inventory;
+#[cfg(feature = "test-support")]
+pub mod sandboxed;
 pub mod user;
 
 pub use http::Proxy;

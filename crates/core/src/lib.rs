@@ -6,12 +6,12 @@
 #![deny(missing_docs)]
 
 pub mod ade;
+pub mod clock;
 pub mod cloud;
 pub mod error;
 pub mod grant;
 pub mod inventory;
 pub mod ports;
 pub mod readiness;
-pub mod scan;
 
 pub use error::{AppError, Error, ErrorCode, Result};

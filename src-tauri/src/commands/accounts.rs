@@ -3,37 +3,44 @@
 use safehold_core::inventory::Subscription;
 use safehold_core::{AppError, Error, ErrorCode};
 use tauri::State;
-use tauri_specta::Event as _;
+use tauri::ipc::Channel;
 
-use crate::Connection;
-use crate::accounts::{AccountView, AccountsView, NetworkSettings, SignInRequest};
+use crate::AppState;
 use crate::commands::to_app_error;
+use safehold_accounts::{
+    AccountView, AccountsView, DeviceCodeShown, NetworkSettings, SignInRequest,
+};
 
 /// Every account, and whether the keyring works.
 #[tauri::command]
 #[specta::specta]
 #[tracing::instrument(skip_all, name = "command.list_accounts")]
-pub async fn list_accounts(connection: State<'_, Connection>) -> Result<AccountsView, AppError> {
-    Ok(connection.accounts().await.view().await)
+pub async fn list_accounts(state: State<'_, AppState>) -> Result<AccountsView, AppError> {
+    Ok(state.services().await.accounts.view().await)
 }
 
 /// Signs in a new account. A browser sign-in opens the system browser; a device-code sign-in
-/// sends [`crate::accounts::DeviceCodeShown`] and waits for someone to use the code.
+/// sends the code on `on_device_code` and waits for someone to use it. Cancelling
+/// `operation_id` ends it, keeping nothing.
 #[tauri::command]
 #[specta::specta]
 #[tracing::instrument(skip_all, name = "command.sign_in")]
 pub async fn sign_in(
-    app: tauri::AppHandle,
-    connection: State<'_, Connection>,
+    state: State<'_, AppState>,
     request: SignInRequest,
+    operation_id: String,
+    on_device_code: Channel<DeviceCodeShown>,
 ) -> Result<AccountView, AppError> {
     tracing::info!(request = ?request, "sign-in requested");
-    let accounts = connection.accounts().await;
-    accounts
+    let services = state.services().await;
+    let running = state.operations.start(&operation_id);
+    services
+        .accounts
         .sign_in(
             request,
+            &running.cancel,
             |prompt| {
-                if let Err(error) = prompt.emit(&app) {
+                if let Err(error) = on_device_code.send(prompt) {
                     tracing::warn!(error = %error, "could not show the device code");
                 }
             },
@@ -59,15 +66,14 @@ pub async fn sign_in(
 #[specta::specta]
 #[tracing::instrument(skip_all, name = "command.sign_out")]
 pub async fn sign_out(
-    connection: State<'_, Connection>,
+    state: State<'_, AppState>,
     account_id: String,
 ) -> Result<AccountsView, AppError> {
-    connection
-        .accounts()
-        .await
-        .sign_out(&account_id)
-        .await
-        .map_err(|e| to_app_error(&e))
+    let services = state.services().await;
+    let view = services.accounts.sign_out(&account_id).await;
+    // The inventory was read through the accounts signed in until now: it goes with them.
+    services.inventory.forget().await;
+    view.map_err(|e| to_app_error(&e))
 }
 
 /// Lists an account's tenants again.
@@ -75,12 +81,12 @@ pub async fn sign_out(
 #[specta::specta]
 #[tracing::instrument(skip_all, name = "command.refresh_tenants")]
 pub async fn refresh_tenants(
-    connection: State<'_, Connection>,
+    state: State<'_, AppState>,
     account_id: String,
 ) -> Result<AccountView, AppError> {
-    connection
-        .accounts()
-        .await
+    let services = state.services().await;
+    services
+        .accounts
         .refresh_tenants(&account_id)
         .await
         .map_err(|e| to_app_error(&e))
@@ -91,14 +97,14 @@ pub async fn refresh_tenants(
 #[specta::specta]
 #[tracing::instrument(skip_all, name = "command.set_account_scope")]
 pub async fn set_account_scope(
-    connection: State<'_, Connection>,
+    state: State<'_, AppState>,
     account_id: String,
     selected_tenants: Vec<String>,
     subscription_filter: Option<Vec<String>>,
 ) -> Result<AccountView, AppError> {
-    connection
-        .accounts()
-        .await
+    let services = state.services().await;
+    services
+        .accounts
         .set_scope(&account_id, selected_tenants, subscription_filter)
         .await
         .map_err(|e| to_app_error(&e))
@@ -109,35 +115,24 @@ pub async fn set_account_scope(
 #[specta::specta]
 #[tracing::instrument(skip_all, name = "command.list_account_subscriptions")]
 pub async fn list_account_subscriptions(
-    connection: State<'_, Connection>,
+    state: State<'_, AppState>,
     account_id: String,
     tenant_id: String,
 ) -> Result<Vec<Subscription>, AppError> {
-    connection
-        .accounts()
-        .await
+    let services = state.services().await;
+    services
+        .accounts
         .account_subscriptions(&account_id, &tenant_id)
         .await
         .map_err(|e| to_app_error(&e))
-}
-
-/// Cancels the sign-in in progress (the browser or device code nobody finished).
-#[tauri::command]
-#[specta::specta]
-#[tracing::instrument(skip_all, name = "command.cancel_sign_in")]
-pub async fn cancel_sign_in(connection: State<'_, Connection>) -> Result<(), AppError> {
-    connection.accounts().await.cancel_sign_in();
-    Ok(())
 }
 
 /// How Safehold reaches Azure: the system proxy, an explicit one, or none.
 #[tauri::command]
 #[specta::specta]
 #[tracing::instrument(skip_all, name = "command.get_network_settings")]
-pub async fn get_network_settings(
-    connection: State<'_, Connection>,
-) -> Result<NetworkSettings, AppError> {
-    Ok(connection.accounts().await.network_settings())
+pub async fn get_network_settings(state: State<'_, AppState>) -> Result<NetworkSettings, AppError> {
+    Ok(state.services().await.accounts.network_settings())
 }
 
 /// Changes the proxy; signed-in accounts stay signed in.
@@ -145,12 +140,12 @@ pub async fn get_network_settings(
 #[specta::specta]
 #[tracing::instrument(skip_all, name = "command.set_network_settings")]
 pub async fn set_network_settings(
-    connection: State<'_, Connection>,
+    state: State<'_, AppState>,
     settings: NetworkSettings,
 ) -> Result<NetworkSettings, AppError> {
-    connection
-        .accounts()
-        .await
+    let services = state.services().await;
+    services
+        .accounts
         .set_network_settings(settings)
         .await
         .map_err(|e| to_app_error(&e))

@@ -1,9 +1,12 @@
-//! Tauri commands, one module per feature. Each reads state, calls one function, maps the error.
+//! Tauri commands, one module per capability. Each reads state, calls one service method and
+//! maps the error.
 
 pub mod accounts;
+pub mod grant;
 pub mod inventory;
-pub mod inventory_scan;
+pub mod operations;
 pub mod session;
+pub mod vaults;
 
 use safehold_core::{AppError, Error};
 

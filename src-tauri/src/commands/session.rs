@@ -5,7 +5,7 @@ use safehold_core::{AppError, Error, ErrorCode};
 use serde::Serialize;
 use tauri::State;
 
-use crate::Connection;
+use crate::AppState;
 use crate::commands::to_app_error;
 
 /// Who is signed in to which cloud, for the header. Never carries a token.
@@ -41,9 +41,8 @@ pub struct AppInfo {
 #[tauri::command]
 #[specta::specta]
 #[tracing::instrument(skip_all, name = "command.connect")]
-pub async fn connect(connection: State<'_, Connection>) -> Result<SessionInfo, AppError> {
-    let accounts = connection.accounts().await;
-    let view = accounts.view().await;
+pub async fn connect(state: State<'_, AppState>) -> Result<SessionInfo, AppError> {
+    let view = state.services().await.accounts.view().await;
     let Some(first) = view.accounts.first() else {
         return Err(to_app_error(
             &Error::new(ErrorCode::Auth, "No account is signed in.")
@@ -63,10 +62,10 @@ pub async fn connect(connection: State<'_, Connection>) -> Result<SessionInfo, A
 #[tauri::command]
 #[specta::specta]
 #[tracing::instrument(skip_all, name = "command.get_app_info")]
-pub async fn get_app_info(connection: State<'_, Connection>) -> Result<AppInfo, AppError> {
+pub async fn get_app_info(state: State<'_, AppState>) -> Result<AppInfo, AppError> {
     Ok(AppInfo {
         version: env!("CARGO_PKG_VERSION").to_owned(),
-        log_directory: connection.log_dir.display().to_string(),
-        data_directory: connection.data_dir.display().to_string(),
+        log_directory: state.log_dir.display().to_string(),
+        data_directory: state.data_dir.display().to_string(),
     })
 }

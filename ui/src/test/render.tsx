@@ -1,5 +1,6 @@
 // Renders UI the way main.tsx does, but with a fresh QueryClient (no retries) and i18n instance per test.
 import { QueryClient } from "@tanstack/react-query";
+import type { Channel } from "@tauri-apps/api/core";
 import { mockIPC } from "@tauri-apps/api/mocks";
 import { render } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
@@ -11,6 +12,8 @@ import type {
   AccountsView,
   AppError,
   AppInfo,
+  DeviceCodeShown,
+  InventoryProgress,
   InventorySnapshot,
   RecoveryVault,
   Session,
@@ -40,14 +43,14 @@ export type FakeBackend = {
   listSubscriptions?: () => Subscription[] | AppError;
   listVaults?: (subscriptionId: string) => RecoveryVault[] | AppError;
   listAccounts?: () => AccountsView | AppError;
-  signIn?: (request: SignInRequest) => AccountView | AppError;
+  signIn?: (request: SignInRequest, onDeviceCode: Channel<DeviceCodeShown>) => AccountView | AppError | Promise<AccountView>;
   signOut?: (accountId: string) => AccountsView | AppError;
   setAccountScope?: (accountId: string, tenants: string[], filter: string[] | null) => AccountView | AppError;
   refreshTenants?: (accountId: string) => AccountView | AppError;
   listAccountSubscriptions?: (accountId: string, tenantId: string) => Subscription[] | AppError;
   cachedInventory?: () => InventorySnapshot | null;
-  scanInventory?: () => InventorySnapshot | AppError;
-  cancelScan?: () => null;
+  scanInventory?: (onProgress: Channel<InventoryProgress>) => InventorySnapshot | AppError | Promise<InventorySnapshot>;
+  cancelOperation?: (operationId: string) => boolean;
   planGrant?: (vaultId: string) => GrantPlan;
 };
 
@@ -59,6 +62,20 @@ function answer<T>(value: T | AppError): T {
     throw value;
   }
   return value;
+}
+
+function answerLater<T>(value: T | AppError | Promise<T>): T | Promise<T> {
+  return value instanceof Promise ? value : answer(value);
+}
+
+/**
+ * Sends `message` on a channel the UI passed to a command, as the backend would: messages carry
+ * their index, counted from 0 per channel.
+ */
+export function sendOn<T>(channel: Channel<T>, index: number, message: T) {
+  const internals = (window as unknown as { __TAURI_INTERNALS__: { runCallback: (id: number, data: unknown) => void } })
+    .__TAURI_INTERNALS__;
+  internals.runCallback(channel.id, { index, message });
 }
 
 /** Answers IPC calls through @tauri-apps/api/mocks, so the real bindings and argument names are used. */
@@ -77,7 +94,7 @@ export function mockBackend(backend: FakeBackend = {}) {
     listAccountSubscriptions: () => subscriptions,
     cachedInventory: () => null,
     scanInventory: () => inventorySnapshot,
-    cancelScan: () => null,
+    cancelOperation: () => true,
     planGrant: () => grantPlan,
     ...backend,
   };
@@ -96,19 +113,19 @@ export function mockBackend(backend: FakeBackend = {}) {
       }
       case "list_accounts":
         return answer(full.listAccounts());
-      case "sign_in":
-        return answer(full.signIn((args as { request: SignInRequest }).request));
-      case "cancel_sign_in":
-        return null;
-      case "cancel_scan":
-        return full.cancelScan();
+      case "sign_in": {
+        const a = args as { request: SignInRequest; onDeviceCode: Channel<DeviceCodeShown> };
+        return answerLater(full.signIn(a.request, a.onDeviceCode));
+      }
+      case "cancel_operation":
+        return full.cancelOperation((args as { operationId: string }).operationId);
       case "plan_grant":
       case "grant_backup_access":
         return full.planGrant((args as { vaultId: string }).vaultId);
       case "cached_inventory":
         return full.cachedInventory();
       case "scan_inventory":
-        return answer(full.scanInventory());
+        return answerLater(full.scanInventory((args as { onProgress: Channel<InventoryProgress> }).onProgress));
       case "get_network_settings":
         return { proxyMode: "system", proxyUrl: null };
       case "set_network_settings":

@@ -34,20 +34,6 @@ pub(crate) fn client(r: &Running, secret: &str) -> ArmClient {
     ArmClient::new(&r.cloud, credential).unwrap()
 }
 
-/// The sandbox operator's credential (its real secret).
-pub(crate) fn operator(
-    r: &Running,
-) -> std::sync::Arc<dyn azure_core::credentials::TokenCredential> {
-    let e = r.sandbox.endpoints();
-    credential::client_secret(
-        &r.cloud,
-        &e.tenant_id,
-        &e.client_id,
-        r.sandbox.client_secret().to_owned(),
-    )
-    .unwrap()
-}
-
 #[tokio::test]
 async fn signs_in_and_lists_subscriptions_and_vaults_across_pages() {
     let r = start(1).await;
@@ -298,5 +284,4 @@ async fn a_backup_trigger_is_sent_exactly_once() {
     );
 }
 
-mod grant;
 mod inventory;

@@ -1,9 +1,38 @@
 import { screen, waitFor, within } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
-import { mockBackend, operatorAccount, renderWithProviders } from "../../../test/render";
+import { mockBackend, operatorAccount, renderWithProviders, sendOn } from "../../../test/render";
 import { AccountsScreen } from "./AccountsScreen";
 
 describe("Accounts", () => {
+  it("shows the device code the sign-in sends, and cancels that sign-in when the dialog closes", async () => {
+    const calls = mockBackend({
+      signIn: (_, onDeviceCode) => {
+        setTimeout(() => {
+          sendOn(onDeviceCode, 0, {
+            userCode: "KX7-PQ2",
+            verificationUri: "https://127.0.0.1:8443/devicelogin",
+            expiresInSecs: 900,
+          });
+        }, 0);
+        return new Promise(() => undefined);
+      },
+    });
+    const { user } = renderWithProviders(<AccountsScreen />);
+
+    await user.click(await screen.findByRole("button", { name: "Add account" }));
+    const dialog = await screen.findByRole("dialog");
+    await user.click(within(dialog).getByRole("radio", { name: "Device code" }));
+    await user.click(within(dialog).getByRole("button", { name: "Sign in" }));
+    expect(await within(dialog).findByLabelText("Device code")).toHaveTextContent("KX7-PQ2");
+
+    await user.click(within(dialog).getByRole("button", { name: "Cancel" }));
+    const started = calls.find((c) => c.cmd === "sign_in")?.args as { operationId: string };
+    await waitFor(() => {
+      const cancelled = calls.find((c) => c.cmd === "cancel_operation")?.args as { operationId: string } | undefined;
+      expect(cancelled?.operationId).toBe(started.operationId);
+    });
+  });
+
   it("lists an account with its home and guest tenants and how its sign-in is kept", async () => {
     mockBackend();
     renderWithProviders(<AccountsScreen />);

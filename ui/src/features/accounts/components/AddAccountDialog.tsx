@@ -19,10 +19,12 @@ import {
   tokens,
 } from "@fluentui/react-components";
 import { useMutation } from "@tanstack/react-query";
-import { useEffect, useState } from "react";
+import { useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
-import { commands, events, type CloudKind, type DeviceCodeShown, type SignInMethod, type SignInRequest } from "../../../bindings";
+import { Channel } from "@tauri-apps/api/core";
+import { commands, type CloudKind, type DeviceCodeShown, type SignInMethod, type SignInRequest } from "../../../bindings";
 import { unwrap } from "../../../lib/ipc";
+import { cancelOperation, newOperationId } from "../../../lib/operations";
 import { ErrorMessage } from "../../../shared/ErrorMessage";
 import { useRefreshAfterAccountChange } from "../queries";
 
@@ -106,8 +108,20 @@ export function AddAccountDialog({ open, onClose }: { open: boolean; onClose: ()
   const [prompt, setPrompt] = useState<DeviceCodeShown | null>(null);
   const set = (patch: Partial<Form>) => { setForm((f) => ({ ...f, ...patch })); };
 
+  /** The sign-in waiting now, so closing the dialog cancels that one. */
+  const running = useRef<string | null>(null);
+
   const signIn = useMutation({
-    mutationFn: (req: SignInRequest) => unwrap(commands.signIn(req)),
+    mutationFn: async (req: SignInRequest) => {
+      const id = newOperationId("sign-in");
+      running.current = id;
+      const onDeviceCode = new Channel<DeviceCodeShown>((shown) => { setPrompt(shown); });
+      try {
+        return await unwrap(commands.signIn(req, id, onDeviceCode));
+      } finally {
+        if (running.current === id) running.current = null;
+      }
+    },
     onSuccess: async () => {
       await refresh();
       close();
@@ -115,26 +129,9 @@ export function AddAccountDialog({ open, onClose }: { open: boolean; onClose: ()
     onSettled: () => { setPrompt(null); },
   });
 
-  useEffect(() => {
-    if (!open) return;
-    let stop: (() => void) | undefined;
-    let cancelled = false;
-    events.deviceCodeShown
-      .listen((event) => { setPrompt(event.payload); })
-      .then((unlisten) => {
-        if (cancelled) unlisten();
-        else stop = unlisten;
-      })
-      .catch(() => undefined);
-    return () => {
-      cancelled = true;
-      stop?.();
-    };
-  }, [open]);
-
   function close() {
     // A sign-in still waiting for the browser or a device code stops here too.
-    if (signIn.isPending) void commands.cancelSignIn();
+    if (running.current) void cancelOperation(running.current);
     // The secret leaves the form as soon as the dialog does.
     setForm(EMPTY);
     setPrompt(null);

@@ -1,7 +1,7 @@
 import { screen, waitFor, within } from "@testing-library/react";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AppError, BackupAccess, InventoryKeyVault } from "../../../bindings";
-import { grantPlan, inventorySnapshot, mockBackend, rbacGrantPlan, renderWithProviders } from "../../../test/render";
+import { grantPlan, inventorySnapshot, mockBackend, rbacGrantPlan, renderWithProviders, sendOn } from "../../../test/render";
 import { EncryptedVmsScreen } from "./EncryptedVmsScreen";
 import { KeyVaultsScreen } from "./KeyVaultsScreen";
 
@@ -54,6 +54,21 @@ describe("Encrypted VMs", () => {
     expect(items[1]).toHaveTextContent("lacks keys: backup; secrets: list on kv-fin");
   });
 
+  it("shows how far the running scan has got, from the progress it sends", async () => {
+    mockBackend({
+      cachedInventory: () => inventorySnapshot,
+      scanInventory: (onProgress) => {
+        setTimeout(() => {
+          sendOn(onProgress, 0, { subscription: "Contoso Production", done: 1, total: 2, failed: false });
+        }, 0);
+        return new Promise(() => undefined);
+      },
+    });
+    renderWithProviders(<EncryptedVmsScreen />);
+
+    expect(await screen.findByText(/1 of 2/)).toBeInTheDocument();
+  });
+
   it("shows the kept inventory with its age while the scan runs", async () => {
     mockBackend({
       cachedInventory: () => inventorySnapshot,
@@ -73,15 +88,18 @@ describe("Encrypted VMs", () => {
         new Promise((_, reject) => {
           stop = reject;
         }) as never,
-      cancelScan: () => {
+      cancelOperation: () => {
         stop({ code: "cancelled", message: "The scan was cancelled.", suggestion: "", requestId: null });
-        return null;
+        return true;
       },
     });
     const { user } = renderWithProviders(<EncryptedVmsScreen />);
 
     await user.click(await screen.findByRole("button", { name: "Stop" }));
-    expect(calls.some((c) => c.cmd === "cancel_scan")).toBe(true);
+    // Stop cancels the scan that is running, by the id it was started with.
+    const started = calls.find((c) => c.cmd === "scan_inventory")?.args as { operationId: string };
+    const cancelled = calls.find((c) => c.cmd === "cancel_operation")?.args as { operationId: string };
+    expect(cancelled.operationId).toBe(started.operationId);
     expect(await screen.findByText("Scan stopped; showing what was known before.")).toBeInTheDocument();
     expect(screen.getByText("vm-sql-01")).toBeInTheDocument();
     expect(screen.queryByText("Cancelled")).not.toBeInTheDocument();

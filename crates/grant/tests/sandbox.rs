@@ -4,20 +4,16 @@
 use std::sync::Arc;
 
 use safehold_core::ade::{KeyProtection, Permissions, required_permissions};
-use safehold_core::grant::{GrantChange, VaultLocks, apply};
+use safehold_core::grant::GrantChange;
 use safehold_core::inventory::AccessPolicy;
 use safehold_core::ports::{ArmApi, DirectoryApi, KeyVaultAccessApi};
+use safehold_grant::{VaultLocks, apply};
 
-use crate::start;
+use safehold_azure::sandboxed::{Running, start};
 
-async fn setup() -> (
-    crate::Running,
-    Arc<safehold_azure::ArmClient>,
-    String,
-    String,
-) {
+async fn setup() -> (Running, Arc<safehold_azure::ArmClient>, String, String) {
     let r = start(100).await;
-    let credential = crate::operator(&r);
+    let credential = r.operator();
     let arm = Arc::new(safehold_azure::ArmClient::new(&r.cloud, credential.clone()).unwrap());
     let backup = safehold_azure::GraphClient::new(&r.cloud, credential)
         .unwrap()
@@ -106,10 +102,10 @@ async fn an_rbac_vault_gets_key_vault_administrator_for_backup() {
     assert!(matches!(planned.change, GrantChange::RoleAssignment { .. }));
     let assignments = arm.list_role_assignments(&id, &backup).await.unwrap();
     assert_eq!(
-        safehold_core::scan::rbac_access(arm.as_ref(), &id, &assignments)
+        safehold_inventory::scan::rbac_access(arm.as_ref(), &id, &assignments)
             .await
             .unwrap(),
-        safehold_core::scan::BackupAccess::GrantedByRole {
+        safehold_inventory::scan::BackupAccess::GrantedByRole {
             role: "Key Vault Administrator".to_owned()
         }
     );
@@ -117,7 +113,8 @@ async fn an_rbac_vault_gets_key_vault_administrator_for_backup() {
 
 #[tokio::test]
 async fn an_rbac_grant_shows_backups_roles_as_a_diff_and_everyone_elses_untouched() {
-    use safehold_core::grant::{RoleHolder, add_role_holders, plan};
+    use safehold_core::grant::{RoleHolder, plan};
+    use safehold_grant::add_role_holders;
     let (_r, arm, backup, production) = setup().await;
     let id = vault_id(&production, "rg-hr", "kv-hr-rbac");
     let required = required_permissions(KeyProtection::BekKek);
@@ -172,7 +169,7 @@ async fn an_rbac_grant_shows_backups_roles_as_a_diff_and_everyone_elses_untouche
 #[tokio::test]
 async fn an_rbac_vault_names_backups_roles_and_accepts_a_least_privilege_custom_role() {
     use safehold_core::ports::InventoryApi as _;
-    use safehold_core::scan::{BackupAccess, rbac_access};
+    use safehold_inventory::scan::{BackupAccess, rbac_access};
     let (_r, arm, backup, production) = setup().await;
     let id = vault_id(&production, "rg-hr", "kv-hr-rbac");
     // The demo gave Backup "Key Vault Secrets User" here: it falls short, and says how.
@@ -395,7 +392,7 @@ async fn concurrent_grants_and_a_foreign_writer_never_lose_an_entry() {
 #[tokio::test]
 async fn who_else_has_access_is_named_from_the_directory_in_batches() {
     let (r, arm, _backup, production) = setup().await;
-    let credential = crate::operator(&r);
+    let credential = r.operator();
     let graph = safehold_azure::GraphClient::new(&r.cloud, credential).unwrap();
     let vault = arm
         .get_key_vault(&vault_id(&production, "rg-security-prod", "kv-shared-jpe"))

@@ -2,6 +2,7 @@
 
 use super::*;
 use safehold_keystore::MemoryBackend;
+use tokio_util::sync::CancellationToken;
 
 fn keystore(dir: &std::path::Path) -> Result<SecretStore, StoreError> {
     SecretStore::open(Box::new(MemoryBackend::new()), dir.join("overflow"))
@@ -53,6 +54,7 @@ async fn a_service_principal_is_remembered_in_the_keyring_and_signed_out_complet
                 client_id: e.client_id.clone(),
                 secret: secret.clone(),
             },
+            &CancellationToken::new(),
             |_| {},
             |_| Ok(()),
         )
@@ -75,6 +77,7 @@ async fn a_service_principal_is_remembered_in_the_keyring_and_signed_out_complet
                 client_id: e.client_id.clone(),
                 secret: "wrong".to_owned(),
             },
+            &CancellationToken::new(),
             |_| {},
             |_| Ok(()),
         )
@@ -104,6 +107,7 @@ async fn without_a_keyring_a_sign_in_lasts_for_the_run_and_nothing_is_written() 
                 client_id: e.client_id.clone(),
                 secret: sandbox.sandbox.client_secret().to_owned(),
             },
+            &CancellationToken::new(),
             |_| {},
             |_| Ok(()),
         )
@@ -216,6 +220,7 @@ async fn no_secret_or_token_reaches_a_file_a_log_or_an_ipc_answer() {
                 client_id: e.client_id.clone(),
                 secret: client_secret.clone(),
             },
+            &CancellationToken::new(),
             |_| {},
             |_| Ok(()),
         )
@@ -235,6 +240,7 @@ async fn no_secret_or_token_reaches_a_file_a_log_or_an_ipc_answer() {
                 cloud: sandbox_choice(),
                 tenant: None,
             },
+            &CancellationToken::new(),
             |prompt| {
                 answers_prompt(&prompt);
                 tokio::spawn(approve(http.clone(), prompt, "mei.tanaka@contoso.com"));
@@ -396,6 +402,7 @@ async fn a_person_without_any_subscription_is_told_why_and_nothing_is_kept() {
                 cloud: sandbox_choice(),
                 tenant: None,
             },
+            &CancellationToken::new(),
             |prompt| {
                 tokio::spawn(approve(http, prompt, "aiko.suzuki@contoso.com"));
             },
@@ -440,6 +447,8 @@ async fn a_sign_in_cancelled_while_it_waits_ends_at_once_and_keeps_nothing() {
         vec![],
     ));
     let waiting = accounts.clone();
+    let cancel = CancellationToken::new();
+    let cancelling = cancel.clone();
     let (shown, mut prompt) = tokio::sync::mpsc::unbounded_channel();
     let sign_in = tokio::spawn(async move {
         waiting
@@ -448,6 +457,7 @@ async fn a_sign_in_cancelled_while_it_waits_ends_at_once_and_keeps_nothing() {
                     cloud: sandbox_choice(),
                     tenant: None,
                 },
+                &cancelling,
                 move |p| {
                     let _ = shown.send(p);
                 },
@@ -456,7 +466,7 @@ async fn a_sign_in_cancelled_while_it_waits_ends_at_once_and_keeps_nothing() {
             .await
     });
     prompt.recv().await.expect("a device code is shown");
-    accounts.cancel_sign_in();
+    cancel.cancel();
     let error = tokio::time::timeout(Duration::from_secs(5), sign_in)
         .await
         .expect("the sign-in stops waiting")
@@ -566,6 +576,7 @@ async fn an_explicit_proxy_carries_every_request_to_a_custom_cloud() {
                 client_id: e.client_id.clone(),
                 secret: sandbox.sandbox.client_secret().to_owned(),
             },
+            &CancellationToken::new(),
             |_| {},
             |_| Ok(()),
         )
@@ -634,6 +645,7 @@ async fn the_azure_cli_sign_in_is_used_in_the_cloud_the_cli_is_set_to() {
                 cloud: sandbox_choice(),
                 tenant: None,
             },
+            &CancellationToken::new(),
             |_| {},
             |_| Ok(()),
         )
@@ -652,6 +664,7 @@ async fn the_azure_cli_sign_in_is_used_in_the_cloud_the_cli_is_set_to() {
                 },
                 tenant: None,
             },
+            &CancellationToken::new(),
             |_| {},
             |_| Ok(()),
         )

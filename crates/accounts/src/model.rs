@@ -188,9 +188,7 @@ pub struct AccountsView {
 }
 
 /// A device code to show while a device-code sign-in waits.
-#[derive(
-    Clone, Debug, PartialEq, Eq, Serialize, Deserialize, specta::Type, tauri_specta::Event,
-)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct DeviceCodeShown {
     /// The code to type.

@@ -57,7 +57,7 @@ pub fn save(dir: &Path, records: &[&AccountRecord]) -> Result<(), Error> {
         accounts: records.to_vec(),
     })
     .map_err(|e| failed(std::io::Error::other(e)))?;
-    crate::files::write_private(dir, FILE, &body).map_err(failed)?;
+    safehold_files::write_private(dir, FILE, &body).map_err(failed)?;
     Ok(())
 }
 
@@ -86,6 +86,6 @@ pub fn save_settings(dir: &Path, settings: &super::NetworkSettings) -> Result<()
             .with_source(e)
     };
     let body = serde_json::to_vec_pretty(settings).map_err(|e| failed(std::io::Error::other(e)))?;
-    crate::files::write_private(dir, SETTINGS_FILE, &body).map_err(failed)?;
+    safehold_files::write_private(dir, SETTINGS_FILE, &body).map_err(failed)?;
     Ok(())
 }

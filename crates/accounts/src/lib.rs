@@ -26,6 +26,7 @@ use safehold_core::{Error, ErrorCode};
 use safehold_keystore::{SecretStore, StoreError};
 use safehold_sandbox::Sandbox;
 use tokio::sync::{Mutex, OnceCell};
+use tokio_util::sync::CancellationToken;
 use zeroize::Zeroizing;
 
 pub use model::*;
@@ -83,8 +84,6 @@ pub struct Accounts {
     cli_folders: Vec<PathBuf>,
     /// Adjusts the embedded sandbox's configuration before it starts (tests shorten waits).
     sandbox_tuning: fn(&mut safehold_sandbox::Config),
-    /// Wakes the sign-in in progress when the user cancels it.
-    cancel: std::sync::Mutex<Option<Arc<tokio::sync::Notify>>>,
     /// How requests reach the clouds (not the sandbox, which is on loopback).
     network: std::sync::RwLock<NetworkSettings>,
 }
@@ -171,13 +170,11 @@ impl Accounts {
             sandbox: OnceCell::new(),
             cli_folders,
             sandbox_tuning: |_| {},
-            cancel: std::sync::Mutex::default(),
             network: std::sync::RwLock::new(network),
         }
     }
 
-    /// Adjusts the embedded sandbox's configuration before it starts.
-    #[cfg(test)]
+    /// Adjusts the embedded sandbox's configuration before it starts (tests shorten waits).
     pub fn tune_sandbox(mut self, tuning: fn(&mut safehold_sandbox::Config)) -> Self {
         self.sandbox_tuning = tuning;
         self
@@ -420,35 +417,20 @@ impl Accounts {
     }
 
     /// Signs in with `request`. `device_code` shows a device code; `open_browser` opens the
-    /// authorize page. The new account's tenants are listed before it is added.
+    /// authorize page. The new account's tenants are listed before it is added. When `cancel`
+    /// fires, the sign-in ends at once with a `Cancelled` error and nothing of it is kept.
     pub async fn sign_in(
         &self,
         request: SignInRequest,
+        cancel: &CancellationToken,
         device_code: impl FnOnce(DeviceCodeShown),
         open_browser: impl FnOnce(&str) -> Result<(), Error>,
     ) -> Result<AccountView, Error> {
-        let cancel = Arc::new(tokio::sync::Notify::new());
-        *self
-            .cancel
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(cancel.clone());
         tokio::select! {
-            result = self.sign_in_now(request, device_code, open_browser) => result,
-            () = cancel.notified() => Err(Error::new(ErrorCode::Cancelled, "The sign-in was cancelled.")
+            biased;
+            () = cancel.cancelled() => Err(Error::new(ErrorCode::Cancelled, "The sign-in was cancelled.")
                 .with_suggestion("Add the account again when you are ready.")),
-        }
-    }
-
-    /// Cancels the sign-in in progress, if any: it ends with a `Cancelled` error and nothing
-    /// of it is kept.
-    pub fn cancel_sign_in(&self) {
-        if let Some(cancel) = self
-            .cancel
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .take()
-        {
-            cancel.notify_one();
+            result = self.sign_in_now(request, device_code, open_browser) => result,
         }
     }
 

@@ -2,7 +2,7 @@
 //!
 //! Given a running sandbox (its announcement line in a file) that serves a generated tenant,
 //! it scans the whole tenant the way the app does (subscriptions, then every list call through
-//! `safehold_core::scan::build`, with the Backup Management Service looked up in Graph
+//! `safehold_inventory::scan::build`, with the Backup Management Service looked up in Graph
 //! alongside) and prints one JSON object:
 //!
 //! - `elapsedMs`: wall time of each scan, each with fresh clients (a new connection and token);
@@ -27,7 +27,7 @@ use peak_alloc::PeakAlloc;
 use safehold_azure::{ArmClient, Cloud, GraphClient, credential};
 use safehold_core::ports::{ArmApi, DirectoryApi as _, InventoryApi};
 use safehold_core::readiness::Outcome;
-use safehold_core::scan::{Clients, Inventory};
+use safehold_inventory::scan::{Clients, Inventory};
 use safehold_sandbox::scale::{ScaleSpec, generate};
 use serde_json::{Value, json};
 
@@ -238,11 +238,11 @@ async fn scan(
     };
     let subscriptions = arm.list_subscriptions().await?;
     let clients: Arc<dyn Clients> = Arc::new(Sandboxed(arm));
-    let inventory = safehold_core::scan::build(
+    let inventory = safehold_inventory::scan::build(
         subscriptions,
         &|_| clients.clone(),
         principals,
-        safehold_core::scan::failed_jobs_since_now(),
+        safehold_inventory::scan::failed_jobs_since(&safehold_core::clock::SystemClock),
         &|_| {},
     )
     .await;

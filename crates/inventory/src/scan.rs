@@ -7,17 +7,17 @@ use std::sync::Arc;
 
 use futures::StreamExt as _;
 
-use crate::Error;
-use crate::ade::{
+use safehold_core::Error;
+use safehold_core::ade::{
     Classification, DiskKind, KeyProtection, Permissions, classify, missing_permissions,
     required_permissions,
 };
-use crate::inventory::{
+use safehold_core::inventory::{
     FailedJob, KeyVaultRecord, ProtectedVmRecord, RecoveryVault, RoleAssignmentRecord,
     Subscription, VmRecord, join_disks,
 };
-use crate::ports::{ArmApi, InventoryApi};
-use crate::readiness::{Context, VaultAccess, Verdict, assess};
+use safehold_core::ports::{ArmApi, InventoryApi};
+use safehold_core::readiness::{Context, VaultAccess, Verdict, assess};
 
 /// The clients of one subscription (each subscription may come from another account).
 pub trait Clients: Send + Sync {
@@ -28,8 +28,7 @@ pub trait Clients: Send + Sync {
 }
 
 /// One VM of the inventory.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct InventoryVm {
     /// Resource id.
@@ -53,8 +52,7 @@ pub struct InventoryVm {
 }
 
 /// Backup's access to one key vault, as the inventory found it.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, specta::Type)]
 #[serde(tag = "state", rename_all = "camelCase")]
 pub enum BackupAccess {
     /// Backup has what its VMs need (its access-policy entry).
@@ -88,8 +86,7 @@ pub enum BackupAccess {
 }
 
 /// A key vault behind at least one encrypted VM.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct InventoryKeyVault {
     /// The vault.
@@ -103,8 +100,7 @@ pub struct InventoryKeyVault {
 }
 
 /// How one subscription's part went.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct SubscriptionScan {
     /// The subscription.
@@ -112,12 +108,13 @@ pub struct SubscriptionScan {
     /// VMs listed.
     pub vm_count: u32,
     /// The error, when its lists could not be read.
-    pub error: Option<crate::AppError>,
+    pub error: Option<safehold_core::AppError>,
 }
 
 /// The inventory of the selected subscriptions.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(
+    Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, specta::Type,
+)]
 #[serde(rename_all = "camelCase")]
 pub struct Inventory {
     /// Every VM, encrypted or not.
@@ -148,12 +145,9 @@ struct Listed {
 /// How far back the inventory looks for failed jobs.
 pub const FAILED_JOBS_DAYS: i64 = 30;
 
-/// The start of the failed-jobs window for a scan starting now.
-pub fn failed_jobs_since_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-        - FAILED_JOBS_DAYS * 86_400
+/// The start of the failed-jobs window for a scan starting now (Unix seconds).
+pub fn failed_jobs_since(clock: &dyn safehold_core::clock::Clock) -> i64 {
+    clock.unix_seconds() - FAILED_JOBS_DAYS * 86_400
 }
 
 /// The service's code when enabling protection of a BEK-only VM on managed disks fails
@@ -264,7 +258,7 @@ pub async fn build(
                 };
                 let result = task.await.unwrap_or_else(|failure| {
                     Err(Error::new(
-                        crate::ErrorCode::Internal,
+                        safehold_core::ErrorCode::Internal,
                         "Reading this subscription stopped unexpectedly.",
                     )
                     .with_suggestion(
@@ -276,7 +270,7 @@ pub async fn build(
                     vm_count: result
                         .as_ref()
                         .map_or(0, |l| u32::try_from(l.vms.len()).unwrap_or(u32::MAX)),
-                    error: result.as_ref().err().map(crate::AppError::from),
+                    error: result.as_ref().err().map(safehold_core::AppError::from),
                     subscription: s,
                 };
                 progress(&scan);
@@ -562,7 +556,7 @@ pub async fn rbac_access(
     guids.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
     if guids
         .iter()
-        .any(|g| g.eq_ignore_ascii_case(crate::ade::KEY_VAULT_ADMINISTRATOR_ROLE))
+        .any(|g| g.eq_ignore_ascii_case(safehold_core::ade::KEY_VAULT_ADMINISTRATOR_ROLE))
     {
         return Ok(BackupAccess::GrantedByRole {
             role: "Key Vault Administrator".to_owned(),
@@ -578,12 +572,12 @@ pub async fn rbac_access(
         .iter()
         .map(|r| (r.data_actions.as_slice(), r.not_data_actions.as_slice()))
         .collect();
-    let missing = crate::ade::missing_data_actions(&blocks);
+    let missing = safehold_core::ade::missing_data_actions(&blocks);
     let names: Vec<String> = roles.iter().map(|r| r.name.clone()).collect();
     if missing.is_empty() && !roles.is_empty() {
         // The fewest roles that do it: one alone if one suffices.
         let alone = roles.iter().find(|r| {
-            crate::ade::missing_data_actions(&[(
+            safehold_core::ade::missing_data_actions(&[(
                 r.data_actions.as_slice(),
                 r.not_data_actions.as_slice(),
             )])
@@ -603,7 +597,7 @@ pub async fn rbac_access(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inventory::AccessPolicy;
+    use safehold_core::inventory::AccessPolicy;
 
     fn vault(policies: Vec<AccessPolicy>) -> KeyVaultRecord {
         KeyVaultRecord {
@@ -653,55 +647,66 @@ mod tests {
 
     #[async_trait::async_trait]
     impl ArmApi for Fake {
-        async fn list_tenants(&self) -> crate::Result<Vec<crate::inventory::Tenant>> {
+        async fn list_tenants(
+            &self,
+        ) -> safehold_core::Result<Vec<safehold_core::inventory::Tenant>> {
             Ok(vec![])
         }
-        async fn list_subscriptions(&self) -> crate::Result<Vec<Subscription>> {
+        async fn list_subscriptions(&self) -> safehold_core::Result<Vec<Subscription>> {
             Ok(vec![])
         }
-        async fn list_recovery_vaults(&self, _: &str) -> crate::Result<Vec<RecoveryVault>> {
+        async fn list_recovery_vaults(&self, _: &str) -> safehold_core::Result<Vec<RecoveryVault>> {
             Ok(self.recovery_vaults.clone())
         }
     }
 
     #[async_trait::async_trait]
     impl InventoryApi for Fake {
-        async fn list_vms(&self, _: &str) -> crate::Result<Vec<VmRecord>> {
+        async fn list_vms(&self, _: &str) -> safehold_core::Result<Vec<VmRecord>> {
             Ok(self.vms.clone())
         }
-        async fn list_classic_vms(&self, _: &str) -> crate::Result<Vec<VmRecord>> {
+        async fn list_classic_vms(&self, _: &str) -> safehold_core::Result<Vec<VmRecord>> {
             Ok(vec![])
         }
-        async fn list_disks(&self, _: &str) -> crate::Result<Vec<crate::inventory::DiskRecord>> {
+        async fn list_disks(
+            &self,
+            _: &str,
+        ) -> safehold_core::Result<Vec<safehold_core::inventory::DiskRecord>> {
             if let Some(asked) = &self.disks_after_protected {
                 asked.notified().await;
             }
             Ok(vec![])
         }
-        async fn list_key_vaults(&self, _: &str) -> crate::Result<Vec<KeyVaultRecord>> {
+        async fn list_key_vaults(&self, _: &str) -> safehold_core::Result<Vec<KeyVaultRecord>> {
             Ok(self.key_vaults.clone())
         }
-        async fn list_protected_vms(&self, _: &str) -> crate::Result<Vec<ProtectedVmRecord>> {
+        async fn list_protected_vms(
+            &self,
+            _: &str,
+        ) -> safehold_core::Result<Vec<ProtectedVmRecord>> {
             if let Some(asked) = &self.disks_after_protected {
                 asked.notify_one();
             }
             Ok(vec![])
         }
-        async fn list_failed_jobs(&self, _: &str, _: i64) -> crate::Result<Vec<FailedJob>> {
+        async fn list_failed_jobs(&self, _: &str, _: i64) -> safehold_core::Result<Vec<FailedJob>> {
             Ok(vec![])
         }
         async fn get_role_definition(
             &self,
             _: &str,
             _: &str,
-        ) -> crate::Result<crate::inventory::RoleDefinitionRecord> {
-            Err(Error::new(crate::ErrorCode::NotFound, "no roles here"))
+        ) -> safehold_core::Result<safehold_core::inventory::RoleDefinitionRecord> {
+            Err(Error::new(
+                safehold_core::ErrorCode::NotFound,
+                "no roles here",
+            ))
         }
         async fn list_role_assignments(
             &self,
             _: &str,
             _: &str,
-        ) -> crate::Result<Vec<RoleAssignmentRecord>> {
+        ) -> safehold_core::Result<Vec<RoleAssignmentRecord>> {
             Ok(vec![])
         }
     }
@@ -739,7 +744,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_key_vault_named_in_another_case_is_still_the_same_vault() {
-        use crate::ade::{
+        use safehold_core::ade::{
             AgentState, DiskKeys, DiskKind, ExtensionFacts, OsType, VaultObject, VmFacts,
         };
         let vm = VmRecord {
@@ -790,11 +795,11 @@ mod tests {
         let access = verdict
             .reasons
             .iter()
-            .find(|r| r.check == crate::readiness::Check::KeyVaultAccess)
+            .find(|r| r.check == safehold_core::readiness::Check::KeyVaultAccess)
             .expect("a key vault check");
         assert_eq!(
             access.outcome,
-            crate::readiness::Outcome::Pass,
+            safehold_core::readiness::Outcome::Pass,
             "{verdict:?}"
         );
         assert_eq!(inventory.key_vaults[0].backup_access, BackupAccess::Granted);
