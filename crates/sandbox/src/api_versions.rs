@@ -341,10 +341,9 @@ pub static DEPLOYMENTS: Set = Set {
     versions: SUBSCRIPTIONS.versions,
 };
 
-/// The generic resources view that Key Vault's `Vaults_List` uses: one version only.
-pub static KEY_VAULTS_AS_RESOURCES: Set = Set {
-    kind: Kind::ResourceProvider {
-        resource_type: "resources",
-    },
-    versions: &["2015-11-01"],
+/// The generic resources view (`{sub}/resources`, `{sub}/resourceGroups/{rg}/resources`), part of
+/// `Microsoft.Resources`. Key Vault's own `Vaults_List` goes through it at 2015-11-01.
+pub static RESOURCES: Set = Set {
+    kind: Kind::Platform,
+    versions: SUBSCRIPTIONS.versions,
 };

@@ -751,12 +751,26 @@ fn read_in_subscription(r: &ReadRequest<'_>, scope: &Scope<'_>) -> Option<ArmRes
         ) => r
             .version(&api_versions::DEPLOYMENTS)
             .and_then(|_| crate::deployments::status(sub, rg, rest[3])),
-        (None, ["resources"]) => r
-            .base(&api_versions::KEY_VAULTS_AS_RESOURCES)
-            .and_then(|base| {
-                let filter = query_value(r.pairs, "$filter");
-                crate::keyvault::list_as_resources(sub, filter, &base, r.page)
-            }),
+        (_, ["resources"]) => r.base(&api_versions::RESOURCES).map(|base| {
+            // The nextLink keeps the query that chose the items.
+            let mut base = base;
+            for key in ["$filter", "$expand", "$top"] {
+                if let Some(value) = query_value(r.pairs, key) {
+                    base.push_str(&format!("&{key}={}", encode_query(value)));
+                }
+            }
+            let request = crate::generic_resources::ListRequest {
+                resource_group: rg,
+                filter: query_value(r.pairs, "$filter"),
+                expand: query_value(r.pairs, "$expand"),
+                page: r.page,
+                base: &base,
+            };
+            crate::generic_resources::list(sub, &request)
+                .map_or_else(IntoResponse::into_response, |body| {
+                    Json(body).into_response()
+                })
+        }),
         (
             None,
             [
@@ -858,6 +872,19 @@ impl Page {
         }
         body
     }
+}
+
+/// A query parameter's value, percent-encoded for a nextLink.
+fn encode_query(value: &str) -> String {
+    const RESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~')
+        .remove(b'\'')
+        .remove(b'/')
+        .remove(b',');
+    percent_encoding::utf8_percent_encode(value, RESERVED).to_string()
 }
 
 /// The cache key of a page: its list and its window.

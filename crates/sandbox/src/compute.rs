@@ -116,6 +116,13 @@ fn ade_extension_identity(
     }
 }
 
+/// The name of the VM's ADE extension, when it has one.
+pub(crate) fn ade_extension_name(vm: &VirtualMachineRecord) -> Option<&'static str> {
+    vm.encryption
+        .as_ref()
+        .map(|ade| ade_extension_identity(vm, ade).0)
+}
+
 fn ade_extension(
     state: &Shared,
     sub: &SubscriptionRecord,

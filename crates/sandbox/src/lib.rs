@@ -19,6 +19,7 @@ mod compute;
 mod deployments;
 mod entra;
 pub mod faults;
+mod generic_resources;
 mod graph;
 mod interactive;
 mod keyvault;

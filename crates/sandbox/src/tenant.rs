@@ -168,9 +168,45 @@ pub struct StorageAccountRecord {
     pub location: String,
     /// SKU, e.g. `Standard_LRS` or `Standard_ZRS`.
     pub sku: String,
+    /// `StorageV2`, `Storage`, `BlobStorage`, `FileStorage` or `BlockBlobStorage`.
+    #[serde(default = "StorageAccountRecord::default_kind")]
+    pub kind: String,
+    /// `Hot`, `Cool`, `Cold` or `Premium`; kinds without tiers have none.
+    #[serde(default)]
+    pub access_tier: Option<String>,
+    /// Whether network rules deny access by default (`networkAcls.defaultAction: Deny`).
+    #[serde(default)]
+    pub network_rules_deny: bool,
+    /// Creation time (RFC 3339); empty for accounts of data directories older than the field.
+    #[serde(default)]
+    pub created: String,
+    /// Tags.
+    #[serde(default)]
+    pub tags: std::collections::BTreeMap<String, String>,
+    /// When a create finishes (Unix seconds); until then the account is `Creating`.
+    #[serde(default)]
+    pub ready_at: i64,
+    /// The id of the create operation clients poll, while one is known.
+    #[serde(default)]
+    pub operation: Option<String>,
     /// Blobs written into it.
     #[serde(default)]
     pub blobs: Vec<BlobRecord>,
+}
+
+impl StorageAccountRecord {
+    fn default_kind() -> String {
+        "StorageV2".to_owned()
+    }
+
+    /// `Standard` or `Premium`: the tier follows from the SKU's name.
+    pub fn sku_tier(&self) -> &'static str {
+        if self.sku.to_ascii_lowercase().starts_with("premium") {
+            "Premium"
+        } else {
+            "Standard"
+        }
+    }
 }
 
 /// A blob.

@@ -9,6 +9,7 @@ mod compute;
 mod deployments;
 mod entra;
 mod faults;
+mod generic_resources;
 mod graph;
 mod interactive;
 mod keyvault;
