@@ -558,6 +558,40 @@ fn route(state: &Shared, claims: &Claims, method: &Method, uri: &Uri, body: &[u8
                 "subscriptions",
                 _,
                 "providers",
+                "microsoft.storage",
+                "checknameavailability",
+            ],
+        ) => {
+            require_api_version(&pairs, &api_versions::STORAGE)?;
+            crate::storage::check_name_availability(state, body)
+        }
+        (
+            &Method::PUT | &Method::DELETE,
+            [
+                "subscriptions",
+                _,
+                "resourcegroups",
+                _,
+                "providers",
+                "microsoft.storage",
+                "storageaccounts",
+                _,
+            ],
+        ) => {
+            let version = require_api_version(&pairs, &api_versions::STORAGE)?;
+            let (sub, rg, name) = (segments[1], segments[3], segments[7]);
+            if method == Method::PUT {
+                crate::storage::create(state, sub, rg, name, version, body)
+            } else {
+                crate::storage::delete(state, sub, rg, name)
+            }
+        }
+        (
+            &Method::POST,
+            [
+                "subscriptions",
+                _,
+                "providers",
                 "microsoft.keyvault",
                 "locations",
                 _,
@@ -735,6 +769,25 @@ fn read_in_subscription(r: &ReadRequest<'_>, scope: &Scope<'_>) -> Option<ArmRes
         (Some(rg), ["providers", "microsoft.keyvault", "vaults", _]) => r
             .version(&api_versions::KEY_VAULTS)
             .and_then(|_| keyvault::get(state, r.tenant, sub, rg, rest[3])),
+        (_, ["providers", "microsoft.storage", "storageaccounts"]) => r
+            .base(&api_versions::STORAGE)
+            .and_then(|base| crate::storage::list(state, sub, rg, &base, r.page)),
+        (Some(rg), ["providers", "microsoft.storage", "storageaccounts", _]) => r
+            .version(&api_versions::STORAGE)
+            .and_then(|_| crate::storage::get(state, sub, rg, rest[3])),
+        (
+            None,
+            [
+                "providers",
+                "microsoft.storage",
+                "locations",
+                _,
+                "asyncoperations",
+                _,
+            ],
+        ) => r
+            .version(&api_versions::STORAGE)
+            .and_then(|version| crate::storage::operation(state, sub, rest[3], rest[5], &version)),
         (Some(rg), ["providers", "microsoft.resources", "deployments", _]) => r
             .version(&api_versions::DEPLOYMENTS)
             .and_then(|_| crate::deployments::get(sub, rg, rest[3])),

@@ -31,6 +31,7 @@ mod restore;
 mod sas;
 pub mod scale;
 mod seed;
+mod storage;
 
 /// The demo tenant's least-privilege custom role for Backup on RBAC key vaults.
 pub use seed::BACKUP_KEY_READER_ROLE;

@@ -273,20 +273,10 @@ pub fn trigger(state: &Shared, r: &VaultRequest<'_>) -> Result<Response, ArmErro
                 ),
             )
         })?;
-    if !account.location.eq_ignore_ascii_case(&vault_location) {
-        return Err(bad_request(
-            "UserErrorStorageAccountRegionMismatch",
-            format!(
-                "The vault is in '{vault_location}' and the storage account in '{}'; they must be in the same region.",
-                account.location
-            ),
-        ));
-    }
-    if account.sku.to_ascii_uppercase().contains("ZRS") {
-        return Err(bad_request(
-            "UserErrorStorageAccountNotSupported",
-            "Zone-redundant storage accounts cannot stage a restore; use a locally or geo-redundant one.",
-        ));
+    if let Some((code, message)) =
+        crate::storage::staging_refusal(account, &vault_location, rp.managed)
+    {
+        return Err(bad_request(code, message));
     }
     if p.region
         .as_deref()

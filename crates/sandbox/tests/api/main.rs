@@ -16,3 +16,4 @@ mod keyvault;
 mod keyvault_data;
 mod resources;
 mod restore;
+mod storage;
