@@ -56,6 +56,10 @@ ARM_SPECS = (
     "authorization/resource-manager/Microsoft.Authorization/stable/2022-04-01/authorization-RoleAssignmentsCalls.json",
     "authorization/resource-manager/Microsoft.Authorization/stable/2022-04-01/authorization-RoleDefinitionsCalls.json",
     "storage/resource-manager/Microsoft.Storage/stable/2023-05-01/storage.json",
+    "network/resource-manager/Microsoft.Network/stable/2024-03-01/virtualNetwork.json",
+    "network/resource-manager/Microsoft.Network/stable/2024-03-01/networkInterface.json",
+    "network/resource-manager/Microsoft.Network/stable/2024-03-01/publicIpAddress.json",
+    "network/resource-manager/Microsoft.Network/stable/2024-03-01/networkSecurityGroup.json",
 )
 
 # Places where a spec contradicts what the real service returns, each with public evidence. Applied
@@ -130,6 +134,13 @@ UNSPECIFIED_PATHS = (
     # does not describe (StorageAccounts_Create declares a 202 without headers).
     re.compile(
         r"^/subscriptions/[^/]+/providers/Microsoft\.Storage/locations/[^/]+/asyncoperations/[^/]+$",
+        re.IGNORECASE,
+    ),
+    # Microsoft.Network's Azure-AsyncOperation and Location URLs: ARM's generic operation status
+    # and result, which the Network swagger does not describe.
+    re.compile(
+        r"^/subscriptions/[^/]+/providers/Microsoft\.Network/locations/[^/]+/"
+        r"(operations|operationResults)/[^/]+$",
         re.IGNORECASE,
     ),
 )

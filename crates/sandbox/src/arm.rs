@@ -44,6 +44,16 @@ impl ArmError {
         }
     }
 
+    /// The error's code.
+    pub(crate) fn code(&self) -> &str {
+        &self.code
+    }
+
+    /// The error's message.
+    pub(crate) fn message(&self) -> &str {
+        &self.message
+    }
+
     /// 500 for a failure inside the sandbox.
     pub(crate) fn internal(message: &str) -> Self {
         Self::new(
@@ -603,6 +613,35 @@ fn route(state: &Shared, claims: &Claims, method: &Method, uri: &Uri, body: &[u8
             require_api_version(&pairs, &api_versions::KEY_VAULTS)?;
             crate::keyvault::purge_deleted(state, segments[1], segments[5], segments[7])
         }
+        (_, ["subscriptions", _, "providers", "microsoft.network", ..])
+        | (
+            _,
+            [
+                "subscriptions",
+                _,
+                "resourcegroups",
+                _,
+                "providers",
+                "microsoft.network",
+                ..,
+            ],
+        ) => {
+            let version = require_api_version(&pairs, &api_versions::NETWORK)?;
+            let at = if lower[2] == "resourcegroups" { 6 } else { 4 };
+            let request = crate::network::NetworkRequest {
+                method,
+                subscription: segments[1],
+                resource_group: (at == 6).then(|| segments[3]),
+                rest: &segments[at..],
+                lower: &lower[at..],
+                api_version: version,
+                body,
+                page,
+                base: &uri_base(state, path, version),
+            };
+            crate::network::dispatch(state, &request)
+                .unwrap_or_else(|| Err(not_served(method, path)))
+        }
         (&Method::GET, ["subscriptions", _, ..]) => {
             let tenant = state.tenant();
             let sub = tenant
@@ -925,6 +964,15 @@ impl Page {
         }
         body
     }
+}
+
+/// 405 for a method a resource does not take.
+pub(crate) fn method_not_allowed(method: &Method) -> ArmError {
+    ArmError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "MethodNotAllowed",
+        format!("The method {method} is not allowed on this resource."),
+    )
 }
 
 /// A query parameter's value, percent-encoded for a nextLink.

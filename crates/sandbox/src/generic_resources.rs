@@ -59,17 +59,17 @@ impl Entry {
         }
     }
 
-    fn tagged(mut self, tags: &std::collections::BTreeMap<String, String>) -> Self {
+    pub(crate) fn tagged(mut self, tags: &std::collections::BTreeMap<String, String>) -> Self {
         self.tags = tags.clone();
         self
     }
 
-    fn created(mut self, created: &str) -> Self {
+    pub(crate) fn created(mut self, created: &str) -> Self {
         self.created = (!created.is_empty()).then(|| created.to_owned());
         self
     }
 
-    fn with(mut self, key: &str, value: Value) -> Self {
+    pub(crate) fn with(mut self, key: &str, value: Value) -> Self {
         self.extra.insert(key.to_owned(), value);
         self
     }
@@ -286,7 +286,9 @@ pub(crate) fn list(sub: &SubscriptionRecord, request: &ListRequest<'_>) -> Resul
     }
     // ARM leaves the tags out when the filter is on a tag's name and value.
     let show_tags = !filter.as_ref().is_some_and(Filter::is_tag_pair);
-    let matching = entries(sub).into_iter().filter(|e| {
+    let mut all = entries(sub);
+    all.extend(crate::network::entries(sub));
+    let matching = all.into_iter().filter(|e| {
         request
             .resource_group
             .is_none_or(|rg| e.resource_group.eq_ignore_ascii_case(rg))

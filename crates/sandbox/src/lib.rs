@@ -25,6 +25,7 @@ mod interactive;
 mod keyvault;
 pub mod keyvault_data;
 mod metadata;
+mod network;
 pub mod pki;
 mod resources;
 mod restore;

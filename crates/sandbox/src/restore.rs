@@ -156,14 +156,28 @@ fn template(vm: &str, rp: &RecoveryPointRecord, disks: &[String]) -> Value {
         "parameters": {
             "VirtualMachineName": { "type": "string", "defaultValue": format!("{vm}-restored") },
             "VirtualNetwork": { "type": "string" },
+            "VirtualNetworkResourceGroup": { "type": "string", "defaultValue": "[resourceGroup().name]" },
             "Subnet": { "type": "string", "defaultValue": "default" },
             "NetworkInterfaceName": { "type": "string", "defaultValue": format!("{vm}-restored-nic") }
         },
         "resources": [{
+            "type": "Microsoft.Network/networkInterfaces",
+            "apiVersion": "2024-03-01",
+            "name": "[parameters('NetworkInterfaceName')]",
+            "location": "[resourceGroup().location]",
+            "properties": { "ipConfigurations": [{
+                "name": "ipconfig1",
+                "properties": {
+                    "privateIPAllocationMethod": "Dynamic",
+                    "subnet": { "id": "[resourceId(parameters('VirtualNetworkResourceGroup'), 'Microsoft.Network/virtualNetworks/subnets', parameters('VirtualNetwork'), parameters('Subnet'))]" }
+                }
+            }] }
+        }, {
             "type": "Microsoft.Compute/virtualMachines",
             "apiVersion": "2024-07-01",
             "name": "[parameters('VirtualMachineName')]",
             "location": "[resourceGroup().location]",
+            "dependsOn": ["[resourceId('Microsoft.Network/networkInterfaces', parameters('NetworkInterfaceName'))]"],
             "properties": {
                 "hardwareProfile": { "vmSize": rp.vm_size },
                 "storageProfile": { "osDisk": os_disk, "dataDisks": [] },

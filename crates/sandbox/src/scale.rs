@@ -105,6 +105,7 @@ pub fn generate(spec: &ScaleSpec, tenant_id: &str) -> Tenant {
             storage_accounts: vec![],
             restored_disks: vec![],
             deployments: vec![],
+            network: Default::default(),
         })
         .collect();
 
@@ -281,6 +282,7 @@ pub fn generate(spec: &ScaleSpec, tenant_id: &str) -> Tenant {
                 encryption,
                 created: "2024-06-01T00:00:00Z".to_owned(),
                 tags: Default::default(),
+                network_interfaces: vec![],
             };
             if v % 2 == 0
                 && let Some(rv) = sub

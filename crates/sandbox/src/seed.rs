@@ -275,6 +275,7 @@ fn vm(spec: &VmSpec<'_>, encryption: Option<AdeRecord>) -> VirtualMachineRecord 
         encryption,
         created: spec.created.to_owned(),
         tags: tags(&[("environment", "production")]),
+        network_interfaces: vec![],
     }
 }
 
@@ -906,6 +907,7 @@ pub fn contoso_in(tenant_id: &str) -> Tenant {
                 }],
                 restored_disks: vec![],
                 deployments: vec![],
+                network: Default::default(),
             },
             SubscriptionRecord {
                 subscription_id: id(),
@@ -921,6 +923,7 @@ pub fn contoso_in(tenant_id: &str) -> Tenant {
                 storage_accounts: vec![],
                 restored_disks: vec![],
                 deployments: vec![],
+                network: Default::default(),
             },
             SubscriptionRecord {
                 subscription_id: id(),
@@ -936,6 +939,7 @@ pub fn contoso_in(tenant_id: &str) -> Tenant {
                 storage_accounts: vec![],
                 restored_disks: vec![],
                 deployments: vec![],
+                network: Default::default(),
             },
         ],
     }

@@ -155,6 +155,180 @@ pub struct SubscriptionRecord {
     /// Template deployments.
     #[serde(default)]
     pub deployments: Vec<crate::deployments::DeploymentRecord>,
+    /// Virtual networks, NICs, public IPs and network security groups.
+    #[serde(default)]
+    pub network: NetworkRecords,
+}
+
+/// The network resources of a subscription.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct NetworkRecords {
+    /// Virtual networks, with their subnets.
+    #[serde(default)]
+    pub virtual_networks: Vec<VirtualNetworkRecord>,
+    /// Network interfaces.
+    #[serde(default)]
+    pub network_interfaces: Vec<NetworkInterfaceRecord>,
+    /// Public IP addresses.
+    #[serde(default)]
+    pub public_ip_addresses: Vec<PublicIpRecord>,
+    /// Network security groups.
+    #[serde(default)]
+    pub security_groups: Vec<SecurityGroupRecord>,
+}
+
+/// A virtual network.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct VirtualNetworkRecord {
+    /// Resource group.
+    pub resource_group: String,
+    /// Name.
+    pub name: String,
+    /// Region.
+    pub location: String,
+    /// Address space, e.g. `10.10.0.0/16`.
+    pub address_prefixes: Vec<String>,
+    /// Subnets.
+    #[serde(default)]
+    pub subnets: Vec<SubnetRecord>,
+    /// Tags.
+    #[serde(default)]
+    pub tags: std::collections::BTreeMap<String, String>,
+    /// Resource GUID (also its etag).
+    pub guid: String,
+    /// Creation time (RFC 3339).
+    #[serde(default)]
+    pub created: String,
+}
+
+/// A subnet of a virtual network.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct SubnetRecord {
+    /// Name.
+    pub name: String,
+    /// Address prefix, inside the network's address space.
+    pub address_prefix: String,
+    /// The id of its network security group.
+    #[serde(default)]
+    pub security_group: Option<String>,
+}
+
+/// A network interface.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct NetworkInterfaceRecord {
+    /// Resource group.
+    pub resource_group: String,
+    /// Name.
+    pub name: String,
+    /// Region.
+    pub location: String,
+    /// IP configurations (the first is primary unless one says otherwise).
+    pub ip_configurations: Vec<IpConfigurationRecord>,
+    /// The id of its network security group.
+    #[serde(default)]
+    pub security_group: Option<String>,
+    /// MAC address, shown once a VM uses the NIC.
+    pub mac_address: String,
+    /// Tags.
+    #[serde(default)]
+    pub tags: std::collections::BTreeMap<String, String>,
+    /// Resource GUID (also its etag).
+    pub guid: String,
+    /// Creation time (RFC 3339).
+    #[serde(default)]
+    pub created: String,
+}
+
+/// An IP configuration of a NIC.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct IpConfigurationRecord {
+    /// Name, e.g. `ipconfig1`.
+    pub name: String,
+    /// The subnet's id.
+    pub subnet: String,
+    /// Private IPv4 address.
+    pub private_ip: String,
+    /// Whether the address was asked for (`Static`) rather than allocated (`Dynamic`).
+    pub static_ip: bool,
+    /// The id of its public IP address.
+    #[serde(default)]
+    pub public_ip: Option<String>,
+    /// Primary configuration of the NIC.
+    pub primary: bool,
+}
+
+/// A public IP address.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PublicIpRecord {
+    /// Resource group.
+    pub resource_group: String,
+    /// Name.
+    pub name: String,
+    /// Region.
+    pub location: String,
+    /// `Basic` or `Standard`.
+    pub sku: String,
+    /// `Static` allocation (otherwise `Dynamic`).
+    pub static_allocation: bool,
+    /// The address, once allocated.
+    #[serde(default)]
+    pub ip_address: Option<String>,
+    /// DNS label.
+    #[serde(default)]
+    pub domain_name_label: Option<String>,
+    /// Tags.
+    #[serde(default)]
+    pub tags: std::collections::BTreeMap<String, String>,
+    /// Resource GUID (also its etag).
+    pub guid: String,
+    /// Creation time (RFC 3339).
+    #[serde(default)]
+    pub created: String,
+}
+
+/// A network security group.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SecurityGroupRecord {
+    /// Resource group.
+    pub resource_group: String,
+    /// Name.
+    pub name: String,
+    /// Region.
+    pub location: String,
+    /// Its own rules (the six default rules are implied).
+    #[serde(default)]
+    pub rules: Vec<SecurityRuleRecord>,
+    /// Tags.
+    #[serde(default)]
+    pub tags: std::collections::BTreeMap<String, String>,
+    /// Resource GUID (also its etag).
+    pub guid: String,
+    /// Creation time (RFC 3339).
+    #[serde(default)]
+    pub created: String,
+}
+
+/// A security rule.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SecurityRuleRecord {
+    /// Name.
+    pub name: String,
+    /// `Tcp`, `Udp`, `Icmp`, `Esp`, `Ah` or `*`.
+    pub protocol: String,
+    /// `Allow` or `Deny`.
+    pub access: String,
+    /// 100 to 4096, unique per direction.
+    pub priority: u32,
+    /// `Inbound` or `Outbound`.
+    pub direction: String,
+    /// Source prefix or service tag.
+    pub source_address_prefix: String,
+    /// Source ports.
+    pub source_port_range: String,
+    /// Destination prefix or service tag.
+    pub destination_address_prefix: String,
+    /// Destination ports.
+    pub destination_port_range: String,
 }
 
 /// A storage account.
@@ -347,6 +521,10 @@ pub struct VirtualMachineRecord {
     /// Tags.
     #[serde(default)]
     pub tags: std::collections::BTreeMap<String, String>,
+    /// Ids of its network interfaces, primary first. Empty in data directories older than the
+    /// field; such a VM names `{vm}-nic` in its own group, which may not exist.
+    #[serde(default)]
+    pub network_interfaces: Vec<String>,
 }
 
 /// A classic VM (Microsoft.ClassicCompute).

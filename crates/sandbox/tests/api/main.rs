@@ -14,6 +14,7 @@ mod graph;
 mod interactive;
 mod keyvault;
 mod keyvault_data;
+mod network;
 mod resources;
 mod restore;
 mod storage;
