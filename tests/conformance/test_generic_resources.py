@@ -76,7 +76,11 @@ def test_list_by_resource_group_pages_and_keeps_the_filter(sandbox, resources):
 def test_tag_name_and_value_filter_leaves_tags_out(resources):
     found = list(resources.resources.list(filter="tagName eq 'owner' and tagValue eq 'it-operations'"))
 
-    assert {r.type for r in found} == {"Microsoft.RecoveryServices/vaults"}
+    # The Recovery Services vaults and the staging accounts carry this tag.
+    assert {r.type for r in found} == {
+        "Microsoft.RecoveryServices/vaults",
+        "Microsoft.Storage/storageAccounts",
+    }
     assert all(r.tags is None for r in found)
 
 

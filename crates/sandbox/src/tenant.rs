@@ -790,7 +790,16 @@ impl Tenant {
     /// Loads the tenant from `dir`, seeding the demo tenant on first run.
     pub fn load_or_seed(dir: &Path, seed: &crate::TenantSeed) -> anyhow::Result<Self> {
         let tenant_id = uuid::Uuid::new_v4().to_string();
-        store::load_or_create_json(&dir.join(TENANT_FILE), "tenant", || seed.build(&tenant_id))
+        let mut tenant: Self =
+            store::load_or_create_json(&dir.join(TENANT_FILE), "tenant", || {
+                seed.build(&tenant_id)
+            })?;
+        // Data directories from before the sandbox had networks: their VMs get the NICs they
+        // name (`{vm}-nic`), on a network of their region.
+        for sub in &mut tenant.subscriptions {
+            crate::network::provision(sub, &[]);
+        }
+        Ok(tenant)
     }
 
     /// Writes the tenant to `dir`.
@@ -913,6 +922,54 @@ mod tests {
         let principal_again = ServicePrincipal::load_or_create(dir.path(), &tenant).unwrap();
         assert_eq!(tenant.tenant_id, again.tenant_id);
         assert_eq!(principal.client_secret, principal_again.client_secret);
+    }
+
+    #[test]
+    fn a_tenant_file_from_before_storage_kinds_and_networks_still_loads() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut old = serde_json::to_value(crate::seed::contoso_in("t")).unwrap();
+        for sub in old["subscriptions"].as_array_mut().unwrap() {
+            let sub = sub.as_object_mut().unwrap();
+            sub.remove("network");
+            for vm in sub["virtual_machines"].as_array_mut().unwrap() {
+                vm.as_object_mut().unwrap().remove("network_interfaces");
+            }
+            for account in sub["storage_accounts"].as_array_mut().unwrap() {
+                let account = account.as_object_mut().unwrap();
+                for key in [
+                    "kind",
+                    "access_tier",
+                    "network_rules_deny",
+                    "created",
+                    "tags",
+                    "ready_at",
+                    "operation",
+                ] {
+                    account.remove(key);
+                }
+            }
+        }
+        std::fs::write(
+            dir.path().join(TENANT_FILE),
+            serde_json::to_vec(&old).unwrap(),
+        )
+        .unwrap();
+
+        let tenant = Tenant::load_or_seed(dir.path(), &crate::TenantSeed::Demo).unwrap();
+
+        let prod = &tenant.subscriptions[0];
+        assert_eq!(prod.storage_accounts[0].kind, "StorageV2");
+        for vm in &prod.virtual_machines {
+            let nic = &vm.network_interfaces[0];
+            assert!(
+                nic.ends_with(&format!("/networkInterfaces/{}-nic", vm.name)),
+                "{nic}"
+            );
+            assert!(
+                crate::network::nic_in_region(prod, nic, &vm.location),
+                "{nic}"
+            );
+        }
     }
 
     #[test]

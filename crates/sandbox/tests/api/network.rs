@@ -514,3 +514,58 @@ async fn a_deployment_creates_network_resources_and_refuses_a_vm_on_a_nic_of_ano
     assert_eq!(response.status(), 400);
     arm_error(&response.json().await.unwrap(), "NicInUse");
 }
+
+#[tokio::test]
+async fn every_demo_vm_names_a_nic_that_exists_in_its_region_and_names_it_back() {
+    let s = start_fast().await;
+    let token = s.arm_token().await;
+    for subscription in ["Contoso Production", "Contoso Development"] {
+        let sub = s.sub_path(&token, subscription).await;
+        let vms = s
+            .ok(
+                &format!(
+                    "{sub}/providers/Microsoft.Compute/virtualMachines?api-version=2024-07-01"
+                ),
+                &token,
+            )
+            .await;
+        let vms = vms["value"].as_array().unwrap();
+        assert!(!vms.is_empty());
+        for vm in vms {
+            let nic_id = vm["properties"]["networkProfile"]["networkInterfaces"][0]["id"]
+                .as_str()
+                .unwrap();
+            let nic = s.ok(&format!("{nic_id}?{API}"), &token).await;
+            assert_eq!(nic["location"], vm["location"], "{nic_id}");
+            assert_eq!(nic["properties"]["virtualMachine"]["id"], vm["id"]);
+            let subnet = nic["properties"]["ipConfigurations"][0]["properties"]["subnet"]["id"]
+                .as_str()
+                .unwrap();
+            let subnet = s.ok(&format!("{subnet}?{API}"), &token).await;
+            assert!(
+                subnet["properties"]["ipConfigurations"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|c| c["id"].as_str().unwrap().starts_with(nic_id))
+            );
+        }
+    }
+    let sub = s.sub_path(&token, "Contoso Production").await;
+    let vnets = s
+        .ok(
+            &format!("{sub}/providers/Microsoft.Network/virtualNetworks?{API}"),
+            &token,
+        )
+        .await;
+    let regions: std::collections::BTreeSet<_> = vnets["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["location"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        regions,
+        ["eastus2".to_owned(), "japaneast".to_owned()].into()
+    );
+}

@@ -312,3 +312,33 @@ async fn a_restore_refuses_staging_accounts_the_service_does_not_support() {
     let (status, body) = restore_into(&s, &token, "stgoodjpe01").await;
     assert_eq!(status, 202, "{body}");
 }
+
+#[tokio::test]
+async fn the_demo_tenant_has_a_usable_a_wrong_region_and_a_refused_staging_account() {
+    let s = start_fast().await;
+    let token = s.arm_token().await;
+    for (account, expected) in [
+        (
+            "stcontosorestorejpw",
+            Some("UserErrorStorageAccountRegionMismatch"),
+        ),
+        (
+            "stcontosoarchivejpe",
+            Some("UserErrorStorageAccountNotSupported"),
+        ),
+        (
+            "stcontosozrsjpe",
+            Some("UserErrorStorageAccountNotSupported"),
+        ),
+        ("stcontosorestorejpe", None),
+    ] {
+        let (status, body) = restore_into(&s, &token, account).await;
+        match expected {
+            Some(code) => {
+                assert_eq!(status, 400, "{account}: {body}");
+                arm_error(&body, code);
+            }
+            None => assert_eq!(status, 202, "{account}: {body}"),
+        }
+    }
+}
