@@ -11,6 +11,7 @@ from azure.mgmt.storage.models import (
     Sku,
     StorageAccountCheckNameAvailabilityParameters,
     StorageAccountCreateParameters,
+    StorageAccountUpdateParameters,
 )
 
 STAGING_ACCOUNT = "stcontosorestorejpe"
@@ -85,3 +86,15 @@ def test_a_taken_name_is_a_conflict(storage):
 
     assert raised.value.status_code == 409
     assert raised.value.error.code == "StorageAccountAlreadyTaken"
+
+
+def test_update_changes_tags_and_access_tier(storage):
+    updated = storage.storage_accounts.update(
+        "rg-backup-prod",
+        STAGING_ACCOUNT,
+        StorageAccountUpdateParameters(tags={"team": "backup"}, access_tier="Cool"),
+    )
+
+    assert updated.tags == {"team": "backup"}
+    assert updated.access_tier == "Cool"
+    assert updated.sku.name == "Standard_LRS"

@@ -576,7 +576,7 @@ fn route(state: &Shared, claims: &Claims, method: &Method, uri: &Uri, body: &[u8
             crate::storage::check_name_availability(state, body)
         }
         (
-            &Method::PUT | &Method::DELETE,
+            &Method::PUT | &Method::PATCH | &Method::DELETE,
             [
                 "subscriptions",
                 _,
@@ -590,10 +590,10 @@ fn route(state: &Shared, claims: &Claims, method: &Method, uri: &Uri, body: &[u8
         ) => {
             let version = require_api_version(&pairs, &api_versions::STORAGE)?;
             let (sub, rg, name) = (segments[1], segments[3], segments[7]);
-            if method == Method::PUT {
-                crate::storage::create(state, sub, rg, name, version, body)
-            } else {
-                crate::storage::delete(state, sub, rg, name)
+            match *method {
+                Method::PUT => crate::storage::create(state, sub, rg, name, version, body),
+                Method::PATCH => crate::storage::update(state, sub, rg, name, body),
+                _ => crate::storage::delete(state, sub, rg, name),
             }
         }
         (

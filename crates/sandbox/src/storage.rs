@@ -439,6 +439,100 @@ pub(crate) fn create(
     Ok(crate::backup::accepted(state, Some(&poll), None))
 }
 
+/// `PATCH {sa}` (StorageAccounts_Update): tags, SKU (not to or from the zone-redundant and
+/// premium SKUs, which need a migration), kind (only an upgrade to StorageV2), access tier and
+/// network rules; what the body leaves out stays.
+pub(crate) fn update(
+    state: &Shared,
+    subscription: &str,
+    rg: &str,
+    name: &str,
+    body: &[u8],
+) -> Result<Response, ArmError> {
+    let body: Value = serde_json::from_slice(body).map_err(|e| {
+        ArmError::new(
+            StatusCode::BAD_REQUEST,
+            "InvalidRequestContent",
+            format!("The request body is not valid JSON: {e}."),
+        )
+    })?;
+    let mut tenant = state.tenant_mut();
+    let sub = tenant
+        .subscription_mut(subscription)
+        .ok_or_else(|| subscription_not_found(subscription))?;
+    let account = sub
+        .storage_accounts
+        .iter_mut()
+        .find(|a| a.resource_group.eq_ignore_ascii_case(rg) && a.name.eq_ignore_ascii_case(name))
+        .ok_or_else(|| resource_not_found(TYPE, name, rg))?;
+    let mut changed = account.clone();
+    if let Some(sku) = body["sku"]["name"].as_str() {
+        let sku = SKUS
+            .iter()
+            .find(|s| s.eq_ignore_ascii_case(sku))
+            .ok_or_else(|| bad(format!("'{sku}' is not a storage SKU.")))?;
+        let fixed = |s: &str| matches!(s, "Standard_ZRS" | "Premium_LRS" | "Premium_ZRS");
+        if *sku != changed.sku && (fixed(sku) || fixed(&changed.sku)) {
+            return Err(bad(format!(
+                "The SKU cannot change from {} to {sku} by an update; migrate the account instead.",
+                changed.sku
+            )));
+        }
+        (*sku).clone_into(&mut changed.sku);
+    }
+    if let Some(kind) = body["kind"].as_str() {
+        if !kind.eq_ignore_ascii_case(&changed.kind) && !kind.eq_ignore_ascii_case("StorageV2") {
+            return Err(bad(format!(
+                "An account of kind {} can only be upgraded to StorageV2.",
+                changed.kind
+            )));
+        }
+        if kind.eq_ignore_ascii_case("StorageV2") && changed.kind != "StorageV2" {
+            "StorageV2".clone_into(&mut changed.kind);
+            if changed.access_tier.is_none() && changed.sku_tier() == "Standard" {
+                changed.access_tier = Some("Hot".to_owned());
+            }
+        }
+    }
+    if let Some(tier) = body["properties"]["accessTier"].as_str() {
+        if changed.access_tier.is_none() {
+            return Err(bad(format!(
+                "Accounts of kind {} with SKU {} have no access tier.",
+                changed.kind, changed.sku
+            )));
+        }
+        let tier = ["Hot", "Cool", "Cold"]
+            .iter()
+            .find(|t| t.eq_ignore_ascii_case(tier))
+            .ok_or_else(|| {
+                bad(format!(
+                    "'{tier}' is not an access tier: use Hot, Cool or Cold."
+                ))
+            })?;
+        changed.access_tier = Some((*tier).to_owned());
+    }
+    if let Some(action) = body["properties"]["networkAcls"]["defaultAction"].as_str() {
+        changed.network_rules_deny = action.eq_ignore_ascii_case("Deny");
+    }
+    if body.get("tags").is_some_and(Value::is_object) {
+        changed.tags = serde_json::from_value(body["tags"].clone()).unwrap_or_default();
+    }
+    *account = changed;
+    let json = tenant
+        .subscription(subscription)
+        .and_then(|s| {
+            s.storage_accounts
+                .iter()
+                .find(|a| {
+                    a.resource_group.eq_ignore_ascii_case(rg) && a.name.eq_ignore_ascii_case(name)
+                })
+                .map(|a| account_json(state, s, a))
+        })
+        .unwrap_or_default();
+    state.persist(&tenant)?;
+    Ok(Json(json).into_response())
+}
+
 fn operation_url(
     state: &Shared,
     subscription: &str,

@@ -342,3 +342,39 @@ async fn the_demo_tenant_has_a_usable_a_wrong_region_and_a_refused_staging_accou
         }
     }
 }
+
+#[tokio::test]
+async fn an_update_changes_what_it_names_and_keeps_the_rest() {
+    let s = start_fast().await;
+    let token = s.arm_token().await;
+    let sub = s.sub_path(&token, "Contoso Production").await;
+    let path = account_path(&sub, "rg-backup-prod", "stcontosorestorejpe");
+    let patch = |body: Value| {
+        let (s, token, path) = (&s, &token, &path);
+        async move {
+            let response = s
+                .http
+                .patch(s.arm(path))
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, body) =
+        patch(json!({"tags": {"team": "backup"}, "properties": {"accessTier": "Cool"}})).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["tags"], json!({"team": "backup"}));
+    assert_eq!(body["properties"]["accessTier"], "Cool");
+    assert_eq!(body["sku"]["name"], "Standard_LRS");
+    let (status, body) = patch(json!({"sku": {"name": "Standard_GRS"}})).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["properties"]["secondaryLocation"], "japanwest");
+    let (status, _) = patch(json!({"sku": {"name": "Standard_ZRS"}})).await;
+    assert_eq!(status, 400);
+    let (status, _) = patch(json!({"kind": "BlobStorage"})).await;
+    assert_eq!(status, 400);
+}
