@@ -15,6 +15,9 @@ use crate::Shared;
 use crate::arm::{ArmError, subscription_not_found};
 use crate::tenant::{KeyVaultRecord, RoleAssignmentRecord, Tenant};
 
+/// Key Vault Administrator, the built-in role the docs prescribe for RBAC vaults.
+pub const KEY_VAULT_ADMINISTRATOR: &str = "00482a5a-887f-4fb3-b363-3b7fe8e74483";
+
 /// A built-in role: id, name, description, data actions.
 struct BuiltInRole {
     id: &'static str,
@@ -25,7 +28,7 @@ struct BuiltInRole {
 
 const ROLES: &[BuiltInRole] = &[
     BuiltInRole {
-        id: crate::backup::KEY_VAULT_ADMINISTRATOR,
+        id: crate::authorization::KEY_VAULT_ADMINISTRATOR,
         name: "Key Vault Administrator",
         description: "Every data-plane operation on a key vault and its keys, secrets and certificates.",
         data_actions: &["Microsoft.KeyVault/vaults/*"],

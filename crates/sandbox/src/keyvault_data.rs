@@ -136,7 +136,7 @@ fn allowed(kv: &KeyVaultRecord, oid: &str, kind: Kind, operation: &str) -> bool 
         return kv.role_assignments.iter().any(|a| {
             a.principal_id.eq_ignore_ascii_case(oid)
                 && match a.role_definition.as_str() {
-                    crate::backup::KEY_VAULT_ADMINISTRATOR => true,
+                    crate::authorization::KEY_VAULT_ADMINISTRATOR => true,
                     "14b46e9e-c2b7-41b4-b07b-48a6ebf60603" => kind == Kind::Key,
                     "b86a8fe4-44ce-4948-aee5-eccb2c155cd7" => kind == Kind::Secret,
                     "4633458b-17de-408a-b874-0445c86b69e6" => {

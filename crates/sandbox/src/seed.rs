@@ -398,7 +398,7 @@ pub fn contoso_in(tenant_id: &str) -> Tenant {
         .role_assignments
         .push(crate::tenant::RoleAssignmentRecord {
             name: id(),
-            role_definition: crate::backup::KEY_VAULT_ADMINISTRATOR.to_owned(),
+            role_definition: crate::authorization::KEY_VAULT_ADMINISTRATOR.to_owned(),
             principal_id: operator.clone(),
             principal_type: "ServicePrincipal".to_owned(),
         });
@@ -1132,7 +1132,7 @@ fn as_of(time: &str, now: i64) -> String {
     if at < RECENT_FROM || days == 0 {
         time.to_owned()
     } else {
-        crate::backup::rfc3339(at + days * 86_400)
+        crate::recovery_services::rfc3339(at + days * 86_400)
     }
 }
 
@@ -1157,7 +1157,7 @@ impl History {
         };
         for (i, (time, encrypted)) in points.iter().enumerate() {
             let time = &as_of(time, crate::token::now());
-            let mut point = crate::backup::point(i, time, vm, *encrypted);
+            let mut point = crate::recovery_services::point(i, time, vm, *encrypted);
             point.available_at += 1_800;
             item.recovery_points.push(point);
             vault.jobs.push(JobRecord {

@@ -426,7 +426,7 @@ pub(crate) fn create(
         kind: wanted.kind,
         access_tier: wanted.access_tier,
         network_rules_deny: wanted.network_rules_deny,
-        created: crate::backup::rfc3339(now),
+        created: crate::recovery_services::rfc3339(now),
         tags: wanted.tags,
         ready_at: now + i64::try_from(state.lro_retry_after_secs.min(1)).unwrap_or(1),
         operation: Some(operation.clone()),
@@ -436,7 +436,7 @@ pub(crate) fn create(
     state.persist(&tenant)?;
     drop(tenant);
     let poll = operation_url(state, &sub_id, &location, &operation, api_version);
-    Ok(crate::backup::accepted(state, Some(&poll), None))
+    Ok(crate::recovery_services::accepted(state, Some(&poll), None))
 }
 
 /// `PATCH {sa}` (StorageAccounts_Update): tags, SKU (not to or from the zone-redundant and
@@ -568,7 +568,7 @@ pub(crate) fn operation(
         })?;
     if account.ready_at > crate::token::now() {
         let poll = operation_url(state, &sub.subscription_id, location, id, api_version);
-        return Ok(crate::backup::accepted(state, Some(&poll), None));
+        return Ok(crate::recovery_services::accepted(state, Some(&poll), None));
     }
     Ok(Json(account_json(state, sub, account)).into_response())
 }

@@ -13,19 +13,18 @@
 
 use std::collections::BTreeMap;
 
-use axum::http::StatusCode;
 use axum::response::Response;
 use base64::Engine as _;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::operations::{Operation, accepted, item_urls, start_operation};
+use super::protection::{item_not_found, parse_vm_name};
+use super::recovery_points::{available_points, point_not_found};
+use super::vaults::{VaultPath, find_vault, subscription_index, vault_mut};
+use super::{VaultRequest, bad_request, failure, parse_time, rfc3339};
 use crate::Shared;
 use crate::arm::{ArmError, segment_after};
-use crate::backup::{
-    Operation, VaultPath, VaultRequest, accepted, available_points, bad_request, find_vault,
-    item_not_found, item_urls, parse_time, parse_vm_name, rfc3339, start_operation,
-    subscription_index, vault_mut,
-};
 use crate::tenant::{
     AdeRecord, BlobRecord, JobFailure, JobRecord, OsKind, RecoveryPointRecord, RestoredDiskRecord,
     Tenant,
@@ -47,15 +46,6 @@ struct RestoreProperties {
     storage_account_id: Option<String>,
     target_resource_group_id: Option<String>,
     region: Option<String>,
-}
-
-fn failure(code: &str, numeric: i64, message: &str, recommendation: &str) -> JobFailure {
-    JobFailure {
-        code: code.to_owned(),
-        numeric,
-        message: message.to_owned(),
-        recommendation: recommendation.to_owned(),
-    }
 }
 
 /// Why a restore of a point with these encryption settings fails, if it does.
@@ -190,7 +180,7 @@ fn template(vm: &str, rp: &RecoveryPointRecord, disks: &[String]) -> Value {
 }
 
 /// `POST {item}/recoveryPoints/{id}/restore`
-pub fn trigger(state: &Shared, r: &VaultRequest<'_>) -> Result<Response, ArmError> {
+pub(super) fn trigger(state: &Shared, r: &VaultRequest<'_>) -> Result<Response, ArmError> {
     let (rg, vm_name) = parse_vm_name(r.rest[5])?;
     let rp_id = r.rest[7];
     let request: RestoreRequest = serde_json::from_slice(r.body).map_err(|e| {
@@ -225,13 +215,7 @@ pub fn trigger(state: &Shared, r: &VaultRequest<'_>) -> Result<Response, ArmErro
     let rp = available_points(item, now)
         .find(|p| p.id == rp_id)
         .cloned()
-        .ok_or_else(|| {
-            ArmError::new(
-                StatusCode::NOT_FOUND,
-                "BMSUserErrorRecoveryPointNotFound",
-                format!("Recovery point '{rp_id}' does not exist."),
-            )
-        })?;
+        .ok_or_else(|| point_not_found(rp_id))?;
     let encrypted = rp.encryption.is_some();
 
     let outcome = match p.recovery_type.to_ascii_lowercase().as_str() {

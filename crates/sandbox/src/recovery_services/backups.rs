@@ -1,0 +1,232 @@
+//! On-demand backups and what decides their outcome.
+//!
+//! The outcome is computed from the tenant when the job starts, never scripted per VM: a VM that
+//! no longer exists or whose agent is not ready fails; an encrypted VM fails while the Backup
+//! Management Service cannot read its key vault(s) (access policies, or role assignments on an
+//! RBAC vault), and succeeds once it can. A successful backup's recovery point appears when its
+//! job ends.
+
+use axum::response::Response;
+use serde_json::Value;
+
+use super::operations::{Operation, accepted, item_urls, start_operation};
+use super::protection::{item_not_found, parse_vm_name};
+use super::vaults::{VaultPath, subscription_index, vault_mut};
+use super::{VaultRequest, bad_request, failure, rfc3339};
+use crate::Shared;
+use crate::arm::ArmError;
+use crate::seed::BACKUP_MANAGEMENT_SERVICE_APP_ID;
+use crate::tenant::{
+    AdeRecord, JobFailure, JobRecord, KeyVaultRecord, RecoveryPointRecord, Tenant,
+    VirtualMachineRecord,
+};
+
+/// Whether access-policy permissions `granted` include every one of `needed` (or `all`).
+fn has_all(granted: &[String], needed: &[&str]) -> bool {
+    granted.iter().any(|p| p.eq_ignore_ascii_case("all"))
+        || needed
+            .iter()
+            .all(|n| granted.iter().any(|p| p.eq_ignore_ascii_case(n)))
+}
+
+/// What Backup needs on an RBAC key vault.
+const BACKUP_DATA_ACTIONS: [&str; 5] = [
+    "Microsoft.KeyVault/vaults/keys/backup/action",
+    "Microsoft.KeyVault/vaults/secrets/backup/action",
+    "Microsoft.KeyVault/vaults/secrets/getSecret/action",
+    "Microsoft.KeyVault/vaults/keys/read",
+    "Microsoft.KeyVault/vaults/secrets/readMetadata/action",
+];
+
+/// Whether the Backup Management Service can read what backup needs from `kv`.
+fn backup_can_read(
+    tenant: &Tenant,
+    kv: &KeyVaultRecord,
+    needs_keys: bool,
+    needs_secrets: bool,
+) -> bool {
+    let Some(backup) = tenant.service_principals.iter().find(|sp| {
+        sp.app_id
+            .eq_ignore_ascii_case(BACKUP_MANAGEMENT_SERVICE_APP_ID)
+    }) else {
+        return false;
+    };
+    if kv.rbac_authorization {
+        // Backup's roles at the vault, taken together, must grant the five data actions.
+        let granted: Vec<String> = kv
+            .role_assignments
+            .iter()
+            .filter(|a| a.principal_id.eq_ignore_ascii_case(&backup.object_id))
+            .flat_map(|a| crate::authorization::data_actions_of(tenant, &a.role_definition))
+            .collect();
+        return BACKUP_DATA_ACTIONS.iter().all(|needed| {
+            granted
+                .iter()
+                .any(|pattern| crate::authorization::grants(pattern, needed))
+        });
+    }
+    kv.access_policies.iter().any(|p| {
+        p.object_id.eq_ignore_ascii_case(&backup.object_id)
+            && (!needs_keys || has_all(&p.keys, &["get", "list", "backup"]))
+            && (!needs_secrets || has_all(&p.secrets, &["get", "list", "backup"]))
+    })
+}
+
+/// Why Backup cannot read the keys of an encrypted VM, if it cannot.
+fn key_vault_failure(tenant: &Tenant, ade: &AdeRecord) -> Option<JobFailure> {
+    let readable = |vault: &str, keys: bool, secrets: bool| {
+        tenant
+            .key_vault(vault)
+            .is_some_and(|(_, kv)| !kv.deleted && backup_can_read(tenant, kv, keys, secrets))
+    };
+    let bek_ok = readable(&ade.bek.vault, false, true);
+    let kek_ok = ade
+        .kek
+        .as_ref()
+        .is_none_or(|k| readable(&k.vault, true, false));
+    (!(bek_ok && kek_ok)).then(|| {
+        failure(
+            "UserErrorKeyvaultPermissionsNotConfigured",
+            400_110,
+            "Backup lacks the permissions on the key vault that it needs to back up this encrypted VM.",
+            "Give the Backup Management Service get, list and backup on the vault's keys and secrets (secrets only for BEK-only VMs), or the Key Vault Administrator role on an RBAC vault, then retry.",
+        )
+    })
+}
+
+/// The outcome of a backup of `vm` started now.
+fn backup_outcome(tenant: &Tenant, vm: Option<&VirtualMachineRecord>) -> Option<JobFailure> {
+    let Some(vm) = vm else {
+        return Some(failure(
+            "BCMV2VMNotFound",
+            400_094,
+            "The virtual machine no longer exists.",
+            "Stop protection of this item, or restore the VM from a recovery point.",
+        ));
+    };
+    if !vm.agent_ready {
+        return Some(failure(
+            "UserErrorGuestAgentStatusUnavailable",
+            400_112,
+            "The VM agent does not answer, so Backup cannot take a snapshot.",
+            "Make sure the VM is running and its agent is installed, up to date and reporting Ready, then retry.",
+        ));
+    }
+    vm.encryption
+        .as_ref()
+        .and_then(|ade| key_vault_failure(tenant, ade))
+}
+
+/// `POST {item}/backup`: an on-demand backup.
+pub(super) fn trigger(state: &Shared, r: &VaultRequest<'_>) -> Result<Response, ArmError> {
+    let (rg, vm_name) = parse_vm_name(r.rest[5])?;
+    if !r.body.is_empty() {
+        let body: Value = serde_json::from_slice(r.body).map_err(|e| {
+            bad_request(
+                "BMSUserErrorInvalidInput",
+                format!("The backup request is not valid JSON: {e}."),
+            )
+        })?;
+        if !body["properties"]["objectType"]
+            .as_str()
+            .is_some_and(|t| t.eq_ignore_ascii_case("IaasVMBackupRequest"))
+        {
+            return Err(bad_request(
+                "BMSUserErrorInvalidInput",
+                "properties.objectType must be 'IaasVMBackupRequest'.",
+            ));
+        }
+    }
+    let now = crate::token::now();
+    let duration = state.job_duration_secs;
+    let mut tenant = state.tenant_mut();
+    let sub_index = subscription_index(&tenant, r.subscription)?;
+    let vm = tenant.subscriptions[sub_index]
+        .virtual_machines
+        .iter()
+        .find(|v| {
+            v.resource_group.eq_ignore_ascii_case(&rg) && v.name.eq_ignore_ascii_case(&vm_name)
+        })
+        .cloned();
+    let outcome = backup_outcome(&tenant, vm.as_ref());
+    let sub = &mut tenant.subscriptions[sub_index];
+    let sub_id = sub.subscription_id.clone();
+    let vault = vault_mut(sub, r)?;
+    if vault.jobs.iter().any(|j| {
+        j.operation == "Backup"
+            && j.vm_name.eq_ignore_ascii_case(&vm_name)
+            && j.vm_resource_group.eq_ignore_ascii_case(&rg)
+            && j.start + j.duration_secs > now
+    }) {
+        return Err(bad_request(
+            "BMSUserErrorBackupOperationInProgress",
+            "A backup of this VM is already in progress. Wait for it to finish.",
+        ));
+    }
+    let item = vault
+        .protected_items
+        .iter_mut()
+        .find(|i| {
+            i.vm_resource_group.eq_ignore_ascii_case(&rg)
+                && i.vm_name.eq_ignore_ascii_case(&vm_name)
+        })
+        .ok_or_else(|| item_not_found(r.rest[5]))?;
+    if let (None, Some(vm)) = (&outcome, &vm) {
+        item.recovery_points.push(RecoveryPointRecord {
+            id: (now * 1000
+                + i64::from(u16::try_from(item.recovery_points.len() % 1000).unwrap_or(0)))
+            .to_string(),
+            time: rfc3339(now),
+            available_at: now + duration,
+            encryption: vm.encryption.clone(),
+            managed: vm.os_disk.vhd_uri.is_none(),
+            os: vm.os,
+            vm_size: vm.size.clone(),
+        });
+    }
+    let job = JobRecord {
+        id: uuid::Uuid::new_v4().to_string(),
+        operation: "Backup".to_owned(),
+        vm_resource_group: rg.clone(),
+        vm_name: vm_name.clone(),
+        start: now,
+        duration_secs: duration,
+        failure: outcome,
+        user_triggered: true,
+        property_bag: Default::default(),
+    };
+    let job_id = job.id.clone();
+    let item_id = VaultPath {
+        sub: &sub_id,
+        rg: &vault.resource_group,
+        vault: &vault.name,
+    }
+    .item_id(&rg, &vm_name);
+    vault.jobs.push(job);
+    state.persist(&tenant)?;
+    drop(tenant);
+    let op = start_operation(
+        state,
+        Operation {
+            job_id: Some(job_id),
+            start: now,
+            error: None,
+            item: None,
+        },
+    );
+    let (location, status) = item_urls(state, &item_id, &op);
+    Ok(accepted(state, Some(&location), Some(&status)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn all_grants_everything_and_missing_permissions_are_noticed() {
+        let granted = vec!["Get".to_owned(), "list".to_owned()];
+        assert!(has_all(&granted, &["get", "list"]));
+        assert!(!has_all(&granted, &["get", "list", "backup"]));
+        assert!(has_all(&["all".to_owned()], &["get", "list", "backup"]));
+    }
+}
