@@ -9,16 +9,18 @@
 use axum::response::Response;
 use serde_json::Value;
 
+use super::failures::{
+    AGENT_NOT_READY, BACKUP_IN_PROGRESS, Failure, INVALID_INPUT, KEY_VAULT_ACCESS, VM_GONE,
+};
 use super::operations::{Operation, accepted, item_urls, start_operation};
 use super::protection::{item_not_found, parse_vm_name};
 use super::vaults::{VaultPath, subscription_index, vault_mut};
-use super::{VaultRequest, bad_request, failure, rfc3339};
+use super::{VaultRequest, rfc3339};
 use crate::Shared;
 use crate::arm::ArmError;
 use crate::seed::BACKUP_MANAGEMENT_SERVICE_APP_ID;
 use crate::tenant::{
-    AdeRecord, JobFailure, JobRecord, KeyVaultRecord, RecoveryPointRecord, Tenant,
-    VirtualMachineRecord,
+    AdeRecord, JobRecord, KeyVaultRecord, RecoveryPointRecord, Tenant, VirtualMachineRecord,
 };
 
 /// Whether access-policy permissions `granted` include every one of `needed` (or `all`).
@@ -73,7 +75,7 @@ fn backup_can_read(
 }
 
 /// Why Backup cannot read the keys of an encrypted VM, if it cannot.
-fn key_vault_failure(tenant: &Tenant, ade: &AdeRecord) -> Option<JobFailure> {
+fn key_vault_failure(tenant: &Tenant, ade: &AdeRecord) -> Option<&'static Failure> {
     let readable = |vault: &str, keys: bool, secrets: bool| {
         tenant
             .key_vault(vault)
@@ -84,33 +86,16 @@ fn key_vault_failure(tenant: &Tenant, ade: &AdeRecord) -> Option<JobFailure> {
         .kek
         .as_ref()
         .is_none_or(|k| readable(&k.vault, true, false));
-    (!(bek_ok && kek_ok)).then(|| {
-        failure(
-            "UserErrorKeyvaultPermissionsNotConfigured",
-            400_110,
-            "Backup lacks the permissions on the key vault that it needs to back up this encrypted VM.",
-            "Give the Backup Management Service get, list and backup on the vault's keys and secrets (secrets only for BEK-only VMs), or the Key Vault Administrator role on an RBAC vault, then retry.",
-        )
-    })
+    (!(bek_ok && kek_ok)).then_some(&KEY_VAULT_ACCESS)
 }
 
 /// The outcome of a backup of `vm` started now.
-fn backup_outcome(tenant: &Tenant, vm: Option<&VirtualMachineRecord>) -> Option<JobFailure> {
+fn backup_outcome(tenant: &Tenant, vm: Option<&VirtualMachineRecord>) -> Option<&'static Failure> {
     let Some(vm) = vm else {
-        return Some(failure(
-            "BCMV2VMNotFound",
-            400_094,
-            "The virtual machine no longer exists.",
-            "Stop protection of this item, or restore the VM from a recovery point.",
-        ));
+        return Some(&VM_GONE);
     };
     if !vm.agent_ready {
-        return Some(failure(
-            "UserErrorGuestAgentStatusUnavailable",
-            400_112,
-            "The VM agent does not answer, so Backup cannot take a snapshot.",
-            "Make sure the VM is running and its agent is installed, up to date and reporting Ready, then retry.",
-        ));
+        return Some(&AGENT_NOT_READY);
     }
     vm.encryption
         .as_ref()
@@ -122,19 +107,15 @@ pub(super) fn trigger(state: &Shared, r: &VaultRequest<'_>) -> Result<Response, 
     let (rg, vm_name) = parse_vm_name(r.rest[5])?;
     if !r.body.is_empty() {
         let body: Value = serde_json::from_slice(r.body).map_err(|e| {
-            bad_request(
-                "BMSUserErrorInvalidInput",
-                format!("The backup request is not valid JSON: {e}."),
-            )
+            INVALID_INPUT.error_because(format!("The backup request is not valid JSON: {e}."))
         })?;
         if !body["properties"]["objectType"]
             .as_str()
             .is_some_and(|t| t.eq_ignore_ascii_case("IaasVMBackupRequest"))
         {
-            return Err(bad_request(
-                "BMSUserErrorInvalidInput",
-                "properties.objectType must be 'IaasVMBackupRequest'.",
-            ));
+            return Err(
+                INVALID_INPUT.error_because("properties.objectType must be 'IaasVMBackupRequest'.")
+            );
         }
     }
     let now = crate::token::now();
@@ -158,10 +139,7 @@ pub(super) fn trigger(state: &Shared, r: &VaultRequest<'_>) -> Result<Response, 
             && j.vm_resource_group.eq_ignore_ascii_case(&rg)
             && j.start + j.duration_secs > now
     }) {
-        return Err(bad_request(
-            "BMSUserErrorBackupOperationInProgress",
-            "A backup of this VM is already in progress. Wait for it to finish.",
-        ));
+        return Err(BACKUP_IN_PROGRESS.error());
     }
     let item = vault
         .protected_items
@@ -191,7 +169,7 @@ pub(super) fn trigger(state: &Shared, r: &VaultRequest<'_>) -> Result<Response, 
         vm_name: vm_name.clone(),
         start: now,
         duration_secs: duration,
-        failure: outcome,
+        failure: outcome.map(Failure::job_failure),
         user_triggered: true,
         property_bag: Default::default(),
     };

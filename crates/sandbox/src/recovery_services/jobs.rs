@@ -5,10 +5,10 @@
 //! as the service's schema has it.
 
 use axum::Json;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+use super::failures::{INVALID_FILTER, JOB_NOT_FOUND};
 use super::protection::container_name;
 use super::vaults::{VaultPath, read};
 use super::{VaultRequest, query, rfc3339};
@@ -49,13 +49,7 @@ pub(super) fn get(
             .iter()
             .find(|j| j.id.eq_ignore_ascii_case(id))
             .map(|j| Json(job_json(v, j, now)).into_response())
-            .ok_or_else(|| {
-                ArmError::new(
-                    StatusCode::NOT_FOUND,
-                    "BMSUserErrorJobNotFound",
-                    format!("Job '{id}' does not exist."),
-                )
-            })
+            .ok_or_else(|| JOB_NOT_FOUND.error_with(&[("id", id)]))
     })
 }
 
@@ -159,13 +153,7 @@ struct JobFilter {
 
 impl JobFilter {
     fn parse(text: &str) -> Result<Self, ArmError> {
-        let invalid = |why: String| {
-            ArmError::new(
-                StatusCode::BAD_REQUEST,
-                "BMSUserErrorInvalidFilter",
-                format!("The job filter is not valid: {why}."),
-            )
-        };
+        let invalid = |why: String| INVALID_FILTER.error_with(&[("why", &why)]);
         let mut filter = Self::default();
         if text.trim().is_empty() {
             return Ok(filter);
@@ -280,7 +268,7 @@ mod tests {
             vm_name: "vm".to_owned(),
             start: job_time("2026-11-20 01:00:00 AM").unwrap_or_default(),
             duration_secs: 95,
-            failure: Some(super::super::failure("E", 1, "m", "r")),
+            failure: Some(super::super::failures::AGENT_NOT_READY.job_failure()),
             user_triggered: true,
             property_bag: Default::default(),
         };

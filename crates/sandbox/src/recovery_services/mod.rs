@@ -9,11 +9,13 @@
 //! - [`recovery_points`]: recovery points and their key-and-secret details.
 //! - [`restore`]: restoring disks from a recovery point.
 //! - [`operations`]: the long-running operations the 202s point at.
+//! - [`failures`]: every failure the above produce: code, number, status, message, advice.
 //!
 //! Outcomes come from the tenant's state at the moment a job starts, and jobs progress over
 //! simulated time: their state is computed when read. Routes and wire shapes follow `bms.json`.
 
 mod backups;
+pub(crate) mod failures;
 mod jobs;
 mod operations;
 mod policies;
@@ -22,7 +24,7 @@ mod recovery_points;
 mod restore;
 pub(crate) mod vaults;
 
-use axum::http::{Method, StatusCode};
+use axum::http::Method;
 use axum::response::Response;
 
 pub(crate) use operations::{Operation, accepted};
@@ -31,7 +33,6 @@ pub use recovery_points::point;
 
 use crate::Shared;
 use crate::arm::ArmError;
-use crate::tenant::JobFailure;
 
 /// Unix seconds as RFC 3339 (UTC), the way ARM writes times.
 pub(crate) fn rfc3339(seconds: i64) -> String {
@@ -80,21 +81,6 @@ pub(crate) fn query<'a>(r: &'a VaultRequest<'_>, key: &str) -> Option<&'a str> {
         .iter()
         .find(|(k, _)| k.eq_ignore_ascii_case(key))
         .map(|(_, v)| v.as_str())
-}
-
-/// A 400 with an ARM error body.
-pub(crate) fn bad_request(code: &'static str, message: impl Into<String>) -> ArmError {
-    ArmError::new(StatusCode::BAD_REQUEST, code, message)
-}
-
-/// A job failure from its parts.
-pub(crate) fn failure(code: &str, numeric: i64, message: &str, recommendation: &str) -> JobFailure {
-    JobFailure {
-        code: code.to_owned(),
-        numeric,
-        message: message.to_owned(),
-        recommendation: recommendation.to_owned(),
-    }
 }
 
 /// Serves `{vault}/...` backup requests. `None` when no route matches.

@@ -6,6 +6,7 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use super::failures::{Failure, OPERATION_NOT_FOUND};
 use super::protection::{find_item, item_not_found, protected_item_json};
 use super::vaults::read;
 use super::{VaultRequest, rfc3339};
@@ -17,7 +18,8 @@ use crate::arm::ArmError;
 pub struct Operation {
     pub(crate) job_id: Option<String>,
     pub(crate) start: i64,
-    pub(crate) error: Option<(String, String)>,
+    /// Why it failed, when it did (a refused "enable protection").
+    pub(crate) error: Option<&'static Failure>,
     pub(crate) item: Option<(String, String)>,
 }
 
@@ -70,18 +72,14 @@ pub(super) fn status(state: &Shared, op: &str) -> Result<Response, ArmError> {
         body["properties"] =
             json!({ "objectType": "OperationStatusJobExtendedInfo", "jobId": job_id });
     }
-    if let Some((code, message)) = &operation.error {
-        body["error"] = json!({ "code": code, "message": message });
+    if let Some(failure) = operation.error {
+        body["error"] = json!({ "code": failure.code, "message": failure.message });
     }
     Ok(Json(body).into_response())
 }
 
 fn operation_not_found(op: &str) -> ArmError {
-    ArmError::new(
-        StatusCode::NOT_FOUND,
-        "BMSUserErrorOperationNotFound",
-        format!("Operation '{op}' does not exist."),
-    )
+    OPERATION_NOT_FOUND.error_with(&[("id", op)])
 }
 
 /// `GET {item}/operationResults/{op}`: 202 while running, then the item (enabling protection)
@@ -104,8 +102,8 @@ pub(super) fn result(
         // Still running: the service answers 202 again, with the same Location.
         return Ok(accepted(state, None, None));
     }
-    if let Some((code, message)) = operation.error {
-        return Err(ArmError::owned(StatusCode::BAD_REQUEST, code, message));
+    if let Some(failure) = operation.error {
+        return Err(failure.error());
     }
     match operation.item {
         Some((rg, vm)) => read(state, r, |v, sub, vault| {

@@ -2,13 +2,13 @@
 //! schedule and daily retention are served.
 
 use axum::Json;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::VaultRequest;
+use super::failures::{INVALID_POLICY, POLICY_NOT_FOUND};
 use super::vaults::{VaultPath, read, vault_mut};
-use super::{VaultRequest, bad_request};
 use crate::Shared;
 use crate::arm::ArmError;
 use crate::tenant::{BackupPolicyRecord, RecoveryVaultRecord};
@@ -74,12 +74,9 @@ fn count_protected(vault: &RecoveryVaultRecord, policy: &str) -> usize {
         .count()
 }
 
+/// The 404 for a policy the vault does not have.
 pub(super) fn policy_not_found(name: &str) -> ArmError {
-    ArmError::new(
-        StatusCode::NOT_FOUND,
-        "BMSUserErrorPolicyNotFound",
-        format!("The backup policy '{name}' does not exist in this vault."),
-    )
+    POLICY_NOT_FOUND.error_with(&[("name", name)])
 }
 
 #[derive(Deserialize)]
@@ -100,26 +97,19 @@ struct PolicyProperties {
 /// `PUT {vault}/backupPolicies/{name}`
 pub(super) fn put(state: &Shared, r: &VaultRequest<'_>) -> Result<Response, ArmError> {
     let body: PolicyBody = serde_json::from_slice(r.body).map_err(|e| {
-        bad_request(
-            "BMSUserErrorInvalidPolicyInput",
-            format!("The policy body is not valid JSON for a policy: {e}."),
-        )
+        INVALID_POLICY.error_because(format!(
+            "The policy body is not valid JSON for a policy: {e}."
+        ))
     })?;
-    let p = body.properties.ok_or_else(|| {
-        bad_request(
-            "BMSUserErrorInvalidPolicyInput",
-            "The policy needs 'properties'.",
-        )
-    })?;
+    let p = body
+        .properties
+        .ok_or_else(|| INVALID_POLICY.error_because("The policy needs 'properties'."))?;
     if !p
         .backup_management_type
         .as_deref()
         .is_some_and(|t| t.eq_ignore_ascii_case("AzureIaasVM"))
     {
-        return Err(bad_request(
-            "BMSUserErrorInvalidPolicyInput",
-            "The sandbox supports VM policies only: set properties.backupManagementType to 'AzureIaasVM'.",
-        ));
+        return Err(INVALID_POLICY.error_because("The sandbox supports VM policies only: set properties.backupManagementType to 'AzureIaasVM'."));
     }
     let schedule_time = p
         .schedule_policy
@@ -127,10 +117,7 @@ pub(super) fn put(state: &Shared, r: &VaultRequest<'_>) -> Result<Response, ArmE
         .and_then(|s| s["scheduleRunTimes"][0].as_str())
         .and_then(|t| t.get(11..16))
         .ok_or_else(|| {
-            bad_request(
-                "BMSUserErrorInvalidPolicyInput",
-                "A daily schedule needs schedulePolicy.scheduleRunTimes.",
-            )
+            INVALID_POLICY.error_because("A daily schedule needs schedulePolicy.scheduleRunTimes.")
         })?
         .to_owned();
     let retention_days = p
@@ -140,10 +127,7 @@ pub(super) fn put(state: &Shared, r: &VaultRequest<'_>) -> Result<Response, ArmE
         .and_then(|d| u32::try_from(d).ok())
         .filter(|d| (7..=9999).contains(d))
         .ok_or_else(|| {
-            bad_request(
-                "BMSUserErrorInvalidPolicyInput",
-                "Daily retention must be a count of 7 to 9999 days.",
-            )
+            INVALID_POLICY.error_because("Daily retention must be a count of 7 to 9999 days.")
         })?;
     let record = BackupPolicyRecord {
         name: r.rest[1].to_owned(),

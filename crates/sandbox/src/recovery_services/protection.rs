@@ -11,16 +11,20 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::failures::{
+    BEK_ONLY_VALIDATION, CLASSIC_VM, DISK_EXCLUSION, Failure, INVALID_INPUT, ITEM_NOT_FOUND,
+    PROTECTED_ELSEWHERE, VM_GONE, VM_IN_OTHER_REGION,
+};
 use super::operations::{Operation, accepted, item_urls, start_operation};
 use super::policies::policy_not_found;
 use super::recovery_points::available_points;
 use super::vaults::{VaultPath, read, vault_mut};
-use super::{VaultRequest, bad_request, failure, query, rfc3339};
+use super::{VaultRequest, query, rfc3339};
 use crate::Shared;
 use crate::arm::ArmError;
 use crate::tenant::{
-    JobFailure, JobRecord, ProtectedItemRecord, RecoveryPointRecord, RecoveryVaultRecord,
-    SubscriptionRecord, VirtualMachineRecord,
+    JobRecord, ProtectedItemRecord, RecoveryPointRecord, RecoveryVaultRecord, SubscriptionRecord,
+    VirtualMachineRecord,
 };
 
 /// `POST {vault}/backupFabrics/Azure/refreshContainers`: discovery, done at once; the 202 points
@@ -113,44 +117,30 @@ pub(crate) fn parse_vm_name(name: &str) -> Result<(String, String), ArmError> {
             .iter()
             .any(|p| p.eq_ignore_ascii_case("iaasvmcontainer")) =>
         {
-            Err(ArmError::new(
-                StatusCode::BAD_REQUEST,
-                "UserErrorClassicVmNotSupported",
-                "Encrypted classic virtual machines cannot be backed up; only Resource Manager VMs can.",
-            ))
+            Err(CLASSIC_VM.error())
         }
-        _ => Err(ArmError::new(
-            StatusCode::BAD_REQUEST,
-            "BMSUserErrorInvalidInput",
-            format!(
-                "'{name}' is not a VM container or item name (expected IaasVMContainer;iaasvmcontainerv2;<rg>;<vm>)."
-            ),
-        )),
+        _ => Err(INVALID_INPUT.error_because(format!(
+            "'{name}' is not a VM container or item name (expected IaasVMContainer;iaasvmcontainerv2;<rg>;<vm>)."
+        ))),
     }
 }
 
 /// Why enabling protection of `vm` fails validation, if it does.
-fn protection_refusal(sub: &SubscriptionRecord, vm: &VirtualMachineRecord) -> Option<JobFailure> {
+fn protection_refusal(
+    sub: &SubscriptionRecord,
+    vm: &VirtualMachineRecord,
+) -> Option<&'static Failure> {
     let ade = vm.encryption.as_ref()?;
     let bek_only_managed = ade.kek.is_none() && vm.os_disk.vhd_uri.is_none();
-    (sub.bek_only_managed_unsupported && bek_only_managed).then(|| {
-        failure(
-            "UserErrorBekOnlyEncryptedVmNotSupported",
-            400_115,
-            "Validation failed because the virtual machine is encrypted with a BEK only. Backup can be enabled only for VMs encrypted with both a BEK and a KEK.",
-            "Decrypt the VM, encrypt it again with a BEK and a KEK, then enable backup.",
-        )
-    })
+    (sub.bek_only_managed_unsupported && bek_only_managed).then_some(&BEK_ONLY_VALIDATION)
 }
 
+/// The 404 for a protected item the vault does not have.
 pub(crate) fn item_not_found(name: &str) -> ArmError {
-    ArmError::new(
-        StatusCode::NOT_FOUND,
-        "BMSUserErrorObjectNotFound",
-        format!("The protected item '{name}' does not exist in this vault."),
-    )
+    ITEM_NOT_FOUND.error_with(&[("name", name)])
 }
 
+/// The vault's protected item for VM `vm` of group `rg`.
 pub(super) fn find_item<'a>(
     vault: &'a RecoveryVaultRecord,
     rg: &str,
@@ -286,24 +276,17 @@ pub(super) fn enable_protection(
     let (rg, vm_name) = parse_vm_name(r.rest[5])?;
     parse_vm_name(r.rest[3])?;
     let body: ItemBody = serde_json::from_slice(r.body).map_err(|e| {
-        bad_request(
-            "BMSUserErrorInvalidInput",
-            format!("The protected item body is not valid JSON: {e}."),
-        )
+        INVALID_INPUT.error_because(format!("The protected item body is not valid JSON: {e}."))
     })?;
-    let p = body.properties.ok_or_else(|| {
-        bad_request(
-            "BMSUserErrorInvalidInput",
-            "The protected item needs 'properties'.",
-        )
-    })?;
+    let p = body
+        .properties
+        .ok_or_else(|| INVALID_INPUT.error_because("The protected item needs 'properties'."))?;
     if !p
         .protected_item_type
         .as_deref()
         .is_some_and(|t| t.eq_ignore_ascii_case("Microsoft.Compute/virtualMachines"))
     {
-        return Err(bad_request(
-            "BMSUserErrorInvalidInput",
+        return Err(INVALID_INPUT.error_because(
             "properties.protectedItemType must be 'Microsoft.Compute/virtualMachines'.",
         ));
     }
@@ -312,8 +295,7 @@ pub(super) fn enable_protection(
         .as_deref()
         .and_then(|id| crate::arm::segment_after(id, "backupPolicies"))
         .ok_or_else(|| {
-            bad_request(
-                "BMSUserErrorInvalidInput",
+            INVALID_INPUT.error_because(
                 "properties.policyId must be the id of a backup policy in this vault.",
             )
         })?
@@ -331,10 +313,9 @@ pub(super) fn enable_protection(
         })
         .cloned()
         .ok_or_else(|| {
-            bad_request(
-                "BCMV2VMNotFound",
-                format!("The virtual machine '{vm_name}' in resource group '{rg}' does not exist."),
-            )
+            VM_GONE.error_because(format!(
+                "The virtual machine '{vm_name}' in resource group '{rg}' does not exist."
+            ))
         })?;
     if let Some(source) = &p.source_resource_id
         && !source.to_ascii_lowercase().ends_with(&format!(
@@ -343,8 +324,7 @@ pub(super) fn enable_protection(
             vm_name.to_ascii_lowercase()
         ))
     {
-        return Err(bad_request(
-            "BMSUserErrorInvalidInput",
+        return Err(INVALID_INPUT.error_because(
             "properties.sourceResourceId does not name the VM of this protected item.",
         ));
     }
@@ -353,10 +333,7 @@ pub(super) fn enable_protection(
             .as_ref()
             .is_some_and(|e| !e["diskExclusionProperties"].is_null())
     {
-        return Err(bad_request(
-            "UserErrorEncryptedVmNotSupportedWithDiskEx",
-            "Disk exclusion is not supported for encrypted virtual machines.",
-        ));
+        return Err(DISK_EXCLUSION.error());
     }
     let refusal = protection_refusal(sub, &vm);
     let other_vault = sub
@@ -367,21 +344,13 @@ pub(super) fn enable_protection(
     let sub_id = sub.subscription_id.clone();
     let vault = vault_mut(sub, r)?;
     if let Some(other) = other_vault {
-        return Err(bad_request(
-            "UserErrorProtectedInAnotherVault",
-            format!(
-                "The VM is already protected by the vault '{other}'. Stop protection there first."
-            ),
-        ));
+        return Err(PROTECTED_ELSEWHERE.error_with(&[("vault", &other)]));
     }
     if !vm.location.eq_ignore_ascii_case(&vault.location) {
-        return Err(bad_request(
-            "UserErrorVmNotInVaultRegion",
-            format!(
-                "The VM is in '{}' and the vault in '{}'; a VM can only be protected by a vault in its region.",
-                vm.location, vault.location
-            ),
-        ));
+        return Err(VM_IN_OTHER_REGION.error_with(&[
+            ("vm_region", &vm.location),
+            ("vault_region", &vault.location),
+        ]));
     }
     if !vault
         .policies
@@ -397,7 +366,7 @@ pub(super) fn enable_protection(
         vm_name: vm.name.clone(),
         start: now,
         duration_secs: 0,
-        failure: refusal.clone(),
+        failure: refusal.map(Failure::job_failure),
         user_triggered: true,
         property_bag: Default::default(),
     };
@@ -430,7 +399,7 @@ pub(super) fn enable_protection(
         Operation {
             job_id: Some(job_id),
             start: now,
-            error: refusal.map(|f| (f.code, f.message)),
+            error: refusal,
             item: Some((vm.resource_group.clone(), vm.name)),
         },
     );
@@ -444,18 +413,11 @@ pub fn backup_status(
     subscription: &str,
     body: &[u8],
 ) -> Result<Response, ArmError> {
-    let request: Value = serde_json::from_slice(body).map_err(|e| {
-        bad_request(
-            "BMSUserErrorInvalidInput",
-            format!("The body is not valid JSON: {e}."),
-        )
-    })?;
-    let resource_id = request["resourceId"].as_str().ok_or_else(|| {
-        bad_request(
-            "BMSUserErrorInvalidInput",
-            "The body needs 'resourceId', the VM's id.",
-        )
-    })?;
+    let request: Value = serde_json::from_slice(body)
+        .map_err(|e| INVALID_INPUT.error_because(format!("The body is not valid JSON: {e}.")))?;
+    let resource_id = request["resourceId"]
+        .as_str()
+        .ok_or_else(|| INVALID_INPUT.error_because("The body needs 'resourceId', the VM's id."))?;
     let rg = crate::arm::segment_after(resource_id, "resourceGroups")
         .unwrap_or_default()
         .to_owned();

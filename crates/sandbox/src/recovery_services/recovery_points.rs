@@ -3,10 +3,10 @@
 //! secret (`keyAndSecret`).
 
 use axum::Json;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+use super::failures::POINT_NOT_FOUND;
 use super::protection::{find_item, item_not_found, parse_vm_name};
 use super::vaults::read;
 use super::{VaultRequest, parse_time};
@@ -46,11 +46,7 @@ pub(super) fn get(state: &Shared, r: &VaultRequest<'_>, now: i64) -> Result<Resp
 
 /// The 404 for a recovery point id the item does not have (yet).
 pub(super) fn point_not_found(id: &str) -> ArmError {
-    ArmError::new(
-        StatusCode::NOT_FOUND,
-        "BMSUserErrorRecoveryPointNotFound",
-        format!("Recovery point '{id}' does not exist."),
-    )
+    POINT_NOT_FOUND.error_with(&[("id", id)])
 }
 
 /// The item's points that exist at `now`, oldest first.

@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::VaultRequest;
+use super::failures::REDUNDANCY_LOCKED;
 use super::protection::container_name;
 use crate::Shared;
 use crate::arm::{ArmError, Page, resource_not_found, subscription_not_found};
@@ -237,11 +238,7 @@ pub fn put_recovery_vault(
                 && r != vault.storage_redundancy
             {
                 if !vault.protected_items.is_empty() {
-                    return Err(ArmError::new(
-                        axum::http::StatusCode::BAD_REQUEST,
-                        "BMSUserErrorStorageRedundancyChangeNotAllowed",
-                        "The storage redundancy of a vault cannot change once it protects items. Create another vault.",
-                    ));
+                    return Err(REDUNDANCY_LOCKED.error());
                 }
                 vault.storage_redundancy = r.to_owned();
             }
