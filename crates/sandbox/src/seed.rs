@@ -142,6 +142,7 @@ fn group(name: &str, location: &str) -> ResourceGroupRecord {
     ResourceGroupRecord {
         name: name.to_owned(),
         location: location.to_owned(),
+        role_assignments: vec![],
     }
 }
 
@@ -887,6 +888,7 @@ pub fn contoso_in(tenant_id: &str) -> Tenant {
             ]
             .map(str::to_owned)
             .to_vec(),
+            not_data_actions: vec![],
         }],
         groups: vec![GroupRecord {
             object_id: ops_group,
@@ -976,6 +978,7 @@ pub fn contoso_in(tenant_id: &str) -> Tenant {
                 restored_disks: vec![],
                 deployments: vec![],
                 network: Default::default(),
+                role_assignments: vec![],
             },
             SubscriptionRecord {
                 subscription_id: id(),
@@ -998,6 +1001,7 @@ pub fn contoso_in(tenant_id: &str) -> Tenant {
                 restored_disks: vec![],
                 deployments: vec![],
                 network: Default::default(),
+                role_assignments: vec![],
             },
             SubscriptionRecord {
                 subscription_id: id(),
@@ -1020,6 +1024,7 @@ pub fn contoso_in(tenant_id: &str) -> Tenant {
                 restored_disks: vec![],
                 deployments: vec![],
                 network: Default::default(),
+                role_assignments: vec![],
             },
         ],
     };

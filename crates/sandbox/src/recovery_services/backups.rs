@@ -20,7 +20,8 @@ use crate::Shared;
 use crate::arm::ArmError;
 use crate::seed::BACKUP_MANAGEMENT_SERVICE_APP_ID;
 use crate::tenant::{
-    AdeRecord, JobRecord, KeyVaultRecord, RecoveryPointRecord, Tenant, VirtualMachineRecord,
+    AdeRecord, JobRecord, KeyVaultRecord, RecoveryPointRecord, SubscriptionRecord, Tenant,
+    VirtualMachineRecord,
 };
 
 /// Whether access-policy permissions `granted` include every one of `needed` (or `all`).
@@ -40,9 +41,10 @@ const BACKUP_DATA_ACTIONS: [&str; 5] = [
     "Microsoft.KeyVault/vaults/secrets/readMetadata/action",
 ];
 
-/// Whether the Backup Management Service can read what backup needs from `kv`.
+/// Whether the Backup Management Service can read what backup needs from `kv` of `sub`.
 fn backup_can_read(
     tenant: &Tenant,
+    sub: &SubscriptionRecord,
     kv: &KeyVaultRecord,
     needs_keys: bool,
     needs_secrets: bool,
@@ -54,17 +56,10 @@ fn backup_can_read(
         return false;
     };
     if kv.rbac_authorization {
-        // Backup's roles at the vault, taken together, must grant the five data actions.
-        let granted: Vec<String> = kv
-            .role_assignments
-            .iter()
-            .filter(|a| a.principal_id.eq_ignore_ascii_case(&backup.object_id))
-            .flat_map(|a| crate::authorization::data_actions_of(tenant, &a.role_definition))
-            .collect();
-        return BACKUP_DATA_ACTIONS.iter().all(|needed| {
-            granted
-                .iter()
-                .any(|pattern| crate::authorization::grants(pattern, needed))
+        // Backup's roles that apply at the vault, taken together, must grant the five data
+        // actions (each may come from another role).
+        return BACKUP_DATA_ACTIONS.iter().all(|action| {
+            crate::authorization::grants_data_action(tenant, sub, kv, &backup.object_id, action)
         });
     }
     kv.access_policies.iter().any(|p| {
@@ -79,7 +74,7 @@ fn key_vault_failure(tenant: &Tenant, ade: &AdeRecord) -> Option<&'static Failur
     let readable = |vault: &str, keys: bool, secrets: bool| {
         tenant
             .key_vault(vault)
-            .is_some_and(|(_, kv)| !kv.deleted && backup_can_read(tenant, kv, keys, secrets))
+            .is_some_and(|(sub, kv)| !kv.deleted && backup_can_read(tenant, sub, kv, keys, secrets))
     };
     let bek_ok = readable(&ade.bek.vault, false, true);
     let kek_ok = ade
