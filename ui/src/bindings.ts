@@ -130,17 +130,144 @@ export type AdePass =
 /**  Legacy ADE with an Entra application. */
 "dualPass";
 
+/**  What the person can do next. */
+export type Advice = 
+/**  Sign in again; check the credentials if it keeps failing. */
+"signInAgain" | 
+/**  Ask an administrator for a role that allows this. */
+"askForRole" | 
+/**  Refresh: the resource may be gone. */
+"refresh" | 
+/**  Wait a minute: Azure is limiting the request rate. */
+"waitAndRetry" | 
+/**  Check the network and proxy. */
+"checkNetwork" | 
+/**  Correct the value. */
+"correctValue" | 
+/**  Refresh to see the current state, then retry. */
+"refreshAndRetry" | 
+/**  Start again when ready. */
+"startAgain" | 
+/**  Retry in a few minutes. */
+"retryLater" | 
+/**  Retry, and report it with the log if it happens again. */
+"report" | 
+/**  Ask for a read role (Reader) on this scope. */
+"askForReader" | 
+/**  The token was for the wrong service: check the cloud's endpoints. */
+"checkCloudEndpoints" | 
+/**  Check that the subscription exists in the signed-in tenant. */
+"checkSubscriptionTenant" | 
+/**  The cloud does not serve this API version. */
+"apiVersionUnsupported" | 
+/**  Register the resource provider in the subscription. */
+"registerProvider" | 
+/**  The subscription is in another tenant: choose it in Accounts. */
+"chooseOtherTenant" | 
+/**  A backup is already running: follow it in Jobs. */
+"followRunningBackup" | 
+/**  The request may have reached Azure: look for what it started before sending again. */
+"lookBeforeResending" | 
+/**  Check the tenant id, client id and secret. */
+"checkPrincipalDetails" | 
+/**  Copy both ids from the app registration. */
+"copyIdsFromRegistration" | 
+/**  The client id is a GUID, not the secret's id. */
+"clientIdIsGuid" | 
+/**  Choose a PEM with both key and certificate. */
+"choosePemWithKeyAndCertificate" | 
+/**  Upload a new certificate to the app registration. */
+"uploadNewCertificate" | 
+/**  Wait until the certificate is valid, or use another. */
+"waitForCertificate" | 
+/**  Check the certificate's path and permissions. */
+"checkFilePath" | 
+/**  Choose the CA's certificate in PEM form. */
+"chooseCaPem" | 
+/**  Check the tenant id or leave it empty for the CLI's default. */
+"checkCliTenant" | 
+/**  Run `az login` first. */
+"runAzLogin" | 
+/**  Choose the cloud the CLI is set to. */
+"chooseCliCloud" | 
+/**  Sign in again and approve the request. */
+"approveSignIn" | 
+/**  Start again and enter the new code in time. */
+"enterCodeInTime" | 
+/**  Sign in again, using only the browser window Safehold opened. */
+"useOnlyOpenedBrowser" | 
+/**  Allow the offline_access scope for the public client. */
+"allowOfflineAccess" | 
+/**  The sign-in service is not Entra ID compatible. */
+"checkIdentityService" | 
+/**  Use the device code instead, or set a default browser. */
+"useDeviceCode" | 
+/**  Add an account in Accounts. */
+"addAccount" | 
 /**
- *  The error as the UI receives it over IPC: code to branch on, a message and a suggestion to
- *  show, and the request id behind a "details" toggle.
+ *  Ask for a role on the subscriptions (Reader to look, Backup Contributor to act), then
+ *  add the account again.
+ */
+"askForSubscriptionRole" | 
+/**  Refresh the accounts panel. */
+"refreshAccounts" | 
+/**  Refresh the account's tenants and choose from the list. */
+"chooseFromTenants" | 
+/**  Check the subscription filter, or sign in with an account that has access. */
+"checkSubscriptionFilter" | 
+/**  Sign in with the service principal in its home tenant. */
+"useHomeTenant" | 
+/**  Enter the proxy as http://host:port. */
+"enterProxyAsUrl" | 
+/**  Enter the proxy without credentials. */
+"enterProxyWithoutCredentials" | 
+/**  Enter the cloud's Resource Manager endpoint. */
+"enterArmEndpoint" | 
+/**  Check that the address is a Resource Manager endpoint of an Azure cloud. */
+"checkMetadataAddress" | 
+/**  Sign in with the cloud's own endpoints; this one names another cloud's audience. */
+"useTheCloudsOwnAudience" | 
+/**  Check that the app data folder is writable. */
+"checkDataFolder" | 
+/**  Sign in again; the damaged file is kept beside the new one. */
+"signInAgainDamagedKept" | 
+/**  Choose the network settings again. */
+"chooseNetworkSettings" | 
+/**  Install or unlock a keyring. */
+"installKeyring" | 
+/**  Unlock the keyring and retry. */
+"unlockKeyring" | 
+/**  Delete Safehold's leftover entry in the keyring manager. */
+"deleteKeyringEntry" | 
+/**  Enter the secret again; the damaged copy is replaced. */
+"enterSecretAgain" | 
+/**  Refresh the inventory, then grant again. */
+"refreshInventoryThenGrant" | 
+/**  Grant in the portal with Azure Backup's template. */
+"grantInPortal" | 
+/**  Register Microsoft.RecoveryServices in the subscription. */
+"registerRecoveryServices" | 
+/**  Role assignments can take minutes to appear: wait, then refresh. */
+"waitForRoleAssignment" | 
+/**  Wait a minute, refresh, and grant again if still missing. */
+"waitThenGrantAgain" | 
+/**  Scan again; report it if it happens again. */
+"scanAgain";
+
+/**
+ *  The error as the UI receives it over IPC: a code to branch on, the problem and advice for
+ *  the UI to word, what the service said, and the request id behind a "details" toggle. No
+ *  source chain (that goes to the log), never a token or secret.
  */
 export type AppError = {
 	/**  What kind of failure this is. */
 	code: ErrorCode,
-	/**  A sentence safe to show. */
-	message: string,
-	/**  What the user can do next. */
-	suggestion: string,
+	/**  What went wrong. */
+	problem: Problem,
+	/**  What to do next. */
+	advice: Advice,
+	/**  What the service said, when one refused. */
+	service: ServiceWords | null,
 	/**  The service's request id, if any. */
 	requestId: string | null,
 };
@@ -175,8 +302,17 @@ roles: string[];
 missing: string[] } | 
 /**  Could not be checked. */
 { state: "unknown"; 
-/**  Why. */
-reason: string };
+/**  Why: the failure that stopped the check. */
+error: AppError };
+
+/**  What is wrong with a certificate file. */
+export type CertificateDefect = 
+/**  It holds no certificate. */
+"noCertificate" | 
+/**  It holds no RSA private key. */
+"noRsaKey" | 
+/**  The certificate cannot be read. */
+"unreadable";
 
 /**  One of the readiness checks, in the order they are fixed. */
 export type Check = 
@@ -374,8 +510,8 @@ vault: string } |
 { code: "accessUnknown"; 
 /**  The key vault. */
 vault: string; 
-/**  Why. */
-reason: string };
+/**  Why: the failure that stopped the check. */
+error: AppError };
 
 /**  What a grant will change. */
 export type GrantChange = 
@@ -522,15 +658,41 @@ export type KeyVaultRecord = {
 	accessPolicies: AccessPolicy[],
 };
 
+/**  How the OS keyring failed. */
+export type KeyringFailure = 
+/**  There is no usable keyring. */
+"unavailable" | 
+/**  A secret could not be saved; nothing of it was kept. */
+"writeFailed" | 
+/**  A secret could not be saved, and removing what was left could not be confirmed. */
+"writeFailedLeftover" | 
+/**  A secret could not be read. */
+"readFailed" | 
+/**  A stored secret is damaged. */
+"corrupt" | 
+/**  A secret could not be deleted. */
+"deleteFailed" | 
+/**  Some entries could not be deleted. */
+"incomplete" | 
+/**  An entry name Safehold does not use. */
+"invalidName";
+
 /**  Whether sign-ins can be kept, and if not, why and what to do. */
 export type KeyringStatus = {
 	/**  True when the OS keyring works. */
 	available: boolean,
-	/**  What is wrong, when it does not. */
-	message: string | null,
-	/**  What to install or start. */
-	suggestion: string | null,
+	/**  What is wrong when it does not, and what to install or start. */
+	error: AppError | null,
 };
+
+/**  What is wrong with a cloud's metadata document. */
+export type MetadataDefect = 
+/**  It is not the JSON document a cloud publishes. */
+"notTheDocument" | 
+/**  A field that must be an HTTPS address is not one. */
+"notHttps" | 
+/**  A field is missing or empty. */
+"missing";
 
 /**  Network settings, kept in `settings.json`. */
 export type NetworkSettings = {
@@ -565,6 +727,218 @@ export type Permissions = {
 	/**  Secret permissions. */
 	secrets: string[],
 };
+
+/**  What went wrong. */
+export type Problem = 
+/**  A service refused the request; its own words are in the error's `service`. */
+{ id: "serviceRefused"; 
+/**  Which one. */
+service: Service } | 
+/**  A service could not be reached. */
+{ id: "serviceUnreachable"; 
+/**  Which one. */
+service: Service } | 
+/**  Signing in to a service failed (the credential could not get a token). */
+{ id: "serviceSignInFailed"; 
+/**  Which one. */
+service: Service } | 
+/**  A service answered something Safehold cannot read. */
+{ id: "unreadableAnswer"; 
+/**  Which one. */
+service: Service } | 
+/**  A list kept returning more pages than Safehold accepts. */
+{ id: "tooManyPages"; 
+/**  Which service. */
+service: Service } | 
+/**  A list's next page was on another host; it was not followed. */
+{ id: "foreignNextLink"; 
+/**  Which service. */
+service: Service } | 
+/**  A request failed in a way Safehold did not expect. */
+{ id: "requestFailed"; 
+/**  To which service. */
+service: Service } | 
+/**  Something failed inside Safehold; the log has the details. */
+{ id: "internal" } | 
+/**  Not a resource path. */
+{ id: "notAResourcePath"; 
+/**  What was given. */
+value: string } | 
+/**  Not a subscription id. */
+{ id: "notASubscriptionId"; 
+/**  What was given. */
+value: string } | 
+/**  Not an application (client) id. */
+{ id: "notAnApplicationId"; 
+/**  What was given. */
+value: string } | 
+/**  Not an HTTPS address. */
+{ id: "notAnHttpsAddress"; 
+/**  What was given. */
+value: string } | 
+/**  Not a usable proxy address. */
+{ id: "proxyInvalid"; 
+/**  What was given. */
+value: string } | 
+/**  A proxy address carrying a user name or password. */
+{ id: "proxyCredentialsNotKept" } | 
+/**  A service principal without its tenant or client id. */
+{ id: "principalNeedsIds" } | 
+/**  The service principal's details are not valid. */
+{ id: "principalDetailsInvalid" } | 
+/**  The cloud's metadata document could not be fetched. */
+{ id: "metadataUnreachable"; 
+/**  Where it was asked for. */
+url: string } | 
+/**  The metadata address answered with something else. */
+{ id: "metadataRefused"; 
+/**  Where it was asked for. */
+url: string; 
+/**  The HTTP status. */
+status: number } | 
+/**  The metadata document is not usable. */
+{ id: "metadataUnusable"; 
+/**  What is wrong with it. */
+defect: MetadataDefect; 
+/**  The field concerned, when one is. */
+field: string | null } | 
+/**
+ *  A custom cloud whose metadata names a built-in cloud's token audience while its
+ *  Resource Manager is elsewhere: it would receive that cloud's tokens.
+ */
+{ id: "cloudBorrowsAudience"; 
+/**  The audience it names. */
+audience: string; 
+/**  The built-in cloud that audience belongs to. */
+owner: string } | 
+/**  The cloud chosen is not known. */
+{ id: "unknownCloud" } | 
+/**  A certificate file is not usable. */
+{ id: "certificateUnusable"; 
+/**  What is wrong. */
+defect: CertificateDefect } | 
+/**  The certificate has expired. */
+{ id: "certificateExpired"; 
+/**  When (a date). */
+date: string } | 
+/**  The certificate is not valid yet. */
+{ id: "certificateNotYetValid"; 
+/**  From when (a date). */
+date: string } | 
+/**  A file could not be read. */
+{ id: "fileUnreadable"; 
+/**  Which. */
+path: string } | 
+/**  A file holds no PEM certificate. */
+{ id: "noPemCertificate"; 
+/**  Which. */
+path: string } | 
+/**  The sign-in was cancelled in Safehold. */
+{ id: "signInCancelled" } | 
+/**  The person declined the sign-in. */
+{ id: "signInDeclined" } | 
+/**  The device code expired before anyone used it. */
+{ id: "deviceCodeExpired" } | 
+/**  Nobody finished the browser sign-in in time. */
+{ id: "browserSignInTimedOut" } | 
+/**  The sign-in was cancelled in the browser. */
+{ id: "browserSignInCancelled" } | 
+/**  The browser sign-in failed; the identity service's words are attached. */
+{ id: "browserSignInFailed" } | 
+/**  The browser's answer carried another sign-in's state and was ignored. */
+{ id: "browserStateMismatch" } | 
+/**  The browser's answer carried no authorization code. */
+{ id: "noAuthorizationCode" } | 
+/**  Safehold could not listen on loopback for the browser's answer. */
+{ id: "loopbackUnavailable" } | 
+/**  The system browser could not be opened. */
+{ id: "browserUnavailable" } | 
+/**  A kept sign-in is no longer valid (revoked, expired, password changed). */
+{ id: "signInNoLongerValid" } | 
+/**  The identity service refused the sign-in; its words are attached. */
+{ id: "signInRefused"; 
+/**  The cloud's name. */
+cloud: string } | 
+/**  The identity service could not be reached. */
+{ id: "signInServiceUnreachable"; 
+/**  The cloud's name. */
+cloud: string } | 
+/**  The identity service's answer could not be read. */
+{ id: "signInAnswerUnreadable"; 
+/**  The cloud's name. */
+cloud: string } | 
+/**  The sign-in did not say who signed in. */
+{ id: "noIdToken" } | 
+/**  The sign-in gave no refresh token, so it cannot be kept. */
+{ id: "noRefreshToken" } | 
+/**  The Azure CLI's sign-in cannot be used. */
+{ id: "azureCliUnusable" } | 
+/**  The Azure CLI gave no token. */
+{ id: "azureCliGaveNoToken" } | 
+/**  The Azure CLI cannot sign in to the embedded sandbox. */
+{ id: "azureCliNotForSandbox" } | 
+/**  The embedded sandbox could not start. */
+{ id: "sandboxDidNotStart" } | 
+/**  Someone signed in but holds no role on any subscription. */
+{ id: "noSubscriptionRole"; 
+/**  Who. */
+user: string } | 
+/**  An account's kept sign-in is no longer in the keyring. */
+{ id: "signInNotInKeyring"; 
+/**  Whose. */
+user: string } | 
+/**  A service principal used outside its home tenant. */
+{ id: "homeTenantOnly"; 
+/**  Its name. */
+name: string } | 
+/**  No account is signed in. */
+{ id: "notSignedIn" } | 
+/**  There is no such account. */
+{ id: "noSuchAccount"; 
+/**  The account id asked for. */
+account: string } | 
+/**  A tenant that is not one of the account's. */
+{ id: "notOneOfTenants"; 
+/**  The tenant asked for. */
+tenant: string } | 
+/**  No signed-in account sees the subscription. */
+{ id: "noAccountSeesSubscription"; 
+/**  Which. */
+subscription: string } | 
+/**  The accounts file is damaged; its accounts were not loaded. */
+{ id: "accountsFileDamaged"; 
+/**  Where it is. */
+path: string } | 
+/**  The accounts could not be saved. */
+{ id: "accountsNotSaved" } | 
+/**  The settings file is damaged. */
+{ id: "settingsDamaged" } | 
+/**  The settings could not be saved. */
+{ id: "settingsNotSaved" } | 
+/**  The OS keyring failed. */
+{ id: "keyring"; 
+/**  How. */
+failure: KeyringFailure; 
+/**  The entry concerned, when one is. */
+entry: string | null } | 
+/**  The scan was cancelled; the inventory from before stays. */
+{ id: "scanCancelled" } | 
+/**  Reading one subscription stopped unexpectedly. */
+{ id: "subscriptionReadStopped" } | 
+/**  The key vault is not in the inventory on screen. */
+{ id: "vaultNotInInventory" } | 
+/**  The cloud does not publish the Backup Management Service's application id. */
+{ id: "backupAppIdUnpublished" } | 
+/**  The tenant has no Backup Management Service principal. */
+{ id: "backupPrincipalMissing" } | 
+/**  The role assignment was accepted but is not listed yet. */
+{ id: "roleAssignmentNotListedYet"; 
+/**  The key vault. */
+vault: string } | 
+/**  The grant was accepted but reading the vault back does not show it yet. */
+{ id: "grantNotVisibleYet"; 
+/**  The key vault. */
+vault: string };
 
 /**  A VM Azure Backup protects, from a vault's protected items. */
 export type ProtectedVmRecord = {
@@ -637,6 +1011,53 @@ export type RoleHolder = {
 	 */
 	inherited: boolean,
 };
+
+/**  Which service an error came from, named as Azure names it. */
+export type Service = 
+/**  Azure Resource Manager. */
+"resourceManager" | 
+/**  Microsoft Entra ID (sign-in). */
+"entraId" | 
+/**  Microsoft Graph. */
+"graph" | 
+/**  Azure Key Vault (management and data plane). */
+"keyVault" | 
+/**  Azure Backup (Recovery Services). */
+"backup" | 
+/**  Azure Compute. */
+"compute" | 
+/**  Azure Storage. */
+"storage" | 
+/**  Azure networking. */
+"network" | 
+/**  The Azure CLI on this machine. */
+"azureCli";
+
+/**
+ *  What a service itself said when it refused a request: its own code as data (never
+ *  searched for in text), for the troubleshooting catalogue to branch on and for support staff.
+ */
+export type ServiceError = {
+	/**  The HTTP status, when the answer had one. */
+	status: number | null,
+	/**
+	 *  The service's symbolic code: ARM's `error.code`, Key Vault's `error.code`, Backup's
+	 *  `errorCode`, Entra ID's `error` (`invalid_grant`).
+	 */
+	code: string | null,
+	/**  Inner codes, outermost first: ARM's `details[].code`, Key Vault's `innererror.code`. */
+	innerCodes: string[],
+	/**  A numeric code: Backup's integer error code, or Entra ID's AADSTS number. */
+	number: number | null,
+	/**  The service's own message, shown as its words. */
+	message: string | null,
+};
+
+/**  What the service said, as the UI receives it. */
+export type ServiceWords = {
+	/**  Which service. */
+	service: Service,
+} & ServiceError;
 
 /**  Who is signed in to which cloud, for the header. Never carries a token. */
 export type Session = {

@@ -22,7 +22,8 @@ use safehold_azure::{ArmClient, Cloud};
 use safehold_core::cloud::CloudKind;
 use safehold_core::inventory::{RecoveryVault, Subscription, Tenant};
 use safehold_core::ports::ArmApi;
-use safehold_core::{Error, ErrorCode};
+use safehold_core::problem::KeyringFailure;
+use safehold_core::{Advice, AppError, Error, ErrorCode, Problem, Service, ServiceError};
 use safehold_keystore::{SecretStore, StoreError};
 use safehold_sandbox::Sandbox;
 use tokio::sync::{Mutex, OnceCell};
@@ -108,8 +109,55 @@ impl RefreshTokenSink for MemoryOnly {
     fn store(&self, _refresh_token: &str) {}
 }
 
-fn keyring_error(error: &StoreError) -> Error {
-    Error::new(ErrorCode::Unavailable, error.to_string()).with_suggestion(error.suggestion())
+/// A keyring failure as the UI words it: which failure, which entry, what to do. The
+/// keyring's own detail goes to the log.
+fn keyring_error(error: StoreError) -> Error {
+    let (failure, entry, advice) = match &error {
+        StoreError::Unavailable { .. } => {
+            (KeyringFailure::Unavailable, None, Advice::InstallKeyring)
+        }
+        StoreError::WriteFailed {
+            name,
+            cleanup_verified: true,
+            ..
+        } => (
+            KeyringFailure::WriteFailed,
+            Some(name),
+            Advice::UnlockKeyring,
+        ),
+        StoreError::WriteFailed { name, .. } => (
+            KeyringFailure::WriteFailedLeftover,
+            Some(name),
+            Advice::DeleteKeyringEntry,
+        ),
+        StoreError::ReadFailed { name, .. } => (
+            KeyringFailure::ReadFailed,
+            Some(name),
+            Advice::UnlockKeyring,
+        ),
+        StoreError::Corrupt { name, .. } => (
+            KeyringFailure::Corrupt,
+            Some(name),
+            Advice::EnterSecretAgain,
+        ),
+        StoreError::DeleteFailed { name, .. } => (
+            KeyringFailure::DeleteFailed,
+            Some(name),
+            Advice::DeleteKeyringEntry,
+        ),
+        StoreError::Incomplete { .. } => {
+            (KeyringFailure::Incomplete, None, Advice::DeleteKeyringEntry)
+        }
+        StoreError::InvalidName { name, .. } => {
+            (KeyringFailure::InvalidName, Some(name), Advice::Report)
+        }
+        // The keystore may learn new failures; until this maps them, they read as a failed read.
+        _ => (KeyringFailure::ReadFailed, None, Advice::UnlockKeyring),
+    };
+    let entry = entry.cloned();
+    Error::new(ErrorCode::Unavailable, Problem::Keyring { failure, entry })
+        .with_advice(advice)
+        .with_source(error)
 }
 
 /// Runs a keyring call off the async runtime (the Secret Service may block).
@@ -120,8 +168,8 @@ async fn on_keyring<T: Send + 'static>(
     let store = store.clone();
     tokio::task::spawn_blocking(move || call(&store))
         .await
-        .map_err(|e| Error::new(ErrorCode::Internal, "The keyring task failed.").with_source(e))?
-        .map_err(|e| keyring_error(&e))
+        .map_err(Error::internal)?
+        .map_err(keyring_error)
 }
 
 /// Deletes every keyring entry an account may have, and checks they are gone.
@@ -135,8 +183,13 @@ async fn delete_secrets(store: &Arc<SecretStore>, account: &str) -> Result<(), E
 }
 
 fn not_found(id: &str) -> Error {
-    Error::new(ErrorCode::NotFound, format!("There is no account '{id}'."))
-        .with_suggestion("Refresh the accounts panel; the account may have been signed out.")
+    Error::new(
+        ErrorCode::NotFound,
+        Problem::NoSuchAccount {
+            account: id.to_owned(),
+        },
+    )
+    .with_advice(Advice::RefreshAccounts)
 }
 
 impl Accounts {
@@ -149,8 +202,7 @@ impl Accounts {
     ) -> Self {
         let keystore = keystore.map(Arc::new).map_err(|e| KeyringStatus {
             available: false,
-            message: Some(e.to_string()),
-            suggestion: Some(e.suggestion()),
+            error: Some(AppError::from(keyring_error(e))),
         });
         let network = records::load_settings(&data_dir).unwrap_or_else(|error| {
             tracing::warn!(error = %error.chain(), "the settings file could not be read; using the defaults");
@@ -187,17 +239,12 @@ impl Accounts {
                 let mut config = safehold_sandbox::Config::new(self.data_dir.join("sandbox"));
                 (self.sandbox_tuning)(&mut config);
                 let sandbox = Sandbox::start(config).await.map_err(|e| {
-                    Error::new(ErrorCode::Internal, "The sandbox cloud could not start.")
-                        .with_suggestion("Check that the app data folder is writable, then retry. The log has the details.")
+                    Error::new(ErrorCode::Internal, Problem::SandboxDidNotStart)
+                        .with_advice(Advice::CheckDataFolder)
                         .with_source(e)
                 })?;
                 let e = sandbox.endpoints();
-                let parse = |url: &str| {
-                    url.parse().map_err(|err| {
-                        Error::new(ErrorCode::Internal, "The sandbox reported an unusable address.")
-                            .with_source(err)
-                    })
-                };
+                let parse = |url: &str| url.parse().map_err(Error::internal);
                 let cloud = Cloud::sandbox(
                     parse(&e.arm_endpoint)?,
                     parse(&e.authority_host)?,
@@ -219,9 +266,8 @@ impl Accounts {
                 Cloud::discover(endpoint, ca_pem.map(str::to_owned), proxy).await?
             }
             kind => {
-                let mut cloud = Cloud::builtin(kind).ok_or_else(|| {
-                    Error::new(ErrorCode::InvalidInput, "That cloud is not known.")
-                })?;
+                let mut cloud = Cloud::builtin(kind)
+                    .ok_or_else(|| Error::new(ErrorCode::InvalidInput, Problem::UnknownCloud))?;
                 cloud.proxy = proxy;
                 cloud
             }
@@ -353,8 +399,7 @@ impl Accounts {
         match &self.keystore {
             Ok(_) => KeyringStatus {
                 available: true,
-                message: None,
-                suggestion: None,
+                error: None,
             },
             Err(status) => status.clone(),
         }
@@ -428,8 +473,7 @@ impl Accounts {
     ) -> Result<AccountView, Error> {
         tokio::select! {
             biased;
-            () = cancel.cancelled() => Err(Error::new(ErrorCode::Cancelled, "The sign-in was cancelled.")
-                .with_suggestion("Add the account again when you are ready.")),
+            () = cancel.cancelled() => Err(Error::cancelled(Problem::SignInCancelled)),
             result = self.sign_in_now(request, device_code, open_browser) => result,
         }
     }
@@ -506,9 +550,11 @@ impl Accounts {
                     Zeroizing::new(std::fs::read_to_string(&certificate_path).map_err(|e| {
                         Error::new(
                             ErrorCode::InvalidInput,
-                            format!("The certificate file '{certificate_path}' could not be read."),
+                            Problem::FileUnreadable {
+                                path: certificate_path.clone(),
+                            },
                         )
-                        .with_suggestion("Check the path and that Safehold may read the file.")
+                        .with_advice(Advice::CheckFilePath)
                         .with_source(e)
                     })?);
                 let certificate = CertificatePem::parse(&pem)?;
@@ -534,9 +580,9 @@ impl Accounts {
                 if choice.kind == CloudKind::Sandbox {
                     return Err(Error::new(
                         ErrorCode::InvalidInput,
-                        "The Azure CLI cannot be signed in to the sandbox inside Safehold.",
+                        Problem::AzureCliNotForSandbox,
                     )
-                    .with_suggestion("Choose the cloud the CLI is set to (`az cloud show`), or sign in to the sandbox another way."));
+                    .with_advice(Advice::ChooseCliCloud));
                 }
                 let cloud = self.cloud_for(&choice, ca_pem.as_deref()).await?;
                 let tenant = tenant.filter(|t| !t.trim().is_empty());
@@ -546,12 +592,16 @@ impl Accounts {
                     .get_token(&[&cloud.arm_scope()], None)
                     .await
                     .map_err(|e| {
-                        Error::new(
-                            ErrorCode::Auth,
-                            "The Azure CLI gave no token.",
-                        )
-                        .with_suggestion("Run `az login` in a terminal (and `az account set` for the right tenant), then try again.")
-                        .with_source(e)
+                        Error::new(ErrorCode::Auth, Problem::AzureCliGaveNoToken)
+                            .with_service(
+                                Service::AzureCli,
+                                ServiceError {
+                                    message: Some(e.to_string()),
+                                    ..ServiceError::default()
+                                },
+                            )
+                            .with_advice(Advice::RunAzLogin)
+                            .with_source(e)
                     })?;
                 let claims = token_claims(token.token.secret());
                 Signed {
@@ -620,12 +670,11 @@ impl Accounts {
             self.forget_secret(&id).await;
             return Err(Error::new(
                 ErrorCode::Forbidden,
-                format!(
-                    "{} signed in, but has no role on any subscription in its tenants.",
-                    record.username
-                ),
+                Problem::NoSubscriptionRole {
+                    user: record.username.clone(),
+                },
             )
-            .with_suggestion("Ask an administrator to give this account a role on the subscriptions it should manage (Reader to look, Backup Contributor to back up and restore), then add it again."));
+            .with_advice(Advice::AskForSubscriptionRole));
         }
         let mut state = self.state.lock().await;
         let mut live = live;
@@ -745,9 +794,14 @@ impl Accounts {
         let auth = match secret_name(&record.id, record.method) {
             None => Auth::AzureCli,
             Some(name) => {
-                let store = self.keystore.as_ref().map_err(|status| {
-                    Error::new(ErrorCode::Auth, status.message.clone().unwrap_or_default())
-                        .with_suggestion(status.suggestion.clone().unwrap_or_default())
+                let store = self.keystore.as_ref().map_err(|_| {
+                    Error::new(
+                        ErrorCode::Auth,
+                        Problem::SignInNotInKeyring {
+                            user: record.username.clone(),
+                        },
+                    )
+                    .with_advice(Advice::InstallKeyring)
                 })?;
                 let lookup = name.clone();
                 let secret = on_keyring(store, move |store| store.get(&lookup))
@@ -755,12 +809,10 @@ impl Accounts {
                     .ok_or_else(|| {
                         Error::new(
                             ErrorCode::Auth,
-                            format!(
-                                "The sign-in of {} is no longer in the keyring.",
-                                record.username
-                            ),
+                            Problem::SignInNotInKeyring {
+                                user: record.username.clone(),
+                            },
                         )
-                        .with_suggestion("Sign in to this account again.")
                     })?;
                 match record.method {
                     SignInMethod::Browser | SignInMethod::DeviceCode => {
@@ -880,9 +932,11 @@ impl Accounts {
         if let Some(unknown) = selected_tenants.iter().find(|t| !known(t)) {
             return Err(Error::new(
                 ErrorCode::InvalidInput,
-                format!("'{unknown}' is not one of this account's tenants."),
+                Problem::NotOneOfTenants {
+                    tenant: unknown.clone(),
+                },
             )
-            .with_suggestion("Refresh the account's tenants and choose from the list."));
+            .with_advice(Advice::ChooseFromTenants));
         }
         record.selected_tenants = selected_tenants;
         record.subscription_filter = subscription_filter;
@@ -973,9 +1027,11 @@ impl Accounts {
                     .ok_or_else(|| {
                         Error::new(
                             ErrorCode::NotFound,
-                            format!("No signed-in account sees subscription '{subscription_id}'."),
+                            Problem::NoAccountSeesSubscription {
+                                subscription: subscription_id.to_owned(),
+                            },
                         )
-                        .with_suggestion("Check the subscription filter in Accounts, or sign in with an account that has access.")
+                        .with_advice(Advice::CheckSubscriptionFilter)
                     })?
             }
         };
@@ -1061,19 +1117,21 @@ fn custom_ca(request: &SignInRequest) -> Result<Option<String>, Error> {
     let pem = std::fs::read_to_string(path).map_err(|e| {
         Error::new(
             ErrorCode::InvalidInput,
-            format!("The CA certificate '{path}' could not be read."),
+            Problem::FileUnreadable {
+                path: path.to_owned(),
+            },
         )
-        .with_suggestion(
-            "Check the path, or leave it empty if the cloud's certificate is publicly trusted.",
-        )
+        .with_advice(Advice::CheckFilePath)
         .with_source(e)
     })?;
     if !pem.contains("-----BEGIN CERTIFICATE-----") {
         return Err(Error::new(
             ErrorCode::InvalidInput,
-            format!("'{path}' holds no PEM certificate."),
+            Problem::NoPemCertificate {
+                path: path.to_owned(),
+            },
         )
-        .with_suggestion("Choose the CA's certificate in PEM form (BEGIN CERTIFICATE)."));
+        .with_advice(Advice::ChooseCaPem));
     }
     Ok(Some(pem))
 }
@@ -1089,18 +1147,19 @@ fn tenant_or_organizations(tenant: Option<&str>) -> String {
 fn principal_ids(tenant_id: &str, client_id: &str) -> Result<(String, String), Error> {
     let (tenant_id, client_id) = (tenant_id.trim(), client_id.trim());
     if tenant_id.is_empty() || client_id.is_empty() {
-        return Err(Error::new(
-            ErrorCode::InvalidInput,
-            "A service principal needs its tenant id and its application (client) id.",
-        )
-        .with_suggestion("Copy both from the app registration's Overview page in Entra ID."));
+        return Err(
+            Error::new(ErrorCode::InvalidInput, Problem::PrincipalNeedsIds)
+                .with_advice(Advice::CopyIdsFromRegistration),
+        );
     }
     if uuid::Uuid::parse_str(client_id).is_err() {
         return Err(Error::new(
             ErrorCode::InvalidInput,
-            format!("'{client_id}' is not an application (client) id."),
+            Problem::NotAnApplicationId {
+                value: client_id.to_owned(),
+            },
         )
-        .with_suggestion("The client id is a GUID, shown as 'Application (client) ID' in Entra ID; not the secret's id."));
+        .with_advice(Advice::ClientIdIsGuid));
     }
     Ok((tenant_id.to_owned(), client_id.to_owned()))
 }
@@ -1114,12 +1173,11 @@ fn client_for(
     let principal_elsewhere = || {
         Error::new(
             ErrorCode::InvalidInput,
-            format!(
-                "{} can only be used in its own tenant.",
-                record.display_name
-            ),
+            Problem::HomeTenantOnly {
+                name: record.display_name.clone(),
+            },
         )
-        .with_suggestion("Choose the account's home tenant.")
+        .with_advice(Advice::UseHomeTenant)
     };
     let client_id = record.client_id.clone().unwrap_or_default();
     let credential: Arc<dyn TokenCredential> = match &live.auth {

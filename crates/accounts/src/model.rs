@@ -171,10 +171,8 @@ pub struct AccountView {
 pub struct KeyringStatus {
     /// True when the OS keyring works.
     pub available: bool,
-    /// What is wrong, when it does not.
-    pub message: Option<String>,
-    /// What to install or start.
-    pub suggestion: Option<String>,
+    /// What is wrong when it does not, and what to install or start.
+    pub error: Option<safehold_core::AppError>,
 }
 
 /// The accounts panel's content.
@@ -265,19 +263,19 @@ impl NetworkSettings {
                 let Some(valid) = valid else {
                     return Err(safehold_core::Error::new(
                         safehold_core::ErrorCode::InvalidInput,
-                        format!("'{url}' is not a proxy address."),
+                        safehold_core::Problem::ProxyInvalid {
+                            value: url.to_owned(),
+                        },
                     )
-                    .with_suggestion(
-                        "Enter the proxy as http://host:port, or choose the system proxy.",
-                    ));
+                    .with_advice(safehold_core::Advice::EnterProxyAsUrl));
                 };
                 // A password in the address would be kept in plain text in settings.json.
                 if !valid.username().is_empty() || valid.password().is_some() {
                     return Err(safehold_core::Error::new(
                         safehold_core::ErrorCode::InvalidInput,
-                        "Safehold does not keep proxy credentials.",
+                        safehold_core::Problem::ProxyCredentialsNotKept,
                     )
-                    .with_suggestion("Enter the proxy without a user name or password, or use the system proxy settings, which may carry them."));
+                    .with_advice(safehold_core::Advice::EnterProxyWithoutCredentials));
                 }
                 safehold_azure::Proxy::Explicit(url.to_owned())
             }

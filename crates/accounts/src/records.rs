@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use safehold_core::{Error, ErrorCode};
+use safehold_core::{Advice, Error, ErrorCode, Problem};
 
 use super::AccountRecord;
 
@@ -23,34 +23,37 @@ pub fn load(dir: &Path) -> Result<Vec<AccountRecord>, Error> {
         Err(e) => {
             return Err(Error::new(
                 ErrorCode::Internal,
-                format!("{} could not be read.", path.display()),
+                Problem::FileUnreadable {
+                    path: path.display().to_string(),
+                },
             )
+            .with_advice(Advice::CheckDataFolder)
             .with_source(e));
         }
     };
-    let file: File<AccountRecord> = serde_json::from_slice(&bytes).map_err(|e| {
-        Error::new(
-            ErrorCode::Internal,
-            format!("{} is damaged; its accounts were not loaded.", path.display()),
-        )
-        .with_suggestion("Sign in again; the damaged file is kept beside the new one as accounts.json.damaged.")
-        .with_source(e)
-    })
-    .inspect_err(|_| {
-        let _ = std::fs::rename(&path, path.with_extension("json.damaged"));
-    })?;
+    let file: File<AccountRecord> = serde_json::from_slice(&bytes)
+        .map_err(|e| {
+            Error::new(
+                ErrorCode::Internal,
+                Problem::AccountsFileDamaged {
+                    path: path.display().to_string(),
+                },
+            )
+            .with_advice(Advice::SignInAgainDamagedKept)
+            .with_source(e)
+        })
+        .inspect_err(|_| {
+            let _ = std::fs::rename(&path, path.with_extension("json.damaged"));
+        })?;
     Ok(file.accounts)
 }
 
 /// Replaces the records in `dir` with `records`.
 pub fn save(dir: &Path, records: &[&AccountRecord]) -> Result<(), Error> {
     let failed = |e: std::io::Error| {
-        Error::new(
-            ErrorCode::Internal,
-            "The accounts could not be saved; changes last until Safehold closes.",
-        )
-        .with_suggestion("Check that the app data folder is writable.")
-        .with_source(e)
+        Error::new(ErrorCode::Internal, Problem::AccountsNotSaved)
+            .with_advice(Advice::CheckDataFolder)
+            .with_source(e)
     };
     let body = serde_json::to_vec_pretty(&File {
         version: 1,
@@ -67,22 +70,27 @@ const SETTINGS_FILE: &str = "settings.json";
 pub fn load_settings(dir: &Path) -> Result<super::NetworkSettings, Error> {
     match std::fs::read(dir.join(SETTINGS_FILE)) {
         Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
-            Error::new(ErrorCode::Internal, "settings.json is damaged.")
-                .with_suggestion("Choose the network settings again in Settings.")
+            Error::new(ErrorCode::Internal, Problem::SettingsDamaged)
+                .with_advice(Advice::ChooseNetworkSettings)
                 .with_source(e)
         }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(super::NetworkSettings::default()),
-        Err(e) => {
-            Err(Error::new(ErrorCode::Internal, "settings.json could not be read.").with_source(e))
-        }
+        Err(e) => Err(Error::new(
+            ErrorCode::Internal,
+            Problem::FileUnreadable {
+                path: dir.join(SETTINGS_FILE).display().to_string(),
+            },
+        )
+        .with_advice(Advice::CheckDataFolder)
+        .with_source(e)),
     }
 }
 
 /// Replaces the network settings in `dir`.
 pub fn save_settings(dir: &Path, settings: &super::NetworkSettings) -> Result<(), Error> {
     let failed = |e: std::io::Error| {
-        Error::new(ErrorCode::Internal, "The settings could not be saved.")
-            .with_suggestion("Check that the app data folder is writable.")
+        Error::new(ErrorCode::Internal, Problem::SettingsNotSaved)
+            .with_advice(Advice::CheckDataFolder)
             .with_source(e)
     };
     let body = serde_json::to_vec_pretty(settings).map_err(|e| failed(std::io::Error::other(e)))?;

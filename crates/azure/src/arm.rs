@@ -15,11 +15,11 @@ use azure_core::http::{
 };
 use safehold_core::inventory::{RecoveryVault, Subscription, Tenant, resource_id_segment};
 use safehold_core::ports::ArmApi;
-use safehold_core::{Error, ErrorCode};
+use safehold_core::{Advice, Error, ErrorCode, Problem, Service};
 use serde::Deserialize;
 
 use crate::cloud::Cloud;
-use crate::errors::{code_for_status, from_azure, suggestion_for_arm_code};
+use crate::errors::{from_answer, from_azure, service_for_path};
 
 const SUBSCRIPTIONS_API: &str = "2022-12-01";
 const RECOVERY_SERVICES_API: &str = "2024-04-01";
@@ -32,7 +32,7 @@ pub struct ArmClient {
     /// The same, without retries: for requests that must not be repeated blindly.
     once: Pipeline,
     endpoint: Url,
-    service: String,
+    service: Service,
 }
 
 /// A page's items (its `nextLink` is read by [`NextLink`] first).
@@ -93,17 +93,6 @@ struct RedundancyWire {
     standard_tier_storage_redundancy: Option<String>,
 }
 
-#[derive(Deserialize)]
-struct ErrorEnvelope {
-    error: Option<ErrorBody>,
-}
-
-#[derive(Deserialize)]
-struct ErrorBody {
-    code: Option<String>,
-    message: Option<String>,
-}
-
 impl ArmClient {
     /// A client for `cloud`'s ARM endpoint, authorised by `credential`.
     pub fn new(cloud: &Cloud, credential: Arc<dyn TokenCredential>) -> Result<Self, Error> {
@@ -112,7 +101,7 @@ impl ArmClient {
             credential,
             cloud.arm_endpoint.clone(),
             cloud.arm_scope(),
-            format!("Azure Resource Manager ({})", cloud.name),
+            Service::ResourceManager,
         )
     }
 
@@ -122,7 +111,7 @@ impl ArmClient {
         credential: Arc<dyn TokenCredential>,
         endpoint: Url,
         scope: String,
-        service: String,
+        service: Service,
     ) -> Result<Self, Error> {
         let options = crate::http::client_options(cloud)?;
         let auth: Arc<dyn Policy> =
@@ -168,7 +157,9 @@ impl ArmClient {
         let mut url = self.endpoint.join(path).map_err(|e| {
             Error::new(
                 ErrorCode::InvalidInput,
-                format!("'{path}' is not a valid resource path."),
+                Problem::NotAResourcePath {
+                    value: path.to_owned(),
+                },
             )
             .with_source(e)
         })?;
@@ -181,7 +172,7 @@ impl ArmClient {
     pub(crate) async fn get(&self, url: Url) -> Result<RawResponse, Error> {
         let mut request = Request::new(url, Method::Get);
         let response = self.send(&self.pipeline, &mut request).await?;
-        self.success(response)
+        self.success(response, &request)
     }
 
     /// Sends a request that must not be repeated blindly (`POST …/backup`, `…/restore`, a
@@ -197,18 +188,19 @@ impl ArmClient {
         body: &serde_json::Value,
     ) -> Result<RawResponse, Error> {
         let mut request = self.json_request(method, path, api_version, body)?;
-        let outcome_unknown = "The request may have reached Azure. Look for its job or operation before sending it again.";
         let response = self
             .send(&self.once, &mut request)
             .await
-            .map_err(|e| e.with_suggestion(outcome_unknown))?;
+            .map_err(|e| e.with_advice(Advice::LookBeforeResending))?;
         let status = u16::from(response.status());
         if response.status().is_success() {
             Ok(response)
         } else if status >= 500 {
-            Err(self.error_from(&response).with_suggestion(outcome_unknown))
+            Err(self
+                .error_from(&response, &request)
+                .with_advice(Advice::LookBeforeResending))
         } else {
-            Err(self.error_from(&response))
+            Err(self.error_from(&response, &request))
         }
     }
 
@@ -222,7 +214,7 @@ impl ArmClient {
     ) -> Result<RawResponse, Error> {
         let mut request = self.json_request(Method::Put, path, api_version, body)?;
         let response = self.send(&self.pipeline, &mut request).await?;
-        self.success(response)
+        self.success(response, &request)
     }
 
     /// POSTs `body` to `url` through the retrying pipeline, for requests that only read
@@ -234,7 +226,7 @@ impl ArmClient {
     ) -> Result<RawResponse, Error> {
         let mut request = Self::with_json_body(Request::new(url, Method::Post), body)?;
         let response = self.send(&self.pipeline, &mut request).await?;
-        self.success(response)
+        self.success(response, &request)
     }
 
     /// Sends `request` through `pipeline`, leaving the status to the caller: any answer is
@@ -250,7 +242,7 @@ impl ArmClient {
                 }),
             )
             .await
-            .map_err(|e| from_azure(e, &self.service))
+            .map_err(|e| from_azure(e, self.service))
     }
 
     /// A JSON request to `path` (relative to the endpoint) carrying `body`.
@@ -267,27 +259,22 @@ impl ArmClient {
     /// `request` carrying `body` as JSON.
     fn with_json_body(mut request: Request, body: &serde_json::Value) -> Result<Request, Error> {
         request.insert_header("content-type", "application/json");
-        request.set_body(serde_json::to_vec(body).map_err(|e| {
-            Error::new(
-                ErrorCode::Internal,
-                "The request body could not be written.",
-            )
-            .with_source(e)
-        })?);
+        request.set_body(serde_json::to_vec(body).map_err(Error::internal)?);
         Ok(request)
     }
 
     /// A 2xx answer as it is; any other as the classified error.
-    fn success(&self, response: RawResponse) -> Result<RawResponse, Error> {
+    fn success(&self, response: RawResponse, request: &Request) -> Result<RawResponse, Error> {
         if response.status().is_success() {
             Ok(response)
         } else {
-            Err(self.error_from(&response))
+            Err(self.error_from(&response, request))
         }
     }
 
-    fn error_from(&self, response: &RawResponse) -> Error {
-        let status = response.status();
+    /// The refusal in `response` to `request`, with what the service said as data. On the
+    /// Resource Manager endpoint the refusing service is named by the request's provider.
+    fn error_from(&self, response: &RawResponse, request: &Request) -> Error {
         let request_id = ["x-ms-correlation-request-id", "x-ms-request-id"]
             .into_iter()
             .find_map(|h| {
@@ -295,21 +282,11 @@ impl ArmClient {
                     .headers()
                     .get_optional_string(&azure_core::http::headers::HeaderName::from_static(h))
             });
-        let body: Option<ErrorBody> = serde_json::from_slice::<ErrorEnvelope>(response.body())
-            .ok()
-            .and_then(|e| e.error);
-        let (arm_code, arm_message) = body.map(|b| (b.code, b.message)).unwrap_or((None, None));
-        let code = code_for_status(status);
-        let message = match (&arm_code, &arm_message) {
-            (Some(c), Some(m)) => format!("{} refused the request ({c}): {m}", self.service),
-            (Some(c), None) => format!("{} refused the request ({c}).", self.service),
-            _ => format!("{} answered HTTP {}.", self.service, u16::from(status)),
+        let service = match self.service {
+            Service::ResourceManager => service_for_path(request.url().path()),
+            other => other,
         };
-        let mut error = Error::new(code, message).with_request_id(request_id);
-        if let Some(suggestion) = arm_code.as_deref().and_then(suggestion_for_arm_code) {
-            error = error.with_suggestion(suggestion);
-        }
-        error
+        from_answer(service, response.status(), response.body(), request_id)
     }
 
     /// Follows `nextLink`s from `first` and collects every item.
@@ -334,12 +311,9 @@ impl ArmClient {
         first: Url,
         read: fn(&[u8]) -> Result<Vec<T>, serde_json::Error>,
     ) -> Result<Vec<T>, Error> {
+        let service = self.service;
         let unreadable = |e: serde_json::Error| {
-            Error::new(
-                ErrorCode::Internal,
-                format!("{} sent a list Safehold could not read.", self.service),
-            )
-            .with_source(e)
+            Error::new(ErrorCode::Internal, Problem::UnreadableAnswer { service }).with_source(e)
         };
         let mut items = Vec::new();
         let mut response = Some(self.get(first).await?);
@@ -349,10 +323,7 @@ impl ArmClient {
             if pages > MAX_PAGES {
                 return Err(Error::new(
                     ErrorCode::Internal,
-                    format!(
-                        "{} kept returning more pages than Safehold accepts.",
-                        self.service
-                    ),
+                    Problem::TooManyPages { service },
                 ));
             }
             let body = current.into_body();
@@ -370,15 +341,7 @@ impl ArmClient {
                 }
                 None => (read.await, None),
             };
-            let page = page
-                .map_err(|e| {
-                    Error::new(
-                        ErrorCode::Internal,
-                        format!("Reading a list from {} stopped unexpectedly.", self.service),
-                    )
-                    .with_source(e)
-                })?
-                .map_err(unreadable)?;
+            let page = page.map_err(Error::internal)?.map_err(unreadable)?;
             items.extend(page);
             response = following;
         }
@@ -387,20 +350,14 @@ impl ArmClient {
 
     /// A `nextLink` must stay on the same origin: the bearer token must never be sent elsewhere.
     fn next_link(&self, link: &str) -> Result<Url, Error> {
+        let service = self.service;
         let url = Url::parse(link).map_err(|e| {
-            Error::new(
-                ErrorCode::Internal,
-                format!("{} sent an unreadable nextLink.", self.service),
-            )
-            .with_source(e)
+            Error::new(ErrorCode::Internal, Problem::UnreadableAnswer { service }).with_source(e)
         })?;
         if url.origin() != self.endpoint.origin() {
             return Err(Error::new(
                 ErrorCode::Internal,
-                format!(
-                    "{} sent a nextLink to another host; Safehold did not follow it.",
-                    self.service
-                ),
+                Problem::ForeignNextLink { service },
             ));
         }
         Ok(url)
@@ -450,9 +407,10 @@ impl ArmApi for ArmClient {
         {
             return Err(Error::new(
                 ErrorCode::InvalidInput,
-                format!("'{subscription_id}' is not a subscription id."),
-            )
-            .with_suggestion("Pick a subscription from the list."));
+                Problem::NotASubscriptionId {
+                    value: subscription_id.to_owned(),
+                },
+            ));
         }
         let path =
             format!("/subscriptions/{subscription_id}/providers/Microsoft.RecoveryServices/vaults");

@@ -7,7 +7,8 @@
 
 use azure_core::http::Url;
 use safehold_core::cloud::{CloudInfo, CloudKind};
-use safehold_core::{Error, ErrorCode};
+use safehold_core::problem::MetadataDefect;
+use safehold_core::{Advice, Error, ErrorCode, Problem};
 use serde::Deserialize;
 
 /// The public client id interactive sign-in uses unless a cloud is configured otherwise: the
@@ -164,9 +165,11 @@ impl Cloud {
             .ok_or_else(|| {
                 Error::new(
                     ErrorCode::InvalidInput,
-                    format!("'{arm_endpoint}' is not an HTTPS address."),
+                    Problem::NotAnHttpsAddress {
+                        value: arm_endpoint.to_owned(),
+                    },
                 )
-                .with_suggestion("Enter the cloud's Resource Manager endpoint, for example https://management.azure.com.")
+                .with_advice(Advice::EnterArmEndpoint)
             })?;
         let mut probe = Self::azure_public();
         probe.extra_trusted_ca_pem = extra_ca_pem.clone();
@@ -178,10 +181,9 @@ impl Cloud {
         let unreachable = |e: reqwest::Error| {
             Error::new(
                 ErrorCode::Network,
-                format!("The cloud's metadata could not be read from {metadata_url}."),
-            )
-            .with_suggestion(
-                "Check the address and your network or proxy settings, then try again.",
+                Problem::MetadataUnreachable {
+                    url: metadata_url.to_string(),
+                },
             )
             .with_source(e)
         };
@@ -193,14 +195,12 @@ impl Cloud {
         if !response.status().is_success() {
             return Err(Error::new(
                 ErrorCode::Network,
-                format!(
-                    "{metadata_url} answered {} instead of the cloud's metadata.",
-                    response.status()
-                ),
+                Problem::MetadataRefused {
+                    url: metadata_url.to_string(),
+                    status: response.status().as_u16(),
+                },
             )
-            .with_suggestion(
-                "Check that the address is the cloud's Resource Manager endpoint, not its portal.",
-            ));
+            .with_advice(Advice::CheckMetadataAddress));
         }
         let body = response.bytes().await.map_err(unreachable)?;
         let mut cloud = Self::from_metadata(&arm, &body, extra_ca_pem)?;
@@ -215,31 +215,32 @@ impl Cloud {
         document: &[u8],
         extra_ca_pem: Option<String>,
     ) -> Result<Self, Error> {
-        let malformed = |what: String| {
+        let malformed = |defect: MetadataDefect, field: Option<&str>| {
             Error::new(
                 ErrorCode::InvalidInput,
-                format!("The cloud's metadata is not usable: {what}."),
+                Problem::MetadataUnusable {
+                    defect,
+                    field: field.map(str::to_owned),
+                },
             )
-            .with_suggestion("Check that the address is a Resource Manager endpoint of an Azure cloud; Azure Stack Hub and sovereign clouds publish this document.")
+            .with_advice(Advice::CheckMetadataAddress)
         };
-        let m: Metadata =
-            serde_json::from_slice(document).map_err(|e| malformed(format!("{e}")))?;
+        let m: Metadata = serde_json::from_slice(document)
+            .map_err(|e| malformed(MetadataDefect::NotTheDocument, None).with_source(e))?;
         let https = |field: &str, value: &str| {
             Url::parse(value)
                 .ok()
                 .filter(|u| u.scheme() == "https")
-                .ok_or_else(|| malformed(format!("{field} '{value}' is not an HTTPS address")))
+                .ok_or_else(|| malformed(MetadataDefect::NotHttps, Some(field)))
         };
         let authority_host = https(
             "authentication.loginEndpoint",
             &m.authentication.login_endpoint,
         )?;
-        let audience = m
-            .authentication
-            .audiences
-            .first()
-            .cloned()
-            .ok_or_else(|| malformed("authentication.audiences is empty".to_owned()))?;
+        let audience =
+            m.authentication.audiences.first().cloned().ok_or_else(|| {
+                malformed(MetadataDefect::Missing, Some("authentication.audiences"))
+            })?;
         let graph = m
             .microsoft_graph_resource_id
             .unwrap_or_else(|| "https://graph.microsoft.com/".to_owned());
@@ -365,20 +366,32 @@ mod tests {
         assert_eq!(cloud.key_vault_suffix, "vault.local");
         assert_eq!(cloud.backup_app_id, None);
 
-        for (doc, says) in [
-            (&b"<html>portal</html>"[..], "not usable"),
+        for (doc, defect, field) in [
+            (
+                &b"<html>portal</html>"[..],
+                MetadataDefect::NotTheDocument,
+                None,
+            ),
             (
                 br#"{"authentication":{"loginEndpoint":"http://login.local","audiences":["a"]}}"#,
-                "not an HTTPS address",
+                MetadataDefect::NotHttps,
+                Some("authentication.loginEndpoint"),
             ),
             (
                 br#"{"authentication":{"loginEndpoint":"https://login.local","audiences":[]}}"#,
-                "audiences is empty",
+                MetadataDefect::Missing,
+                Some("authentication.audiences"),
             ),
         ] {
             let error = Cloud::from_metadata(&arm, doc, None).unwrap_err();
-            assert!(error.message.contains(says), "{}", error.message);
-            assert!(error.suggestion.contains("Resource Manager"));
+            assert_eq!(
+                error.problem,
+                Problem::MetadataUnusable {
+                    defect,
+                    field: field.map(str::to_owned)
+                }
+            );
+            assert_eq!(error.advice, Advice::CheckMetadataAddress);
         }
     }
 }

@@ -4,7 +4,8 @@ use std::sync::Arc;
 
 use azure_core::credentials::{Secret, TokenCredential};
 use azure_identity::{ClientSecretCredential, ClientSecretCredentialOptions};
-use safehold_core::{Error, ErrorCode};
+use safehold_core::problem::CertificateDefect;
+use safehold_core::{Advice, Error, ErrorCode, Problem, Service};
 
 use crate::cloud::Cloud;
 
@@ -25,12 +26,9 @@ pub fn client_secret(
         Some(options),
     )
     .map_err(|e| {
-        Error::new(
-            ErrorCode::InvalidInput,
-            "The service principal's details are not valid.",
-        )
-        .with_suggestion("Check the tenant id, client id and secret, then sign in again.")
-        .with_source(e)
+        Error::new(ErrorCode::InvalidInput, Problem::PrincipalDetailsInvalid)
+            .with_advice(Advice::CheckPrincipalDetails)
+            .with_source(e)
     })?;
     Ok(credential)
 }
@@ -42,7 +40,7 @@ pub async fn verify(credential: &dyn TokenCredential, cloud: &Cloud) -> Result<(
         .get_token(&[&cloud.arm_scope()], None)
         .await
         .map(drop)
-        .map_err(|e| crate::errors::from_azure(e, &cloud.name))
+        .map_err(|e| crate::errors::from_azure(e, Service::EntraId))
 }
 
 /// A service principal's certificate: the private key and certificate, PEM (what
@@ -72,21 +70,21 @@ impl CertificatePem {
         use base64::Engine as _;
         use rustls_pki_types::pem::PemObject as _;
         use sha2::Digest as _;
-        let invalid = |what: &str| {
+        let invalid = |defect: CertificateDefect| {
             Error::new(
                 ErrorCode::InvalidInput,
-                format!("The certificate file is not usable: {what}."),
+                Problem::CertificateUnusable { defect },
             )
-            .with_suggestion("Choose a PEM file with both the private key (BEGIN PRIVATE KEY) and the certificate (BEGIN CERTIFICATE), as `az ad sp create-for-rbac --create-cert` writes it.")
+            .with_advice(Advice::ChoosePemWithKeyAndCertificate)
         };
         let der = rustls_pki_types::CertificateDer::pem_slice_iter(pem.as_bytes())
             .next()
             .and_then(Result::ok)
-            .ok_or_else(|| invalid("it has no certificate"))?;
+            .ok_or_else(|| invalid(CertificateDefect::NoCertificate))?;
         let key = jsonwebtoken::EncodingKey::from_rsa_pem(pem.as_bytes())
-            .map_err(|_| invalid("it has no RSA private key"))?;
+            .map_err(|_| invalid(CertificateDefect::NoRsaKey))?;
         let (_, parsed) = x509_parser::parse_x509_certificate(&der)
-            .map_err(|_| invalid("the certificate cannot be read"))?;
+            .map_err(|_| invalid(CertificateDefect::Unreadable))?;
         let validity = parsed.validity();
         let (not_before, not_after) = (
             validity.not_before.timestamp(),
@@ -101,18 +99,20 @@ impl CertificatePem {
         if now > not_after {
             return Err(Error::new(
                 ErrorCode::InvalidInput,
-                format!("The certificate expired on {}.", date(not_after)),
+                Problem::CertificateExpired {
+                    date: date(not_after),
+                },
             )
-            .with_suggestion("Upload a new certificate to the app registration in Entra ID and choose its PEM file here."));
+            .with_advice(Advice::UploadNewCertificate));
         }
         if now < not_before {
             return Err(Error::new(
                 ErrorCode::InvalidInput,
-                format!("The certificate is not valid until {}.", date(not_before)),
+                Problem::CertificateNotYetValid {
+                    date: date(not_before),
+                },
             )
-            .with_suggestion(
-                "Check the computer's clock, or use a certificate that is valid now.",
-            ));
+            .with_advice(Advice::WaitForCertificate));
         }
         Ok(Self {
             key,
@@ -196,12 +196,9 @@ pub fn client_certificate(
         Some(options),
     )
     .map_err(|e| {
-        Error::new(
-            ErrorCode::InvalidInput,
-            "The service principal's details are not valid.",
-        )
-        .with_suggestion("Check the tenant id and client id, then sign in again.")
-        .with_source(e)
+        Error::new(ErrorCode::InvalidInput, Problem::PrincipalDetailsInvalid)
+            .with_advice(Advice::CheckPrincipalDetails)
+            .with_source(e)
     })?;
     Ok(credential)
 }
@@ -261,11 +258,8 @@ pub fn azure_cli(
     azure_identity::AzureCliCredential::new(Some(options))
         .map(|c| c as Arc<dyn TokenCredential>)
         .map_err(|e| {
-            Error::new(
-                ErrorCode::InvalidInput,
-                "The Azure CLI sign-in cannot be used.",
-            )
-            .with_suggestion("Check the tenant id, or leave it empty to use the CLI's default.")
-            .with_source(e)
+            Error::new(ErrorCode::InvalidInput, Problem::AzureCliUnusable)
+                .with_advice(Advice::CheckCliTenant)
+                .with_source(e)
         })
 }

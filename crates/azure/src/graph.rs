@@ -6,7 +6,7 @@ use std::sync::Arc;
 use azure_core::credentials::TokenCredential;
 use safehold_core::inventory::{DirectoryKind, DirectoryName};
 use safehold_core::ports::DirectoryApi;
-use safehold_core::{Error, ErrorCode};
+use safehold_core::{Error, ErrorCode, Problem, Service};
 
 use crate::{ArmClient, Cloud};
 
@@ -24,7 +24,7 @@ impl GraphClient {
                 credential,
                 cloud.graph_endpoint.clone(),
                 cloud.graph_scope(),
-                format!("Microsoft Graph ({})", cloud.name),
+                Service::Graph,
             )?,
         })
     }
@@ -66,16 +66,16 @@ impl DirectoryApi for GraphClient {
         if uuid::Uuid::parse_str(app_id).is_err() {
             return Err(Error::new(
                 ErrorCode::InvalidInput,
-                format!("'{app_id}' is not an application id."),
+                Problem::NotAnApplicationId {
+                    value: app_id.to_owned(),
+                },
             ));
         }
         let mut url = self
             .inner
             .endpoint()
             .join("/v1.0/servicePrincipals")
-            .map_err(|e| {
-                Error::new(ErrorCode::Internal, "The Graph address is not valid.").with_source(e)
-            })?;
+            .map_err(Error::internal)?;
         url.query_pairs_mut()
             .append_pair("$filter", &format!("appId eq '{app_id}'"))
             .append_pair("$select", "id,appId,displayName");
@@ -83,7 +83,9 @@ impl DirectoryApi for GraphClient {
         let principals: Principals = serde_json::from_slice(response.body()).map_err(|e| {
             Error::new(
                 ErrorCode::Internal,
-                "Microsoft Graph sent an answer Safehold cannot read.",
+                Problem::UnreadableAnswer {
+                    service: Service::Graph,
+                },
             )
             .with_source(e)
         })?;
@@ -96,9 +98,7 @@ impl DirectoryApi for GraphClient {
             .inner
             .endpoint()
             .join("/v1.0/directoryObjects/getByIds")
-            .map_err(|e| {
-                Error::new(ErrorCode::Internal, "The Graph address is not valid.").with_source(e)
-            })?;
+            .map_err(Error::internal)?;
         let batches = ids.chunks(IDS_PER_REQUEST).map(|batch| {
             let url = url.clone();
             async move {
@@ -110,7 +110,9 @@ impl DirectoryApi for GraphClient {
                 serde_json::from_slice::<Objects>(response.body()).map_err(|e| {
                     Error::new(
                         ErrorCode::Internal,
-                        "Microsoft Graph sent an answer Safehold cannot read.",
+                        Problem::UnreadableAnswer {
+                            service: Service::Graph,
+                        },
                     )
                     .with_source(e)
                 })

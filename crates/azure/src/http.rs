@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use azure_core::cloud::{CloudConfiguration, CustomConfiguration};
 use azure_core::http::{ClientOptions, ExponentialRetryOptions, RetryOptions, Transport};
-use safehold_core::{Error, ErrorCode};
+use safehold_core::{Advice, Error, ErrorCode, Problem};
 
 use crate::cloud::Cloud;
 
@@ -37,27 +37,20 @@ pub(crate) fn reqwest_client(cloud: &Cloud) -> Result<reqwest::Client, Error> {
         Proxy::Explicit(url) => builder.proxy(reqwest::Proxy::all(url).map_err(|e| {
             Error::new(
                 ErrorCode::InvalidInput,
-                format!("The proxy address '{url}' is not valid."),
+                Problem::ProxyInvalid {
+                    value: url.to_string(),
+                },
             )
-            .with_suggestion("Enter the proxy as http://host:port, or choose the system proxy.")
+            .with_advice(Advice::EnterProxyAsUrl)
             .with_source(e)
         })?),
     };
     if let Some(pem) = &cloud.extra_trusted_ca_pem {
-        let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes()).map_err(|e| {
-            Error::new(
-                ErrorCode::Internal,
-                "The sandbox's CA certificate could not be read.",
-            )
-            .with_source(e)
-        })?;
+        let certs =
+            reqwest::Certificate::from_pem_bundle(pem.as_bytes()).map_err(Error::internal)?;
         builder = builder.tls_certs_merge(certs);
     }
-    builder.build().map_err(|e| {
-        Error::new(ErrorCode::Internal, "The HTTPS client could not be set up.")
-            .with_suggestion("Restart Safehold; if it happens again, report it with the log file.")
-            .with_source(e)
-    })
+    builder.build().map_err(Error::internal)
 }
 
 /// Client options for any azure_core or azure_identity client talking to `cloud`.

@@ -7,7 +7,6 @@
 
 use std::collections::HashMap;
 
-use safehold_core::Error;
 use safehold_core::ade::{
     AgentState, DiskKeys, DiskKind, ExtensionFacts, OsType, Permissions, VaultObject, VmFacts,
 };
@@ -16,6 +15,7 @@ use safehold_core::inventory::{
     RoleDefinitionRecord, VmRecord, resource_id_segment,
 };
 use safehold_core::ports::InventoryApi;
+use safehold_core::{Error, Problem, Service};
 use serde_json::Value;
 
 use crate::ArmClient;
@@ -336,14 +336,18 @@ impl safehold_core::ports::KeyVaultAccessApi for ArmClient {
         let value: Value = serde_json::from_slice(response.body()).map_err(|e| {
             Error::new(
                 safehold_core::ErrorCode::Internal,
-                "Key Vault sent a vault Safehold cannot read.",
+                Problem::UnreadableAnswer {
+                    service: Service::KeyVault,
+                },
             )
             .with_source(e)
         })?;
         key_vault_from(&value, "").ok_or_else(|| {
             Error::new(
                 safehold_core::ErrorCode::Internal,
-                "Key Vault sent a vault without an id.",
+                Problem::UnreadableAnswer {
+                    service: Service::KeyVault,
+                },
             )
         })
     }
@@ -394,7 +398,7 @@ impl safehold_core::ports::KeyVaultAccessApi for ArmClient {
         match self.put_json(&path, AUTHORIZATION_API, &body).await {
             Ok(_) => Ok(()),
             // The same role for the same principal at the same scope is already there.
-            Err(error) if error.message.contains("RoleAssignmentExists") => Ok(()),
+            Err(error) if error.service_code_is("RoleAssignmentExists") => Ok(()),
             Err(error) => Err(error),
         }
     }
@@ -462,7 +466,7 @@ impl InventoryApi for ArmClient {
                         "InvalidResourceType",
                     ]
                     .iter()
-                    .any(|code| error.message.contains(code)) =>
+                    .any(|code| error.service_code_is(code)) =>
             {
                 return Ok(vec![]);
             }
@@ -539,7 +543,9 @@ impl InventoryApi for ArmClient {
         let role: Value = serde_json::from_slice(response.body()).map_err(|e| {
             Error::new(
                 safehold_core::ErrorCode::Internal,
-                "Azure sent a role definition Safehold cannot read.",
+                Problem::UnreadableAnswer {
+                    service: Service::ResourceManager,
+                },
             )
             .with_source(e)
         })?;

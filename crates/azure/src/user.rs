@@ -21,7 +21,7 @@ use oauth2::{
     Scope, StandardDeviceAuthorizationResponse, StandardRevocableToken,
     StandardTokenIntrospectionResponse, StandardTokenResponse, TokenResponse as _, TokenUrl,
 };
-use safehold_core::{Error, ErrorCode};
+use safehold_core::{Advice, Error, ErrorCode, Problem, Service, ServiceError};
 use zeroize::Zeroizing;
 
 use crate::cloud::Cloud;
@@ -96,8 +96,8 @@ fn endpoint(cloud: &Cloud, tenant: &str, path: &str) -> String {
     )
 }
 
-fn internal(message: &str) -> impl FnOnce(oauth2::url::ParseError) -> Error + '_ {
-    move |e| Error::new(ErrorCode::Internal, message).with_source(e)
+fn internal(_what: &str) -> impl FnOnce(oauth2::url::ParseError) -> Error {
+    Error::internal
 }
 
 fn oauth_client(
@@ -171,48 +171,72 @@ where
     use oauth2::RequestTokenError as E;
     match error {
         E::ServerResponse(response) => {
-            let description = response
-                .error_description()
-                .cloned()
-                .unwrap_or_else(|| response.error().to_string());
             let code = response.error().to_string();
-            if code == "invalid_grant" || code == "interaction_required" {
-                Error::new(
+            let description = response.error_description().cloned();
+            let said = ServiceError {
+                status: None,
+                number: description.as_deref().and_then(aadsts_number),
+                code: Some(code.clone()),
+                inner_codes: vec![],
+                message: description,
+            };
+            let (kind, problem, advice) = match code.as_str() {
+                "invalid_grant" | "interaction_required" => (
                     ErrorCode::Auth,
-                    format!("The sign-in is no longer valid: {description}"),
-                )
-                .with_suggestion("Sign in to this account again.")
-            } else if code == "access_denied" {
-                Error::new(ErrorCode::Cancelled, "The sign-in was declined.")
-                    .with_suggestion("Sign in again and approve the request.")
-            } else if code == "expired_token" {
-                Error::new(
+                    Problem::SignInNoLongerValid,
+                    Advice::SignInAgain,
+                ),
+                "access_denied" => (
                     ErrorCode::Cancelled,
-                    "The device code expired before anyone signed in with it.",
-                )
-                .with_suggestion("Start the device-code sign-in again and enter the new code within its time limit.")
-            } else {
-                Error::new(
+                    Problem::SignInDeclined,
+                    Advice::ApproveSignIn,
+                ),
+                "expired_token" => (
+                    ErrorCode::Cancelled,
+                    Problem::DeviceCodeExpired,
+                    Advice::EnterCodeInTime,
+                ),
+                _ => (
                     ErrorCode::Auth,
-                    format!("{} refused the sign-in: {description}", cloud.name),
-                )
-            }
+                    Problem::SignInRefused {
+                        cloud: cloud.name.clone(),
+                    },
+                    Advice::SignInAgain,
+                ),
+            };
+            Error::new(kind, problem)
+                .with_service(Service::EntraId, said)
+                .with_advice(advice)
         }
         E::Request(e) => Error::new(
             ErrorCode::Network,
-            format!("{}'s sign-in service could not be reached.", cloud.name),
+            Problem::SignInServiceUnreachable {
+                cloud: cloud.name.clone(),
+            },
         )
         .with_source(e),
         E::Parse(e, _) => Error::new(
             ErrorCode::Auth,
-            format!(
-                "{}'s sign-in service sent an answer Safehold cannot read.",
-                cloud.name
-            ),
+            Problem::SignInAnswerUnreadable {
+                cloud: cloud.name.clone(),
+            },
         )
         .with_source(e),
-        E::Other(text) => Error::new(ErrorCode::Auth, format!("The sign-in failed: {text}")),
+        E::Other(text) => Error::new(
+            ErrorCode::Auth,
+            Problem::SignInRefused {
+                cloud: cloud.name.clone(),
+            },
+        )
+        .with_source(std::io::Error::other(text)),
     }
+}
+
+/// Entra ID's own number for an error, which its descriptions begin with (`AADSTS70000: …`).
+pub fn aadsts_number(description: &str) -> Option<i32> {
+    let rest = description.trim_start().strip_prefix("AADSTS")?;
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
 }
 
 #[derive(serde::Deserialize)]
@@ -228,11 +252,7 @@ struct IdClaims {
 /// claims are read without checking its signature (OpenID Connect Core 3.1.3.7).
 fn user_from(response: &EntraTokenResponse) -> Result<SignedInUser, Error> {
     let unreadable = || {
-        Error::new(
-            ErrorCode::Auth,
-            "The sign-in did not say who signed in (no usable id token).",
-        )
-        .with_suggestion("Sign in again; if it keeps happening, the cloud's sign-in service is not Entra ID compatible.")
+        Error::new(ErrorCode::Auth, Problem::NoIdToken).with_advice(Advice::CheckIdentityService)
     };
     let id_token = response
         .extra_fields()
@@ -253,21 +273,29 @@ fn user_from(response: &EntraTokenResponse) -> Result<SignedInUser, Error> {
     })
 }
 
+/// The longest lifetime an access token is taken to have, whatever the token endpoint says:
+/// Entra ID issues them for an hour or so; a day is far beyond any it gives.
+const LONGEST_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+
 fn access_token(response: &EntraTokenResponse) -> AccessToken {
-    let lifetime = response.expires_in().unwrap_or(Duration::from_secs(3600));
     AccessToken::new(
         response.access_token().secret().clone(),
-        OffsetDateTime::now_utc() + lifetime,
+        expires_on(OffsetDateTime::now_utc(), response.expires_in()),
     )
+}
+
+/// When a token granted at `now` for `expires_in` expires: an hour when the endpoint says
+/// nothing, and never later than a day, so a huge or hostile value cannot overflow the time.
+fn expires_on(now: OffsetDateTime, expires_in: Option<Duration>) -> OffsetDateTime {
+    let lifetime = expires_in
+        .unwrap_or(Duration::from_secs(3600))
+        .min(LONGEST_TOKEN_LIFETIME);
+    now + lifetime
 }
 
 fn completed(response: &EntraTokenResponse) -> Result<SignIn, Error> {
     let refresh_token = response.refresh_token().ok_or_else(|| {
-        Error::new(
-            ErrorCode::Auth,
-            "The sign-in did not return a refresh token, so it cannot be kept.",
-        )
-        .with_suggestion("Check that the public client application allows the offline_access scope, then sign in again.")
+        Error::new(ErrorCode::Auth, Problem::NoRefreshToken).with_advice(Advice::AllowOfflineAccess)
     })?;
     Ok(SignIn {
         user: user_from(response)?,
@@ -286,20 +314,10 @@ pub async fn sign_in_with_browser(
     timeout: Duration,
 ) -> Result<SignIn, Error> {
     let http = Http(crate::http::reqwest_client(cloud)?);
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
-        .await
-        .map_err(|e| {
-            Error::new(
-                ErrorCode::Internal,
-                "Safehold could not listen on a loopback port for the browser's answer.",
-            )
-            .with_source(e)
-        })?;
-    let port = listener
+    let listeners = loopback_listeners().await?;
+    let port = listeners[0]
         .local_addr()
-        .map_err(|e| {
-            Error::new(ErrorCode::Internal, "The loopback listener has no address.").with_source(e)
-        })?
+        .map_err(|e| Error::new(ErrorCode::Internal, Problem::LoopbackUnavailable).with_source(e))?
         .port();
     let redirect = format!("http://localhost:{port}/");
     let client = oauth_client(cloud, tenant)?
@@ -320,45 +338,37 @@ pub async fn sign_in_with_browser(
         .url();
     open(url.as_str())?;
 
-    let answer = tokio::time::timeout(timeout, wait_for_redirect(listener))
+    // Only an answer carrying this sign-in's state is acted on, error or code: anything else
+    // that reaches the port (another tab, another program) is told so and ignored.
+    let answer = tokio::time::timeout(timeout, wait_for_redirect(listeners, csrf.secret().clone()))
         .await
         .map_err(|_| {
-            Error::new(
-                ErrorCode::Cancelled,
-                "Nobody finished signing in in the browser in time.",
-            )
-            .with_suggestion(
-                "Start the sign-in again and complete it in the browser window that opens.",
-            )
+            Error::new(ErrorCode::Cancelled, Problem::BrowserSignInTimedOut)
+                .with_advice(Advice::UseOnlyOpenedBrowser)
         })??;
     if let Some(error) = answer.get("error") {
-        let description = answer.get("error_description").cloned().unwrap_or_default();
+        let said = ServiceError {
+            code: Some(error.clone()),
+            message: answer.get("error_description").cloned(),
+            number: answer
+                .get("error_description")
+                .and_then(|d| aadsts_number(d)),
+            ..ServiceError::default()
+        };
         return Err(if error == "access_denied" {
-            Error::new(
-                ErrorCode::Cancelled,
-                "The sign-in was cancelled in the browser.",
-            )
-            .with_suggestion("Sign in again when you are ready.")
+            Error::new(ErrorCode::Cancelled, Problem::BrowserSignInCancelled)
+                .with_service(Service::EntraId, said)
+                .with_advice(Advice::StartAgain)
         } else {
-            Error::new(
-                ErrorCode::Auth,
-                format!("The browser sign-in failed ({error}): {description}"),
-            )
+            Error::new(ErrorCode::Auth, Problem::BrowserSignInFailed)
+                .with_service(Service::EntraId, said)
+                .with_advice(Advice::SignInAgain)
         });
     }
-    if answer.get("state").map(String::as_str) != Some(csrf.secret().as_str()) {
-        return Err(Error::new(
-            ErrorCode::Auth,
-            "The browser's answer did not carry this sign-in's state, so it was ignored.",
-        )
-        .with_suggestion("Sign in again, and use only the browser window Safehold opened."));
-    }
-    let code = answer.get("code").cloned().ok_or_else(|| {
-        Error::new(
-            ErrorCode::Auth,
-            "The browser's answer had no authorization code.",
-        )
-    })?;
+    let code = answer
+        .get("code")
+        .cloned()
+        .ok_or_else(|| Error::new(ErrorCode::Auth, Problem::NoAuthorizationCode))?;
     let response = client
         .exchange_code(AuthorizationCode::new(code))
         .set_pkce_verifier(verifier)
@@ -368,37 +378,69 @@ pub async fn sign_in_with_browser(
     completed(&response)
 }
 
-/// Serves the loopback redirect until a request carrying `code` or `error` arrives.
+/// Listeners on one loopback port, for IPv4 and (where the machine has it) IPv6: the redirect
+/// says `localhost`, which a browser may resolve to either.
+async fn loopback_listeners() -> Result<Vec<tokio::net::TcpListener>, Error> {
+    let unavailable = |e: std::io::Error| {
+        Error::new(ErrorCode::Internal, Problem::LoopbackUnavailable).with_source(e)
+    };
+    let v4 = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .map_err(unavailable)?;
+    let port = v4.local_addr().map_err(unavailable)?.port();
+    let mut listeners = vec![v4];
+    match tokio::net::TcpListener::bind(("::1", port)).await {
+        Ok(v6) => listeners.push(v6),
+        Err(error) => {
+            tracing::debug!(error = %error, "no IPv6 loopback listener; the browser's answer comes over IPv4");
+        }
+    }
+    Ok(listeners)
+}
+
+/// Serves the loopback redirect until a request carrying `state` arrives with `code` or
+/// `error`.
 async fn wait_for_redirect(
-    listener: tokio::net::TcpListener,
+    listeners: Vec<tokio::net::TcpListener>,
+    state: String,
 ) -> Result<HashMap<String, String>, Error> {
     use axum::extract::{Query, State};
     use axum::response::Html;
 
+    type Answers = (
+        tokio::sync::mpsc::Sender<HashMap<String, String>>,
+        Arc<String>,
+    );
     let (sender, mut receiver) = tokio::sync::mpsc::channel::<HashMap<String, String>>(1);
     let app = axum::Router::new()
         .route(
             "/",
             axum::routing::get(
-                |State(sender): State<tokio::sync::mpsc::Sender<HashMap<String, String>>>,
+                |State((sender, state)): State<Answers>,
                  Query(query): Query<HashMap<String, String>>| async move {
-                    let done = query.contains_key("code") || query.contains_key("error");
+                    let ours = query.get("state").map(String::as_str) == Some(state.as_str());
+                    let done = ours && (query.contains_key("code") || query.contains_key("error"));
                     if done {
                         let _ = sender.send(query).await;
                     }
                     Html(if done {
                         "<!doctype html><meta charset=utf-8><title>Safehold</title><body style=\"font-family:sans-serif\"><h1>Safehold</h1><p>You can close this tab and return to Safehold.</p>"
                     } else {
-                        "<!doctype html><meta charset=utf-8><title>Safehold</title><p>Waiting for the sign-in to finish.</p>"
+                        "<!doctype html><meta charset=utf-8><title>Safehold</title><p>This page does not belong to the sign-in Safehold is waiting for. Use the browser window Safehold opened.</p>"
                     })
                 },
             ),
         )
-        .with_state(sender);
-    let server = axum::serve(listener, app).into_future();
+        .with_state((sender, Arc::new(state)));
+    let servers = futures::future::select_all(
+        listeners
+            .into_iter()
+            .map(|listener| Box::pin(axum::serve(listener, app.clone()).into_future())),
+    );
+    let stopped = || Error::new(ErrorCode::Internal, Problem::LoopbackUnavailable);
     tokio::select! {
-        answer = receiver.recv() => answer.ok_or_else(|| Error::new(ErrorCode::Internal, "The loopback listener stopped.")),
-        result = server => Err(Error::new(ErrorCode::Internal, "The loopback listener stopped.").with_source(std::io::Error::other(format!("{result:?}")))),
+        answer = receiver.recv() => answer.ok_or_else(stopped),
+        (result, _, _) = servers => Err(stopped().with_source(std::io::Error::other(format!("{result:?}")))),
     }
 }
 
@@ -555,13 +597,41 @@ impl TokenCredential for UserCredential {
         {
             return Ok(token.clone());
         }
-        let token = self.renew(scope).await.map_err(|e| {
-            azure_core::Error::with_message(
-                azure_core::error::ErrorKind::Credential,
-                format!("{} {}", e.message, e.suggestion),
-            )
-        })?;
+        // Our error travels inside azure_core's, so whoever called through a pipeline gets it
+        // back whole (problem, advice, what Entra ID said): `errors::from_azure` unwraps it.
+        let token = self
+            .renew(scope)
+            .await
+            .map_err(|e| azure_core::Error::new(azure_core::error::ErrorKind::Credential, e))?;
         cache.insert(scope.to_owned(), token.clone());
         Ok(token)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_huge_expires_in_is_clamped_to_a_day_instead_of_overflowing() {
+        let now = OffsetDateTime::now_utc();
+        assert_eq!(
+            expires_on(now, Some(Duration::from_secs(u64::MAX))),
+            now + LONGEST_TOKEN_LIFETIME
+        );
+        assert_eq!(
+            expires_on(now, Some(Duration::from_secs(600))),
+            now + Duration::from_secs(600)
+        );
+        assert_eq!(expires_on(now, None), now + Duration::from_secs(3600));
+    }
+
+    #[test]
+    fn entra_ids_number_is_read_from_its_description() {
+        assert_eq!(
+            aadsts_number("AADSTS70000: The provided grant is invalid."),
+            Some(70000)
+        );
+        assert_eq!(aadsts_number("something else"), None);
     }
 }

@@ -12,6 +12,8 @@ pub mod error;
 pub mod grant;
 pub mod inventory;
 pub mod ports;
+pub mod problem;
 pub mod readiness;
 
-pub use error::{AppError, Error, ErrorCode, Result};
+pub use error::{AppError, Error, ErrorCode, Result, ServiceError, ServiceWords};
+pub use problem::{Advice, Problem, Service};

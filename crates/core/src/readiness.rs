@@ -105,8 +105,8 @@ pub enum Finding {
     AccessUnknown {
         /// The key vault.
         vault: String,
-        /// Why.
-        reason: String,
+        /// Why: the failure that stopped the check.
+        error: crate::AppError,
     },
 }
 
@@ -178,8 +178,8 @@ pub enum VaultAccess {
     Unknown {
         /// The key vault.
         vault: String,
-        /// Why.
-        reason: String,
+        /// Why: the failure that stopped the check.
+        error: crate::AppError,
     },
 }
 
@@ -333,14 +333,14 @@ pub fn assess(
                     },
                 );
             }
-            VaultAccess::Unknown { vault, reason: why } => {
+            VaultAccess::Unknown { vault, error } => {
                 all_granted = false;
                 reason(
                     Check::KeyVaultAccess,
                     Outcome::Unknown,
                     Finding::AccessUnknown {
                         vault: vault.clone(),
-                        reason: why.clone(),
+                        error: error.clone(),
                     },
                 );
             }

@@ -9,7 +9,7 @@ use safehold_core::ade::Permissions;
 use safehold_core::grant::{GrantChange, GrantPlan, RoleHolder, plan, role_guid};
 use safehold_core::inventory::AccessPolicy;
 use safehold_core::ports::{InventoryApi, KeyVaultAccessApi};
-use safehold_core::{Error, ErrorCode};
+use safehold_core::{Advice, Error, ErrorCode, Problem};
 
 /// For a role grant on an RBAC vault: reads every role assignment that applies at the vault,
 /// names each role (one read per role), and puts Backup's own roles in the change's `before`
@@ -136,12 +136,11 @@ pub async fn apply(
             if !assigned {
                 return Err(Error::new(
                     ErrorCode::Conflict,
-                    format!(
-                        "The role assignment on {} was accepted, but reading the vault's assignments back does not show it yet.",
-                        vault.name
-                    ),
+                    Problem::RoleAssignmentNotListedYet {
+                        vault: vault.name.clone(),
+                    },
                 )
-                .with_suggestion("Wait a minute and refresh; role assignments can take a few minutes to appear."));
+                .with_advice(Advice::WaitForRoleAssignment));
             }
             return Ok(planned);
         }
@@ -173,12 +172,11 @@ pub async fn apply(
     if check.change != GrantChange::Nothing {
         return Err(Error::new(
             ErrorCode::Conflict,
-            format!(
-                "The grant on {} was accepted, but reading the vault back does not show it yet.",
-                vault.name
-            ),
+            Problem::GrantNotVisibleYet {
+                vault: vault.name.clone(),
+            },
         )
-        .with_suggestion("Wait a minute and refresh; if it still shows as missing, grant again."));
+        .with_advice(Advice::WaitThenGrantAgain));
     }
     // The service changed only Backup's entry; a difference in the others means someone else
     // wrote meanwhile, which is theirs to know about, not an error of this grant.

@@ -7,7 +7,7 @@ use safehold_accounts::TenantClients;
 use safehold_core::ade::Permissions;
 use safehold_core::grant::GrantPlan;
 use safehold_core::ports::{DirectoryApi as _, KeyVaultAccessApi as _};
-use safehold_core::{Error, ErrorCode};
+use safehold_core::{Advice, Error, ErrorCode, Problem};
 use safehold_inventory::InventoryService;
 
 use crate::VaultLocks;
@@ -34,11 +34,8 @@ impl GrantService {
         vault_id: &str,
     ) -> Result<(Arc<TenantClients>, String, Permissions), Error> {
         let stale = || {
-            Error::new(
-                ErrorCode::NotFound,
-                "This key vault is not in the last inventory.",
-            )
-            .with_suggestion("Refresh the inventory, then grant again.")
+            Error::new(ErrorCode::NotFound, Problem::VaultNotInInventory)
+                .with_advice(Advice::RefreshInventoryThenGrant)
         };
         let snapshot = self.inventory.current().await.ok_or_else(stale)?;
         let entry = snapshot
@@ -55,24 +52,16 @@ impl GrantService {
         let (account, tenant) = accounts.owner_of(subscription).await.ok_or_else(stale)?;
         let clients = accounts.clients(&account, &tenant).await?;
         let app_id = clients.cloud.backup_app_id.clone().ok_or_else(|| {
-            Error::new(
-                ErrorCode::Unavailable,
-                "This cloud does not publish the Backup Management Service's application id.",
-            )
-            .with_suggestion("Grant access in the portal with the Azure Backup template.")
+            Error::new(ErrorCode::Unavailable, Problem::BackupAppIdUnpublished)
+                .with_advice(Advice::GrantInPortal)
         })?;
         let principal = clients
             .graph
             .service_principal_by_app_id(&app_id)
             .await?
             .ok_or_else(|| {
-                Error::new(
-                    ErrorCode::NotFound,
-                    "The Backup Management Service has no service principal in this tenant.",
-                )
-                .with_suggestion(
-                    "Register the Microsoft.RecoveryServices provider in the subscription, then try again.",
-                )
+                Error::new(ErrorCode::NotFound, Problem::BackupPrincipalMissing)
+                    .with_advice(Advice::RegisterRecoveryServices)
             })?;
         Ok((clients, principal, entry.required.clone()))
     }

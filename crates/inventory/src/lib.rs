@@ -15,7 +15,7 @@ use safehold_accounts::{Accounts, TenantClients};
 use safehold_core::clock::Clock;
 use safehold_core::inventory::Subscription;
 use safehold_core::ports::{ArmApi, DirectoryApi, InventoryApi};
-use safehold_core::{Error, ErrorCode};
+use safehold_core::{Error, Problem};
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
@@ -181,10 +181,7 @@ impl InventoryService {
             biased;
             () = cancel.cancelled() => {
                 tracing::info!("inventory scan cancelled");
-                return Err(Error::new(
-                    ErrorCode::Cancelled,
-                    "The scan was cancelled; the inventory shown is the one from before.",
-                ));
+                return Err(Error::cancelled(Problem::ScanCancelled));
             }
             snapshot = run => snapshot?,
         };

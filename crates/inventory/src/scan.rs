@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use futures::StreamExt as _;
 
-use safehold_core::Error;
 use safehold_core::ade::{
     Classification, DiskKind, KeyProtection, Permissions, classify, missing_permissions,
     required_permissions,
@@ -18,6 +17,7 @@ use safehold_core::inventory::{
 };
 use safehold_core::ports::{ArmApi, InventoryApi};
 use safehold_core::readiness::{Context, VaultAccess, Verdict, assess};
+use safehold_core::{Error, Problem};
 
 /// The clients of one subscription (each subscription may come from another account).
 pub trait Clients: Send + Sync {
@@ -80,8 +80,8 @@ pub enum BackupAccess {
     /// Could not be checked.
     #[serde(rename_all = "camelCase")]
     Unknown {
-        /// Why.
-        reason: String,
+        /// Why: the failure that stopped the check.
+        error: safehold_core::AppError,
     },
 }
 
@@ -259,11 +259,9 @@ pub async fn build(
                 let result = task.await.unwrap_or_else(|failure| {
                     Err(Error::new(
                         safehold_core::ErrorCode::Internal,
-                        "Reading this subscription stopped unexpectedly.",
+                        Problem::SubscriptionReadStopped,
                     )
-                    .with_suggestion(
-                        "Scan again; if it happens again, report it with the log file.",
-                    )
+                    .with_advice(safehold_core::Advice::ScanAgain)
                     .with_source(failure))
                 });
                 let scan = SubscriptionScan {
@@ -447,9 +445,9 @@ pub async fn build(
                     missing: missing.clone(),
                 },
                 Some(BackupAccess::RoleMissing { .. }) => VaultAccess::MissingRole { vault },
-                Some(BackupAccess::Unknown { reason }) => VaultAccess::Unknown {
+                Some(BackupAccess::Unknown { error }) => VaultAccess::Unknown {
                     vault,
-                    reason: reason.clone(),
+                    error: error.clone(),
                 },
                 None => VaultAccess::NotFound { vault },
             })
@@ -496,8 +494,12 @@ async fn backup_access(
 ) -> BackupAccess {
     match principal {
         None => BackupAccess::Unknown {
-            reason: "the Backup Management Service's principal was not found in this tenant"
-                .to_owned(),
+            error: Error::new(
+                safehold_core::ErrorCode::NotFound,
+                Problem::BackupPrincipalMissing,
+            )
+            .with_advice(safehold_core::Advice::RegisterRecoveryServices)
+            .into(),
         },
         Some(object_id) if vault.rbac_authorization => match clients
             .inventory()
@@ -507,10 +509,10 @@ async fn backup_access(
             Ok(assignments) => rbac_access(clients.inventory().as_ref(), &vault.id, &assignments)
                 .await
                 .unwrap_or_else(|error| BackupAccess::Unknown {
-                    reason: error.message,
+                    error: error.into(),
                 }),
             Err(error) => BackupAccess::Unknown {
-                reason: error.message,
+                error: error.into(),
             },
         },
         Some(object_id) => policy_access(vault, &object_id, required),
@@ -699,7 +701,9 @@ mod tests {
         ) -> safehold_core::Result<safehold_core::inventory::RoleDefinitionRecord> {
             Err(Error::new(
                 safehold_core::ErrorCode::NotFound,
-                "no roles here",
+                Problem::ServiceRefused {
+                    service: safehold_core::Service::ResourceManager,
+                },
             ))
         }
         async fn list_role_assignments(

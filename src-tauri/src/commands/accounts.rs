@@ -1,7 +1,7 @@
 //! The accounts panel: sign in, tenants, subscription filter, sign out.
 
 use safehold_core::inventory::Subscription;
-use safehold_core::{AppError, Error, ErrorCode};
+use safehold_core::{Advice, AppError, Error, ErrorCode, Problem};
 use tauri::State;
 use tauri::ipc::Channel;
 
@@ -46,14 +46,9 @@ pub async fn sign_in(
             },
             |url| {
                 webbrowser::open(url).map_err(|e| {
-                    Error::new(
-                        ErrorCode::Unavailable,
-                        "The system browser could not be opened.",
-                    )
-                    .with_suggestion(
-                        "Use the device-code sign-in instead, or set a default browser.",
-                    )
-                    .with_source(e)
+                    Error::new(ErrorCode::Unavailable, Problem::BrowserUnavailable)
+                        .with_advice(Advice::UseDeviceCode)
+                        .with_source(e)
                 })
             },
         )

@@ -1,7 +1,7 @@
 //! Sign-in state and app facts.
 
 use safehold_core::cloud::CloudInfo;
-use safehold_core::{AppError, Error, ErrorCode};
+use safehold_core::{Advice, AppError, Error, ErrorCode, Problem};
 use serde::Serialize;
 use tauri::State;
 
@@ -45,8 +45,7 @@ pub async fn connect(state: State<'_, AppState>) -> Result<SessionInfo, AppError
     let view = state.services().await.accounts.view().await;
     let Some(first) = view.accounts.first() else {
         return Err(to_app_error(
-            &Error::new(ErrorCode::Auth, "No account is signed in.")
-                .with_suggestion("Add an account in Accounts."),
+            &Error::new(ErrorCode::Auth, Problem::NotSignedIn).with_advice(Advice::AddAccount),
         ));
     };
     Ok(SessionInfo {

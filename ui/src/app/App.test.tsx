@@ -1,6 +1,6 @@
 import { screen, within } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
-import { mockBackend, renderWithProviders, sandboxSession } from "../test/render";
+import { appError, mockBackend, renderWithProviders, sandboxSession } from "../test/render";
 import { App } from "./App";
 
 const NAV_LABELS = [
@@ -60,15 +60,15 @@ describe("App shell", () => {
       connect: () => {
         attempts += 1;
         return attempts === 1
-          ? { code: "auth", message: "The sign-in was refused.", suggestion: "Sign in again.", requestId: null }
+          ? appError("auth", { id: "signInRefused", cloud: "Sandbox" }, "signInAgain")
           : sandboxSession;
       },
     });
     const { user } = renderWithProviders(<App />);
 
     expect(await screen.findByText("Could not sign in")).toBeInTheDocument();
-    expect(screen.getByText("The sign-in was refused.")).toBeInTheDocument();
-    expect(screen.getByText("Sign in again.")).toBeInTheDocument();
+    expect(screen.getByText("Sandbox refused the sign-in.")).toBeInTheDocument();
+    expect(screen.getByText("Sign in again; if it keeps failing, check the account's credentials.")).toBeInTheDocument();
 
     await user.click(screen.getByRole("button", { name: "Retry" }));
     expect(await screen.findByRole("navigation", { name: "Main navigation" })).toBeInTheDocument();

@@ -2,7 +2,13 @@ import { describe, expect, it } from "vitest";
 import type { AppError, ErrorCode } from "../bindings";
 import { shouldRetry } from "./queryClient";
 
-const err = (code: ErrorCode): AppError => ({ code, message: "m", suggestion: "s", requestId: null });
+const err = (code: ErrorCode): AppError => ({
+  code,
+  problem: { id: "internal" },
+  advice: "report",
+  service: null,
+  requestId: null,
+});
 
 describe("shouldRetry", () => {
   it("retries transient errors up to three times", () => {

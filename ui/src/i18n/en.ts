@@ -1,4 +1,5 @@
 // English is the reference: every other language must provide exactly these keys (checked by tsc).
+import { errorsEn } from "./errors.en";
 export const en = {
   app: {
     name: "Safehold",
@@ -42,6 +43,7 @@ export const en = {
     ja: "日本語",
   },
   errors: {
+    ...errorsEn,
     details: "Details",
     hideDetails: "Hide details",
     requestId: "Request ID",
@@ -216,7 +218,7 @@ export const en = {
       missingRole: "{{vault}} uses Azure RBAC and the Backup Management Service has no Key Vault Administrator role there.",
       keyVaultNotFound: "The key vault {{vault}} was not found: it may be deleted or in a subscription that is not selected.",
       noKeyReference: "The disks name no key vault Safehold could read.",
-      accessUnknown: "Backup's access to {{vault}} could not be checked: {{reason}}.",
+      accessUnknown: "Backup's access to {{vault}} could not be checked. {{reason}}",
     },
   },
   accounts: {

@@ -1,3 +1,4 @@
+import { errorsJa } from "./errors.ja";
 import type { Messages } from "./en";
 
 export const ja: Messages = {
@@ -43,6 +44,7 @@ export const ja: Messages = {
     ja: "日本語",
   },
   errors: {
+    ...errorsJa,
     details: "詳細",
     hideDetails: "詳細を隠す",
     requestId: "要求 ID",
@@ -217,7 +219,7 @@ export const ja: Messages = {
       missingRole: "{{vault}} は Azure RBAC を使用しており、Backup Management Service にキー コンテナー管理者ロールがありません。",
       keyVaultNotFound: "キー コンテナー {{vault}} が見つかりません。削除されたか、選択されていないサブスクリプションにあります。",
       noKeyReference: "ディスクが参照するキー コンテナーを読み取れませんでした。",
-      accessUnknown: "{{vault}} への Backup のアクセスを確認できませんでした: {{reason}}。",
+      accessUnknown: "{{vault}} への Backup のアクセスを確認できませんでした。{{reason}}",
     },
   },
   accounts: {

@@ -4,8 +4,9 @@ import { isAppError, toAppError, unwrap } from "./ipc";
 
 const denied: AppError = {
   code: "forbidden",
-  message: "You cannot read this vault.",
-  suggestion: "Ask for the Backup Reader role.",
+  problem: { id: "serviceRefused", service: "keyVault" },
+  advice: "askForReader",
+  service: null,
   requestId: "req-1",
 };
 
@@ -20,7 +21,7 @@ describe("unwrap", () => {
 
   it("turns a thrown Error into an internal AppError", async () => {
     const thrown = unwrap(Promise.reject(new Error("no IPC")));
-    await expect(thrown).rejects.toMatchObject({ code: "internal", message: "no IPC", requestId: null });
+    await expect(thrown).rejects.toMatchObject({ code: "internal", problem: { id: "internal" }, advice: "report" });
   });
 });
 

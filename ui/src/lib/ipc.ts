@@ -24,8 +24,10 @@ export function isAppError(value: unknown): value is AppError {
   return (
     typeof v.code === "string" &&
     ERROR_CODES.has(v.code) &&
-    typeof v.message === "string" &&
-    typeof v.suggestion === "string" &&
+    typeof v.problem === "object" &&
+    v.problem !== null &&
+    typeof (v.problem as Record<string, unknown>).id === "string" &&
+    typeof v.advice === "string" &&
     (v.requestId === null || typeof v.requestId === "string")
   );
 }
@@ -37,11 +39,14 @@ export function isAppError(value: unknown): value is AppError {
  */
 export function toAppError(value: unknown): AppError {
   if (isAppError(value)) return value;
-  const message = value instanceof Error ? value.message : String(value);
+  // The real message goes to the console for whoever debugs the page; the person sees the
+  // app's own words.
+  console.error("Safehold: a call to the backend failed outside the app's error shape", value);
   return {
     code: "internal",
-    message,
-    suggestion: "Restart Safehold; if it happens again, report it with the log file.",
+    problem: { id: "internal" },
+    advice: "report",
+    service: null,
     requestId: null,
   };
 }

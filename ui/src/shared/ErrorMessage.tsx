@@ -11,6 +11,7 @@ import {
 import { useId, useState } from "react";
 import { useTranslation } from "react-i18next";
 import type { AppError } from "../bindings";
+import { describeError } from "./describeError";
 
 const useStyles = makeStyles({
   body: {
@@ -18,6 +19,11 @@ const useStyles = makeStyles({
     flexDirection: "column",
     gap: tokens.spacingVerticalXS,
     paddingBlock: tokens.spacingVerticalS,
+  },
+  said: {
+    color: tokens.colorNeutralForeground2,
+    fontSize: tokens.fontSizeBase200,
+    userSelect: "text",
   },
   details: {
     fontFamily: tokens.fontFamilyMonospace,
@@ -42,13 +48,21 @@ export function ErrorMessage({ error, title, onRetry }: ErrorMessageProps) {
   const styles = useStyles();
   const [showDetails, setShowDetails] = useState(false);
   const detailsId = useId();
+  const described = describeError(t, error);
 
   return (
     <MessageBar intent="error" layout="multiline">
       <MessageBarBody className={styles.body}>
-        <MessageBarTitle>{title ?? t(`errors.titles.${error.code}`)}</MessageBarTitle>
-        <Text>{error.message}</Text>
-        {error.suggestion ? <Text weight="semibold">{error.suggestion}</Text> : null}
+        <MessageBarTitle>{title ?? described.title}</MessageBarTitle>
+        <Text>{described.problem}</Text>
+        <Text weight="semibold">{described.advice}</Text>
+        {described.service ? (
+          <Text className={styles.said} aria-label={described.service.label}>
+            {described.service.label}
+            {described.service.code ? ` (${t("errors.serviceCode")}: ${described.service.code})` : ""}
+            {described.service.message ? `: ${described.service.message}` : ""}
+          </Text>
+        ) : null}
         {showDetails && error.requestId ? (
           <Text id={detailsId} className={styles.details}>
             {t("errors.requestId")}: {error.requestId}

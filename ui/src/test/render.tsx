@@ -54,10 +54,25 @@ export type FakeBackend = {
   planGrant?: (vaultId: string) => GrantPlan;
 };
 
+/** An AppError as the backend sends it: a problem and advice to word, and optionally what the
+ * service said. */
+export function appError(
+  code: AppError["code"],
+  problem: AppError["problem"],
+  advice: AppError["advice"],
+  extra: Partial<Pick<AppError, "service" | "requestId">> = {},
+): AppError {
+  return { code, problem, advice, service: null, requestId: null, ...extra };
+}
+
+function isError(value: unknown): value is AppError {
+  return typeof value === "object" && value !== null && "code" in value && "problem" in value && "advice" in value;
+}
+
 function answer<T>(value: T | AppError): T {
   // The Rust commands reject with the AppError as a plain object; the mocked IPC does the same when
   // the handler throws it, which exercises the real bindings' error path.
-  if (typeof value === "object" && value !== null && "code" in value && "suggestion" in value) {
+  if (isError(value)) {
     // eslint-disable-next-line @typescript-eslint/only-throw-error -- mimics the IPC rejection payload.
     throw value;
   }
@@ -157,7 +172,7 @@ export const sandboxSession: Session = {
   simulated: true,
 };
 
-export const keyringAvailable = { available: true, message: null, suggestion: null };
+export const keyringAvailable = { available: true, error: null };
 
 export const operatorAccount: AccountView = {
   id: "acc-1",

@@ -1,3 +1,4 @@
+import { describeError } from "../../shared/describeError";
 import type { TFunction } from "i18next";
 import type { Finding, Permissions } from "../../bindings";
 
@@ -35,7 +36,7 @@ export function describeFinding(t: TFunction, finding: Finding): string {
     case "keyVaultNotFound":
       return t("inventory.findings.keyVaultNotFound", { vault: finding.vault });
     case "accessUnknown":
-      return t("inventory.findings.accessUnknown", { vault: finding.vault, reason: finding.reason });
+      return t("inventory.findings.accessUnknown", { vault: finding.vault, reason: describeError(t, finding.error).problem });
     default:
       return t(`inventory.findings.${finding.code}`);
   }

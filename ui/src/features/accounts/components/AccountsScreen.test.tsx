@@ -1,6 +1,6 @@
 import { screen, waitFor, within } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
-import { mockBackend, operatorAccount, renderWithProviders, sendOn } from "../../../test/render";
+import { appError, mockBackend, operatorAccount, renderWithProviders, sendOn } from "../../../test/render";
 import { AccountsScreen } from "./AccountsScreen";
 
 describe("Accounts", () => {
@@ -67,15 +67,14 @@ describe("Accounts", () => {
         accounts: [{ ...operatorAccount, remembered: false }],
         keyring: {
           available: false,
-          message: "No usable Secret Service: nothing will be saved.",
-          suggestion: "Install gnome-keyring.",
+          error: appError("unavailable", { id: "keyring", failure: "unavailable", entry: null }, "installKeyring"),
         },
       }),
     });
     renderWithProviders(<AccountsScreen />);
 
     expect(await screen.findByText("Sign-ins will not be remembered")).toBeInTheDocument();
-    expect(screen.getByText("Install gnome-keyring.")).toBeInTheDocument();
+    expect(screen.getByText(/Install and start a keyring \(gnome-keyring/)).toBeInTheDocument();
     expect(screen.getByText("Until Safehold closes")).toBeInTheDocument();
   });
 
@@ -108,14 +107,19 @@ describe("Accounts", () => {
     expect(document.body.innerHTML).not.toContain("s3cret-value");
   });
 
-  it("shows a failed sign-in's message and suggestion in the dialog", async () => {
+  it("shows a failed sign-in's problem, advice and what Entra ID said in the dialog", async () => {
     mockBackend({
-      signIn: () => ({
-        code: "auth",
-        message: "Sandbox refused the sign-in: AADSTS7000215 invalid client secret.",
-        suggestion: "Send the secret's value, not its id.",
-        requestId: null,
-      }),
+      signIn: () =>
+        appError("auth", { id: "serviceSignInFailed", service: "entraId" }, "checkPrincipalDetails", {
+          service: {
+            service: "entraId",
+            status: 401,
+            code: "invalid_client",
+            innerCodes: [],
+            number: 7000215,
+            message: "AADSTS7000215: Invalid client secret provided.",
+          },
+        }),
     });
     const { user } = renderWithProviders(<AccountsScreen />);
 
@@ -123,8 +127,11 @@ describe("Accounts", () => {
     const dialog = await screen.findByRole("dialog");
     await user.click(within(dialog).getByRole("button", { name: "Sign in" }));
 
-    expect(await within(dialog).findByText(/AADSTS7000215/)).toBeInTheDocument();
-    expect(within(dialog).getByText("Send the secret's value, not its id.")).toBeInTheDocument();
+    expect(await within(dialog).findByText("Signing in to Microsoft Entra ID failed.")).toBeInTheDocument();
+    expect(within(dialog).getByText(/Check the tenant id, the application \(client\) id/)).toBeInTheDocument();
+    expect(within(dialog).getByLabelText("What Microsoft Entra ID said")).toHaveTextContent(
+      "invalid_client / 7000215): AADSTS7000215: Invalid client secret provided.",
+    );
   });
 
   it("signs out after confirming", async () => {

@@ -11,6 +11,8 @@ import { PersonAddRegular } from "@fluentui/react-icons";
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
+import type { AppError } from "../../../bindings";
+import { describeError } from "../../../shared/describeError";
 import { ErrorMessage } from "../../../shared/ErrorMessage";
 import { Loading } from "../../../shared/Loading";
 import { ScreenHeader } from "../../../shared/ScreenHeader";
@@ -49,7 +51,7 @@ export function AccountsScreen() {
             <MessageBar intent="warning" layout="multiline" className={styles.banner}>
               <MessageBarBody>
                 <MessageBarTitle>{t("accounts.noKeyringTitle")}</MessageBarTitle>
-                <Text>{accounts.data.keyring.message}</Text> <Text weight="semibold">{accounts.data.keyring.suggestion}</Text>
+                {accounts.data.keyring.error ? <KeyringProblem error={accounts.data.keyring.error} /> : null}
               </MessageBarBody>
             </MessageBar>
           )}
@@ -62,6 +64,17 @@ export function AccountsScreen() {
         </>
       )}
       <AddAccountDialog open={adding} onClose={() => { setAdding(false); }} />
+    </>
+  );
+}
+
+/** Why sign-ins are not kept, and what to install: the keyring's error, worded. */
+function KeyringProblem({ error }: { error: AppError }) {
+  const { t } = useTranslation();
+  const described = describeError(t, error);
+  return (
+    <>
+      <Text>{described.problem}</Text> <Text weight="semibold">{described.advice}</Text>
     </>
   );
 }

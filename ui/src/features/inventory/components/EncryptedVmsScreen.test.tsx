@@ -1,7 +1,7 @@
 import { screen, waitFor, within } from "@testing-library/react";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AppError, BackupAccess, InventoryKeyVault } from "../../../bindings";
-import { grantPlan, inventorySnapshot, mockBackend, rbacGrantPlan, renderWithProviders, sendOn } from "../../../test/render";
+import { appError, grantPlan, inventorySnapshot, mockBackend, rbacGrantPlan, renderWithProviders, sendOn } from "../../../test/render";
 import { EncryptedVmsScreen } from "./EncryptedVmsScreen";
 import { KeyVaultsScreen } from "./KeyVaultsScreen";
 
@@ -89,7 +89,7 @@ describe("Encrypted VMs", () => {
           stop = reject;
         }) as never,
       cancelOperation: () => {
-        stop({ code: "cancelled", message: "The scan was cancelled.", suggestion: "", requestId: null });
+        stop(appError("cancelled", { id: "scanCancelled" }, "startAgain"));
         return true;
       },
     });

@@ -19,6 +19,7 @@ import { ErrorMessage } from "../../../shared/ErrorMessage";
 import { Loading } from "../../../shared/Loading";
 import { ScreenHeader } from "../../../shared/ScreenHeader";
 import { permissionList } from "../findings";
+import { describeError } from "../../../shared/describeError";
 import { useInventory } from "../queries";
 import { GrantDialog } from "./GrantDialog";
 import { ScanStatus } from "./ScanStatus";
@@ -52,7 +53,7 @@ function AccessBadge({ access }: { access: BackupAccess }) {
             : t("inventory.access.noRole"),
         ];
       case "unknown":
-        return ["informative", t("inventory.access.unknown"), access.reason];
+        return ["informative", t("inventory.access.unknown"), describeError(t, access.error).problem];
     }
   })();
   return (

@@ -1,6 +1,6 @@
 import { screen, within } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
-import { mockBackend, renderWithProviders, subscriptions } from "../../../test/render";
+import { appError, mockBackend, renderWithProviders, subscriptions } from "../../../test/render";
 import { VaultsScreen } from "./VaultsScreen";
 
 const [prod, dr] = subscriptions as [(typeof subscriptions)[0], (typeof subscriptions)[0]];
@@ -55,22 +55,26 @@ describe("VaultsScreen", () => {
     mockBackend({
       listVaults: (id) =>
         id === dr.subscriptionId
-          ? {
-              code: "forbidden",
-              message: "The signed-in account cannot read Recovery Services vaults in this subscription.",
-              suggestion: "Ask an owner of the subscription for the Backup Reader role.",
+          ? appError("forbidden", { id: "serviceRefused", service: "backup" }, "askForReader", {
               requestId: "8c1d7a52-0f4e-4d1b-9a67-3e2f1b0c9d11",
-            }
+              service: {
+                service: "backup",
+                status: 403,
+                code: "AuthorizationFailed",
+                innerCodes: [],
+                number: null,
+                message: "The client does not have authorization to perform action 'Microsoft.RecoveryServices/vaults/read'.",
+              },
+            })
           : [],
     });
     const { user } = renderWithProviders(<VaultsScreen />);
 
     const drSection = await screen.findByRole("region", { name: dr.displayName });
     expect(await within(drSection).findByText("Access denied")).toBeInTheDocument();
-    expect(
-      within(drSection).getByText("The signed-in account cannot read Recovery Services vaults in this subscription."),
-    ).toBeInTheDocument();
-    expect(within(drSection).getByText("Ask an owner of the subscription for the Backup Reader role.")).toBeInTheDocument();
+    expect(within(drSection).getByText("Azure Backup refused the request.")).toBeInTheDocument();
+    expect(within(drSection).getByText(/Ask an administrator for a role with read access/)).toBeInTheDocument();
+    expect(within(drSection).getByLabelText("What Azure Backup said")).toHaveTextContent("AuthorizationFailed");
     expect(screen.queryByText(/8c1d7a52-0f4e-4d1b-9a67-3e2f1b0c9d11/)).not.toBeInTheDocument();
 
     const details = within(drSection).getByRole("button", { name: "Details" });
@@ -89,14 +93,14 @@ describe("VaultsScreen", () => {
       listVaults: (id) => {
         if (id === prod.subscriptionId && !failed) {
           failed = true;
-          return { code: "network", message: "Azure could not be reached.", suggestion: "Check the connection.", requestId: null };
+          return appError("network", { id: "serviceUnreachable", service: "resourceManager" }, "checkNetwork");
         }
         return [];
       },
     });
     const { user } = renderWithProviders(<VaultsScreen />);
     const prodSection = await screen.findByRole("region", { name: prod.displayName });
-    await within(prodSection).findByText("Azure could not be reached.");
+    await within(prodSection).findByText("Azure Resource Manager could not be reached.");
     expect(within(prodSection).queryByRole("button", { name: "Details" })).not.toBeInTheDocument();
 
     await user.click(within(prodSection).getByRole("button", { name: "Retry" }));
