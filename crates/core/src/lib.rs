@@ -10,10 +10,12 @@ pub mod clock;
 pub mod cloud;
 pub mod error;
 pub mod grant;
+pub mod id;
 pub mod inventory;
 pub mod ports;
 pub mod problem;
 pub mod readiness;
 
 pub use error::{AppError, Error, ErrorCode, Result, ServiceError, ServiceWords};
+pub use id::{ResourceId, SubscriptionId, TenantId};
 pub use problem::{Advice, Problem, Service};
