@@ -73,7 +73,7 @@ pub struct InventoryVm {
     /// The readiness verdict, for VMs encrypted with ADE.
     pub verdict: Option<Verdict>,
     /// What could not be read about it.
-    pub problems: Vec<String>,
+    pub problems: Vec<safehold_core::inventory::ReadProblem>,
 }
 
 /// Backup's access to one key vault, as the inventory found it.

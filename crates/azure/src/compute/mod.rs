@@ -13,7 +13,7 @@ use safehold_core::Error;
 use safehold_core::ade::{
     AgentState, DiskKeys, DiskKind, ExtensionFacts, OsType, VaultObject, VmFacts,
 };
-use safehold_core::inventory::{DiskRecord, VmRecord, resource_id_segment};
+use safehold_core::inventory::{DiskRecord, ReadProblem, VmRecord, resource_id_segment};
 use safehold_core::ports::ComputeApi;
 use serde_json::Value;
 
@@ -56,7 +56,7 @@ fn vm_from_model(model: &wire::Vm) -> VmRecord {
     let id = owned(model.id.as_ref()).unwrap_or_default();
     let mut problems = vec![];
     if id.is_empty() {
-        problems.push("the service sent a VM without an id".to_owned());
+        problems.push(ReadProblem::NoId);
     }
     let storage = model
         .properties
@@ -67,7 +67,9 @@ fn vm_from_model(model: &wire::Vm) -> VmRecord {
         Some(t) if t.eq_ignore_ascii_case("windows") => Some(OsType::Windows),
         Some(t) if t.eq_ignore_ascii_case("linux") => Some(OsType::Linux),
         Some(other) => {
-            problems.push(format!("unknown OS type '{other}'"));
+            problems.push(ReadProblem::UnknownOsType {
+                value: other.to_owned(),
+            });
             None
         }
         None => None,
@@ -84,7 +86,7 @@ fn vm_from_model(model: &wire::Vm) -> VmRecord {
             Some(DiskKind::Unmanaged)
         }
         _ => {
-            problems.push("the OS disk is neither a managed disk nor a VHD".to_owned());
+            problems.push(ReadProblem::UnknownDiskKind);
             None
         }
     };
@@ -157,9 +159,9 @@ fn odd_vm(id: Option<String>, name: Option<String>, error: &str) -> VmRecord {
             .unwrap_or_default()
             .to_owned(),
         name: name.unwrap_or_else(|| id.rsplit('/').next().unwrap_or_default().to_owned()),
-        problems: vec![format!(
-            "the service described this VM in a shape Safehold could not read ({error})"
-        )],
+        problems: vec![ReadProblem::UnreadableShape {
+            detail: error.to_owned(),
+        }],
         id,
         ..VmRecord::default()
     }
@@ -251,9 +253,7 @@ impl ComputeApi for ArmClient {
                     let mut record = vm_from_model(&model);
                     match views.get(&key(&record.id)) {
                         Some(view) => add_instance_view(&mut record, view),
-                        None => record
-                            .problems
-                            .push("no instance view was returned for this VM".to_owned()),
+                        None => record.problems.push(ReadProblem::NoInstanceView),
                     }
                     record
                 }
@@ -404,7 +404,10 @@ mod tests {
             (record.name.as_str(), record.resource_group.as_str()),
             ("vm9", "rg")
         );
-        assert!(record.problems[0].contains("expected struct StorageProfile"));
+        assert!(matches!(
+            &record.problems[0],
+            ReadProblem::UnreadableShape { detail } if detail.contains("expected struct StorageProfile")
+        ));
         let classification = safehold_core::ade::classify(&record.facts);
         assert!(classification.ade.is_none() && classification.disks.is_none());
     }
