@@ -9,3 +9,6 @@ mod service;
 
 pub use apply::{CONFLICT_RETRIES, GrantApi, VaultLocks, add_role_holders, apply};
 pub use service::GrantService;
+
+#[cfg(test)]
+mod tests;
