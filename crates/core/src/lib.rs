@@ -9,6 +9,8 @@ pub mod ade;
 pub mod clock;
 pub mod cloud;
 pub mod error;
+#[cfg(feature = "test-support")]
+pub mod fakes;
 pub mod grant;
 pub mod id;
 pub mod inventory;

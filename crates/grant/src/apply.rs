@@ -212,6 +212,69 @@ mod tests {
         }
     }
 
+    #[tokio::test]
+    async fn an_access_policy_grant_adds_backups_entry_and_leaves_the_others() {
+        use safehold_core::fakes::{FakeAzure, FakeTenant};
+        let others = AccessPolicy {
+            tenant_id: "t".to_owned(),
+            object_id: "ops".to_owned(),
+            application_id: None,
+            permissions: Permissions::from_lists(["all"], ["all"]),
+        };
+        let azure = FakeAzure::new(FakeTenant {
+            key_vaults: vec![KeyVaultRecord {
+                access_policies: vec![others.clone()],
+                ..vault(false)
+            }],
+            ..FakeTenant::default()
+        });
+        let id = vault(false).id;
+        let done = apply(
+            &azure,
+            &VaultLocks::default(),
+            &id,
+            "backup",
+            &required_permissions(KeyProtection::BekKek),
+        )
+        .await
+        .unwrap();
+        assert!(matches!(done.change, GrantChange::AccessPolicy { .. }));
+        let after = &azure.tenant().key_vaults[0];
+        assert_eq!(after.access_policies[0], others);
+        assert_eq!(after.access_policies.len(), 2);
+        // Only ever added, and read back once.
+        assert_eq!(azure.calls("add_access_policy"), 1);
+        assert_eq!(azure.calls("get_key_vault"), 2);
+    }
+
+    #[tokio::test]
+    async fn a_refused_write_is_the_services_error_and_nothing_changes() {
+        use safehold_core::fakes::{FakeAzure, FakeTenant};
+        let azure = FakeAzure::new(FakeTenant {
+            key_vaults: vec![vault(false)],
+            ..FakeTenant::default()
+        });
+        azure.fail("add_access_policy", || {
+            Error::new(
+                ErrorCode::Forbidden,
+                Problem::ServiceRefused {
+                    service: safehold_core::Service::KeyVault,
+                },
+            )
+        });
+        let error = apply(
+            &azure,
+            &VaultLocks::default(),
+            &vault(false).id,
+            "backup",
+            &required_permissions(KeyProtection::BekOnly),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(error.code, ErrorCode::Forbidden);
+        assert!(azure.tenant().key_vaults[0].access_policies.is_empty());
+    }
+
     /// An RBAC vault whose role assignments do not show the new one yet.
     struct Lagging {
         assigned: std::sync::Mutex<Vec<String>>,

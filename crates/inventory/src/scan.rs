@@ -848,16 +848,17 @@ mod tests {
             },
             ..KeyVaultRecord::default()
         };
-        let a: Arc<dyn Clients> = Arc::new(Fake {
+        use safehold_core::fakes::{FakeAzure, FakeTenant};
+        let a: Arc<dyn Clients> = Arc::new(FakeAzure::new(FakeTenant {
             vms: vec![vm_with_bek_by_url("sa", "vm-a")],
             key_vaults: vec![vault("sa", true)],
-            ..Fake::default()
-        });
-        let b: Arc<dyn Clients> = Arc::new(Fake {
+            ..FakeTenant::default()
+        }));
+        let b: Arc<dyn Clients> = Arc::new(FakeAzure::new(FakeTenant {
             vms: vec![vm_with_bek_by_url("sb", "vm-b")],
             key_vaults: vec![vault("sb", false)],
-            ..Fake::default()
-        });
+            ..FakeTenant::default()
+        }));
         let subscription = |id: &str, tenant: &str| Subscription {
             subscription_id: id.to_owned(),
             display_name: id.to_owned(),
