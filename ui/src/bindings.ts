@@ -626,7 +626,7 @@ export type InventoryVm = {
 	/**  The readiness verdict, for VMs encrypted with ADE. */
 	verdict: Verdict | null,
 	/**  What could not be read about it. */
-	problems: string[],
+	problems: ReadProblem[],
 };
 
 /**  Whether the disk-encryption key (BEK, a secret) is wrapped by a key-encryption key (KEK). */
@@ -966,6 +966,26 @@ export type ProxyMode =
 "explicit" | 
 /**  Direct connections only. */
 "none";
+
+/**
+ *  Something about an item the service described oddly: the item is kept, and the UI says what
+ *  could not be read.
+ */
+export type ReadProblem = 
+/**  The item came without a resource id. */
+{ id: "noId" } | 
+/**  An OS type Safehold does not know. */
+{ id: "unknownOsType"; 
+/**  As the service wrote it. */
+value: string } | 
+/**  The OS disk is neither a managed disk nor a VHD. */
+{ id: "unknownDiskKind" } | 
+/**  The VM's instance view was not in the list of instance views. */
+{ id: "noInstanceView" } | 
+/**  The item's shape could not be read; the reader's detail is kept for support. */
+{ id: "unreadableShape"; 
+/**  What the reader said (a field name and what it expected). */
+detail: string };
 
 /**  One check's result. */
 export type Reason = {

@@ -16,14 +16,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use azure_core::credentials::TokenCredential;
-use safehold_azure::credential::{self, CertificatePem};
-use safehold_azure::user::{self, RefreshTokenHolder, RefreshTokenSink, SignIn, UserCredential};
+use safehold_azure::identity::credential::{self, CertificatePem};
+use safehold_azure::identity::user::{
+    self, RefreshTokenHolder, RefreshTokenSink, SignIn, UserCredential,
+};
 use safehold_azure::{ArmClient, Cloud};
 use safehold_core::cloud::CloudKind;
 use safehold_core::inventory::{RecoveryVault, Subscription, Tenant};
-use safehold_core::ports::ArmApi;
+use safehold_core::ports::{RecoveryServicesApi as _, ResourceManagerApi as _};
 use safehold_core::problem::KeyringFailure;
-use safehold_core::{Advice, AppError, Error, ErrorCode, Problem, Service, ServiceError};
+use safehold_core::{
+    Advice, AppError, Error, ErrorCode, Problem, Service, ServiceError, SubscriptionId, TenantId,
+};
 use safehold_keystore::{SecretStore, StoreError};
 use safehold_sandbox::Sandbox;
 use tokio::sync::{Mutex, OnceCell};
@@ -64,7 +68,7 @@ struct Live {
     cloud: Cloud,
     auth: Auth,
     /// One set of clients per tenant, so each keeps its access tokens.
-    clients: HashMap<String, Arc<TenantClients>>,
+    clients: HashMap<TenantId, Arc<TenantClients>>,
     remembered: bool,
 }
 
@@ -73,7 +77,7 @@ struct State {
     records: Vec<AccountRecord>,
     live: HashMap<String, Live>,
     /// Which account and tenant each listed subscription came from, lower-cased id.
-    owners: HashMap<String, (String, String)>,
+    owners: HashMap<SubscriptionId, (String, String)>,
 }
 
 /// The accounts service: app state, shared by every command.
@@ -357,7 +361,7 @@ impl Accounts {
         let clients = client_for(&live, &record, &e.tenant_id, &self.cli_folders)?;
         record.tenants = clients.arm.list_tenants().await?;
         live.clients
-            .insert(e.tenant_id.to_ascii_lowercase(), clients);
+            .insert(TenantId::new(e.tenant_id.as_str()), clients);
         let mut state = self.state.lock().await;
         if !state.records.is_empty() {
             return Ok(());
@@ -679,7 +683,7 @@ impl Accounts {
         let mut state = self.state.lock().await;
         let mut live = live;
         live.clients
-            .insert(home_tenant.to_ascii_lowercase(), clients);
+            .insert(TenantId::new(home_tenant.as_str()), clients);
         state.live.insert(id.clone(), live);
         state.records.push(record);
         self.save(&state)?;
@@ -855,7 +859,7 @@ impl Accounts {
             if let Some(client) = state
                 .live
                 .get(account)
-                .and_then(|live| live.clients.get(&tenant.to_ascii_lowercase()))
+                .and_then(|live| live.clients.get(&TenantId::new(tenant)))
             {
                 return Ok(client.clone());
             }
@@ -877,8 +881,7 @@ impl Accounts {
             .get_mut(account)
             .ok_or_else(|| not_found(account))?;
         let client = client_for(live, &record, tenant, &self.cli_folders)?;
-        live.clients
-            .insert(tenant.to_ascii_lowercase(), client.clone());
+        live.clients.insert(TenantId::new(tenant), client.clone());
         Ok(client)
     }
 
@@ -974,7 +977,7 @@ impl Accounts {
                                 f.iter()
                                     .any(|id| id.eq_ignore_ascii_case(&s.subscription_id))
                             });
-                            let key = s.subscription_id.to_ascii_lowercase();
+                            let key = SubscriptionId::new(s.subscription_id.as_str());
                             if wanted && !owners.contains_key(&key) {
                                 owners.insert(key, (record.id.clone(), tenant.clone()));
                                 found.push(s);
@@ -1001,7 +1004,7 @@ impl Accounts {
             .lock()
             .await
             .owners
-            .get(&subscription_id.to_ascii_lowercase())
+            .get(&SubscriptionId::new(subscription_id))
             .cloned()
     }
 
@@ -1012,7 +1015,7 @@ impl Accounts {
             .lock()
             .await
             .owners
-            .get(&subscription_id.to_ascii_lowercase())
+            .get(&SubscriptionId::new(subscription_id))
             .cloned();
         let owner = match owner {
             Some(owner) => owner,
@@ -1022,7 +1025,7 @@ impl Accounts {
                     .lock()
                     .await
                     .owners
-                    .get(&subscription_id.to_ascii_lowercase())
+                    .get(&SubscriptionId::new(subscription_id))
                     .cloned()
                     .ok_or_else(|| {
                         Error::new(

@@ -300,7 +300,7 @@ async fn no_secret_or_token_reaches_a_file_a_log_or_an_ipc_answer() {
     let refresh_token = backend
         .raw(&format!("{}.refresh-token", person.id))
         .expect("the refresh token is in the keyring");
-    let sp = safehold_azure::credential::client_secret(
+    let sp = safehold_azure::identity::credential::client_secret(
         &sandbox.cloud,
         &e.tenant_id,
         &e.client_id,
@@ -619,7 +619,7 @@ async fn the_azure_cli_sign_in_is_used_in_the_cloud_the_cli_is_set_to() {
     let sandbox = accounts.sandbox().await.unwrap();
     let e = sandbox.sandbox.endpoints().clone();
     // A stand-in `az` that prints what `az account get-access-token` prints.
-    let sp = safehold_azure::credential::client_secret(
+    let sp = safehold_azure::identity::credential::client_secret(
         &sandbox.cloud,
         &e.tenant_id,
         &e.client_id,

@@ -130,6 +130,13 @@ export const en = {
     classic: "Classic (Service Manager)",
     notProtected: "Not protected",
     problems: "Could not read",
+    readProblems: {
+      noId: "the service sent this VM without an id",
+      unknownOsType: "an OS type Safehold does not know ({{value}})",
+      unknownDiskKind: "the OS disk is neither a managed disk nor a VHD",
+      noInstanceView: "no instance view came back for this VM",
+      unreadableShape: "the service described it in a shape Safehold cannot read ({{detail}})",
+    },
     close: "Close",
     checks: "Readiness checks",
     keys: "keys",

@@ -131,6 +131,13 @@ export const ja: Messages = {
     classic: "クラシック (Service Manager)",
     notProtected: "未保護",
     problems: "読み取れなかった項目",
+    readProblems: {
+      noId: "サービスから ID のない VM が返されました",
+      unknownOsType: "Safehold が認識できない OS の種類です（{{value}}）",
+      unknownDiskKind: "OS ディスクがマネージド ディスクでも VHD でもありません",
+      noInstanceView: "この VM のインスタンス ビューが返されませんでした",
+      unreadableShape: "Safehold が読み取れない形式で返されました（{{detail}}）",
+    },
     close: "閉じる",
     checks: "準備状況のチェック",
     keys: "キー",

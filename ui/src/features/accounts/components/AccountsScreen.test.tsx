@@ -1,6 +1,6 @@
 import { screen, waitFor, within } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
-import { appError, mockBackend, operatorAccount, renderWithProviders, sendOn } from "../../../test/render";
+import { appError, inventorySnapshot, mockBackend, operatorAccount, renderWithProviders, sendOn } from "../../../test/render";
 import { AccountsScreen } from "./AccountsScreen";
 
 describe("Accounts", () => {
@@ -145,5 +145,21 @@ describe("Accounts", () => {
     await waitFor(() => {
       expect(calls.some((c) => c.cmd === "sign_out")).toBe(true);
     });
+  });
+
+  it("drops the inventory read through the accounts signed in until now", async () => {
+    mockBackend({ cachedInventory: () => null, scanInventory: () => new Promise(() => undefined) });
+    const { user, queryClient } = renderWithProviders(<AccountsScreen />);
+    queryClient.setQueryData(["inventory", "scan"], inventorySnapshot);
+    queryClient.setQueryData(["inventory", "cached"], inventorySnapshot);
+
+    await user.click(await screen.findByRole("button", { name: "Sign out" }));
+    const dialog = await screen.findByRole("dialog");
+    await user.click(within(dialog).getByRole("button", { name: "Sign out" }));
+
+    await waitFor(() => {
+      expect(queryClient.getQueryData(["inventory", "scan"])).toBeUndefined();
+    });
+    expect(queryClient.getQueryData(["inventory", "cached"])).toBeUndefined();
   });
 });
