@@ -89,16 +89,89 @@ pub struct Accounts {
     network: std::sync::RwLock<NetworkSettings>,
 }
 
-/// Stores rotated refresh tokens in the keyring.
+/// Stores rotated refresh tokens in the keyring, off the async runtime.
+///
+/// A rotation is reported from inside a token renewal on the runtime, while the credential
+/// holds its lock, and a keyring write may block (the Secret Service is a D-Bus round trip or
+/// an unlock prompt). So the write runs on a blocking thread. Only the newest token matters:
+/// while a write runs, later rotations replace the waiting token instead of queueing, and one
+/// write never overtakes another. The keystore's `replace` keeps the previous token when the
+/// new one cannot be saved, so a failed write costs the rotation, not the sign-in.
 struct KeyringSink {
     store: Arc<SecretStore>,
     name: String,
+    pending: Arc<std::sync::Mutex<PendingToken>>,
+}
+
+/// The rotated token waiting to be written, and whether a writer is running.
+#[derive(Default)]
+struct PendingToken {
+    token: Option<Zeroizing<String>>,
+    writing: bool,
+}
+
+impl KeyringSink {
+    fn new(store: Arc<SecretStore>, name: String) -> Self {
+        Self {
+            store,
+            name,
+            pending: Arc::default(),
+        }
+    }
+
+    /// Writes waiting tokens until none is left, newest last.
+    fn write_pending(store: &SecretStore, name: &str, pending: &std::sync::Mutex<PendingToken>) {
+        loop {
+            let token = {
+                let mut pending = pending
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                let Some(token) = pending.token.take() else {
+                    pending.writing = false;
+                    return;
+                };
+                token
+            };
+            match store.replace(name, &token) {
+                Ok(()) => tracing::debug!(entry = %name, "kept a renewed sign-in in the keyring"),
+                Err(error) => tracing::warn!(
+                    entry = %name,
+                    error = %error,
+                    "could not keep a renewed sign-in in the keyring; the previous one stays"
+                ),
+            }
+        }
+    }
+
+    #[cfg(test)]
+    fn is_idle(&self) -> bool {
+        let pending = self
+            .pending
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        !pending.writing && pending.token.is_none()
+    }
 }
 
 impl RefreshTokenSink for KeyringSink {
     fn store(&self, refresh_token: &str) {
-        if let Err(error) = self.store.put(&self.name, refresh_token) {
-            tracing::warn!(entry = %self.name, error = %error, "could not keep a renewed sign-in in the keyring");
+        {
+            let mut pending = self
+                .pending
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            pending.token = Some(Zeroizing::new(refresh_token.to_owned()));
+            if pending.writing {
+                return;
+            }
+            pending.writing = true;
+        }
+        let (store, name, pending) = (self.store.clone(), self.name.clone(), self.pending.clone());
+        let write = move || Self::write_pending(&store, &name, &pending);
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => drop(runtime.spawn_blocking(write)),
+            // Outside a runtime nothing async waits on this thread.
+            Err(_) => write(),
         }
     }
 }
@@ -126,6 +199,20 @@ fn keyring_error(error: StoreError) -> Error {
             Advice::UnlockKeyring,
         ),
         StoreError::WriteFailed { name, .. } => (
+            KeyringFailure::WriteFailedLeftover,
+            Some(name),
+            Advice::DeleteKeyringEntry,
+        ),
+        StoreError::ReplaceFailed {
+            name,
+            previous_kept: true,
+            ..
+        } => (
+            KeyringFailure::WriteFailed,
+            Some(name),
+            Advice::UnlockKeyring,
+        ),
+        StoreError::ReplaceFailed { name, .. } => (
             KeyringFailure::WriteFailedLeftover,
             Some(name),
             Advice::DeleteKeyringEntry,
@@ -768,10 +855,10 @@ impl Accounts {
         match (&self.keystore, remembered) {
             (Ok(store), true) => RefreshTokenHolder::new(
                 holder_secret(&holder),
-                Arc::new(KeyringSink {
-                    store: store.clone(),
-                    name: format!("{id}.refresh-token"),
-                }),
+                Arc::new(KeyringSink::new(
+                    store.clone(),
+                    format!("{id}.refresh-token"),
+                )),
             ),
             _ => holder,
         }
@@ -818,10 +905,7 @@ impl Accounts {
                     SignInMethod::Browser | SignInMethod::DeviceCode => {
                         Auth::Person(RefreshTokenHolder::new(
                             secret,
-                            Arc::new(KeyringSink {
-                                store: store.clone(),
-                                name,
-                            }),
+                            Arc::new(KeyringSink::new(store.clone(), name)),
                         ))
                     }
                     SignInMethod::ServicePrincipalSecret => Auth::Secret(secret),

@@ -681,3 +681,95 @@ async fn the_azure_cli_sign_in_is_used_in_the_cloud_the_cli_is_set_to() {
     assert_eq!(account.home_tenant_id, e.tenant_id);
     assert_eq!(accounts.subscriptions().await.unwrap().len(), 2);
 }
+
+/// A keyring whose writes wait for the test to let them through, once armed.
+#[derive(Clone, Default)]
+struct GatedBackend {
+    inner: MemoryBackend,
+    gate: Arc<std::sync::Mutex<Option<std::sync::mpsc::Receiver<()>>>>,
+    waited_too_long: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl GatedBackend {
+    fn arm(&self) -> std::sync::mpsc::Sender<()> {
+        let (open, gate) = std::sync::mpsc::channel();
+        *self.gate.lock().unwrap() = Some(gate);
+        open
+    }
+}
+
+impl safehold_keystore::Backend for GatedBackend {
+    fn set(&self, name: &str, value: &str) -> Result<(), safehold_keystore::BackendError> {
+        if let Some(gate) = self.gate.lock().unwrap().take()
+            && gate.recv_timeout(Duration::from_secs(5)).is_err()
+        {
+            self.waited_too_long
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+        self.inner.set(name, value)
+    }
+    fn get(&self, name: &str) -> Result<Option<String>, safehold_keystore::BackendError> {
+        self.inner.get(name)
+    }
+    fn delete(&self, name: &str) -> Result<(), safehold_keystore::BackendError> {
+        self.inner.delete(name)
+    }
+}
+
+async fn written(sink: &KeyringSink) {
+    for _ in 0..500 {
+        if sink.is_idle() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("the rotated token was never written");
+}
+
+#[tokio::test]
+async fn a_rotated_refresh_token_is_written_off_the_runtime() {
+    let dir = tempfile::tempdir().unwrap();
+    let backend = GatedBackend::default();
+    let store =
+        Arc::new(SecretStore::open(Box::new(backend.clone()), dir.path().join("o")).unwrap());
+    let sink = KeyringSink::new(store.clone(), "a.refresh-token".to_owned());
+    let open = backend.arm();
+    // On this single-threaded runtime, a write on the calling thread would hold the gate shut
+    // until it gave up.
+    sink.store("rotated");
+    open.send(()).unwrap();
+    written(&sink).await;
+    assert!(
+        !backend
+            .waited_too_long
+            .load(std::sync::atomic::Ordering::SeqCst)
+    );
+    assert_eq!(
+        store.get("a.refresh-token").unwrap().unwrap().as_str(),
+        "rotated"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_rotation_keeps_the_previous_refresh_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let backend = MemoryBackend::new();
+    let store =
+        Arc::new(SecretStore::open(Box::new(backend.clone()), dir.path().join("o")).unwrap());
+    store.put("a.refresh-token", "previous").unwrap();
+    let sink = KeyringSink::new(store.clone(), "a.refresh-token".to_owned());
+    backend.fail_next_writes(1);
+    sink.store("rotated");
+    written(&sink).await;
+    assert_eq!(
+        store.get("a.refresh-token").unwrap().unwrap().as_str(),
+        "previous",
+        "the next start can still sign in"
+    );
+    sink.store("rotated again");
+    written(&sink).await;
+    assert_eq!(
+        store.get("a.refresh-token").unwrap().unwrap().as_str(),
+        "rotated again"
+    );
+}
