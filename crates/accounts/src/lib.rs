@@ -369,6 +369,32 @@ impl Accounts {
         Ok(cloud)
     }
 
+    /// Reads the metadata of the custom cloud at `arm_endpoint` (trusting the CA in
+    /// `ca_certificate_path` too, if given) and says where it would sign in and which token
+    /// audience it would ask for, before anyone signs in. Refused as a sign-in would be.
+    pub async fn discover_cloud(
+        &self,
+        arm_endpoint: &str,
+        ca_certificate_path: Option<&str>,
+    ) -> Result<DiscoveredCloud, Error> {
+        let ca_pem = read_ca_file(ca_certificate_path)?;
+        let proxy = self.network_settings().proxy()?;
+        let cloud = Cloud::discover(arm_endpoint, ca_pem, proxy).await?;
+        tracing::info!(
+            arm = %cloud.arm_endpoint,
+            login = %cloud.authority_host,
+            audience = %cloud.arm_audience,
+            "custom cloud discovered"
+        );
+        Ok(DiscoveredCloud {
+            name: cloud.name,
+            arm_endpoint: without_slash(cloud.arm_endpoint.as_str()),
+            login_endpoint: without_slash(cloud.authority_host.as_str()),
+            arm_audience: cloud.arm_audience,
+            graph_endpoint: without_slash(cloud.graph_endpoint.as_str()),
+        })
+    }
+
     /// The network settings in force.
     pub fn network_settings(&self) -> NetworkSettings {
         self.network
@@ -1190,12 +1216,15 @@ fn custom_ca(request: &SignInRequest) -> Result<Option<String>, Error> {
         | SignInRequest::ServicePrincipalCertificate { cloud, .. }
         | SignInRequest::AzureCli { cloud, .. } => cloud,
     };
-    let Some(path) = choice
-        .ca_certificate_path
-        .as_deref()
-        .map(str::trim)
-        .filter(|p| !p.is_empty() && choice.kind == CloudKind::Custom)
-    else {
+    if choice.kind != CloudKind::Custom {
+        return Ok(None);
+    }
+    read_ca_file(choice.ca_certificate_path.as_deref())
+}
+
+/// The PEM of a CA file, if a path is given: checked to hold at least one certificate.
+fn read_ca_file(path: Option<&str>) -> Result<Option<String>, Error> {
+    let Some(path) = path.map(str::trim).filter(|p| !p.is_empty()) else {
         return Ok(None);
     };
     let pem = std::fs::read_to_string(path).map_err(|e| {
@@ -1218,6 +1247,10 @@ fn custom_ca(request: &SignInRequest) -> Result<Option<String>, Error> {
         .with_advice(Advice::ChooseCaPem));
     }
     Ok(Some(pem))
+}
+
+fn without_slash(url: &str) -> String {
+    url.trim_end_matches('/').to_owned()
 }
 
 fn tenant_or_organizations(tenant: Option<&str>) -> String {

@@ -773,3 +773,58 @@ async fn a_failed_rotation_keeps_the_previous_refresh_token() {
         "rotated again"
     );
 }
+
+#[tokio::test]
+async fn a_custom_clouds_endpoints_are_read_before_any_sign_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let accounts = Accounts::open(dir.path().to_owned(), keystore(dir.path()), vec![]);
+    let sandbox = accounts.sandbox().await.unwrap();
+    let e = sandbox.sandbox.endpoints().clone();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, sandbox.sandbox.ca_pem()).unwrap();
+    let ca = ca.display().to_string();
+
+    let discovered = accounts
+        .discover_cloud(&e.arm_endpoint, Some(&ca))
+        .await
+        .unwrap();
+    assert_eq!(
+        discovered,
+        DiscoveredCloud {
+            name: "SafeholdSandbox".to_owned(),
+            arm_endpoint: e.arm_endpoint.trim_end_matches('/').to_owned(),
+            login_endpoint: e.authority_host.trim_end_matches('/').to_owned(),
+            // The sandbox also lists Azure's audiences; its own is the one used.
+            arm_audience: e.arm_endpoint.trim_end_matches('/').to_owned(),
+            graph_endpoint: "https://graph.microsoft.com".to_owned(),
+        }
+    );
+    assert!(
+        accounts.view().await.accounts.is_empty(),
+        "nobody signed in"
+    );
+
+    // Without its CA the sandbox's certificate is not trusted.
+    let error = accounts
+        .discover_cloud(&e.arm_endpoint, None)
+        .await
+        .unwrap_err();
+    assert_eq!(error.code, ErrorCode::Network, "{}", error.chain());
+    // A CA path that is not a certificate says so, as the sign-in would.
+    let not_pem = dir.path().join("not.pem");
+    std::fs::write(&not_pem, "hello").unwrap();
+    let error = accounts
+        .discover_cloud(&e.arm_endpoint, Some(&not_pem.display().to_string()))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error.problem, Problem::NoPemCertificate { .. }),
+        "{:?}",
+        error.problem
+    );
+    let error = accounts
+        .discover_cloud("http://example.com", None)
+        .await
+        .unwrap_err();
+    assert_eq!(error.code, ErrorCode::InvalidInput);
+}
