@@ -9,9 +9,10 @@
 //! keyring entry too and is never written to disk.
 //!
 //! There is no fallback: without a keyring [`SecretStore::open_os`] fails with
-//! [`StoreError::Unavailable`] and nothing is saved anywhere. A write that fails part-way removes
-//! what it wrote and checks that nothing of that name is left. Values never appear in errors,
-//! `Debug` output or logs.
+//! [`StoreError::Unavailable`] and nothing is saved anywhere. A [`SecretStore::put`] that fails
+//! part-way removes what it wrote and checks that nothing of that name is left; a
+//! [`SecretStore::replace`] that fails puts the previous secret back instead (a rotated refresh
+//! token). Values never appear in errors, `Debug` output or logs.
 //!
 //! ```no_run
 //! # fn main() -> Result<(), safehold_keystore::StoreError> {
