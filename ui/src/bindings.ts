@@ -22,6 +22,11 @@ export const commands = {
 	 *  `operation_id` ends it, keeping nothing.
 	 */
 	signIn: (request: SignInRequest, operationId: string, onDeviceCode: Channel<DeviceCodeShown>) => typedError<AccountView, AppError>(__TAURI_INVOKE("sign_in", { request, operationId, onDeviceCode })),
+	/**
+	 *  Reads a custom cloud's metadata and says where it signs in and which token audience it
+	 *  uses, so the user can check them before the first sign-in.
+	 */
+	discoverCloud: (armEndpoint: string, caCertificatePath: string | null) => typedError<DiscoveredCloud, AppError>(__TAURI_INVOKE("discover_cloud", { armEndpoint, caCertificatePath })),
 	/**  Signs an account out: its keyring entries are deleted and checked gone. */
 	signOut: (accountId: string) => typedError<AccountsView, AppError>(__TAURI_INVOKE("sign_out", { accountId })),
 	/**  Lists an account's tenants again. */
@@ -408,6 +413,23 @@ export type DirectoryName = {
 	displayName: string,
 	/**  What it is. */
 	kind: DirectoryKind,
+};
+
+/**
+ *  What a custom cloud's metadata says, shown before the first sign-in so the user can check
+ *  where they would sign in and which tokens the cloud would receive.
+ */
+export type DiscoveredCloud = {
+	/**  The cloud's name in its metadata (or its host). */
+	name: string,
+	/**  Its Resource Manager endpoint. */
+	armEndpoint: string,
+	/**  Where its users sign in (the Entra ID or AD FS authority). */
+	loginEndpoint: string,
+	/**  The audience its Resource Manager tokens are requested for. */
+	armAudience: string,
+	/**  Its Microsoft Graph endpoint. */
+	graphEndpoint: string,
 };
 
 /**  Where a VM's disks live. */
