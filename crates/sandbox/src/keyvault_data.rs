@@ -22,18 +22,7 @@ use crate::Shared;
 use crate::tenant::{KeyRecord, KeyVaultRecord, SecretRecord, Tenant};
 
 /// Accepted data-plane api-versions.
-const VERSIONS: &[&str] = &[
-    "2016-10-01",
-    "7.0",
-    "7.1",
-    "7.2",
-    "7.3",
-    "7.4",
-    "7.5",
-    "7.6",
-    "2025-07-01",
-    "2026-04-01",
-];
+const VERSIONS: &[&str] = crate::api_versions::KEY_VAULT_DATA;
 
 const BACKUP_PREFIX: &str = "SAFEHOLD-SANDBOX-KV-BACKUP.";
 
