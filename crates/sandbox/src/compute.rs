@@ -307,9 +307,10 @@ fn vm_json(
             "timeCreated": vm.created
         }
     });
-    if let Some(ade) = &vm.encryption {
-        let (kind, _) = ade_extension_identity(vm, ade);
-        value["resources"] = json!([{ "id": format!("{id}/extensions/{kind}") }]);
+    // The VM model lists its extensions in full, as Compute does; the Azure CLI reads the ADE
+    // extension's publisher and type from here.
+    if vm.encryption.is_some() {
+        value["resources"] = json!(extensions(state, sub, vm));
     }
     if expand {
         value["properties"]["instanceView"] = instance_view(state, sub, vm);

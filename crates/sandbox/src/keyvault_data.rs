@@ -101,6 +101,7 @@ pub struct VaultHost {
 pub fn router(shared: Arc<Shared>, vault: String) -> axum::Router {
     axum::Router::new()
         .fallback(handle)
+        .layer(axum::middleware::from_fn(crate::request_ids::stamp))
         .with_state(Arc::new(VaultHost { shared, vault }))
 }
 

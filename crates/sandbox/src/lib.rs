@@ -25,6 +25,7 @@ mod keyvault;
 pub mod keyvault_data;
 mod metadata;
 pub mod pki;
+mod request_ids;
 mod resources;
 mod restore;
 mod sas;
@@ -142,6 +143,11 @@ pub struct Endpoints {
     pub blob_endpoint: String,
     /// The public client id for interactive sign-in (authorization code, device code).
     pub public_client_id: String,
+    /// Microsoft Graph's base URL here (`{graph_endpoint}/v1.0/...`), on its own origin like
+    /// `graph.microsoft.com`; tokens for `{graph_endpoint}/.default` or
+    /// `https://graph.microsoft.com/.default` are accepted. The ARM origin still answers
+    /// `/v1.0/...` for clients that keep Graph there.
+    pub graph_endpoint: String,
 }
 
 /// State shared by every handler.
@@ -163,6 +169,9 @@ pub struct Shared {
     lro_retry_after_secs: u64,
     tenant_seed: TenantSeed,
     blob_endpoint: String,
+    graph_endpoint: String,
+    /// The audiences Graph accepts.
+    graph_audiences: Vec<String>,
     /// The public key (PEM) client assertions must be signed with.
     client_certificate_public_pem: String,
     /// Where the client certificate is, for the JSON line.
@@ -351,17 +360,20 @@ impl Drop for Sandbox {
 #[error("the sandbox could not start: {0:#}")]
 pub struct StartError(#[source] anyhow::Error);
 
-fn load_shared(
-    data_dir: &Path,
-    addr: SocketAddr,
-    blob_addr: SocketAddr,
-    config: &Config,
-) -> anyhow::Result<Shared> {
+/// Where the listeners are.
+struct Addresses {
+    arm: SocketAddr,
+    blob: SocketAddr,
+    graph: SocketAddr,
+}
+
+fn load_shared(data_dir: &Path, addrs: &Addresses, config: &Config) -> anyhow::Result<Shared> {
     let tenant = Tenant::load_or_seed(data_dir, &config.tenant_seed)?;
     let principal = ServicePrincipal::load_or_create(data_dir, &tenant)?;
     let tokens = TokenService::load_or_create(data_dir)?;
     let client_certificate = pki::ClientCertificate::load_or_create(data_dir)?;
-    let base = format!("https://{addr}");
+    let base = format!("https://{}", addrs.arm);
+    let graph_endpoint = format!("https://{}", addrs.graph);
     Ok(Shared {
         arm_audiences: vec![
             "https://management.azure.com/".to_owned(),
@@ -383,7 +395,12 @@ fn load_shared(
         job_duration_secs: config.job_duration_secs.max(0),
         lro_retry_after_secs: config.lro_retry_after_secs,
         tenant_seed: config.tenant_seed.clone(),
-        blob_endpoint: format!("https://{blob_addr}"),
+        blob_endpoint: format!("https://{}", addrs.blob),
+        graph_audiences: vec![
+            "https://graph.microsoft.com/".to_owned(),
+            format!("{graph_endpoint}/"),
+        ],
+        graph_endpoint,
         client_certificate_public_pem: client_certificate.public_key_pem,
         client_certificate_path: client_certificate.path,
         myself: std::sync::OnceLock::new(),
@@ -420,7 +437,16 @@ impl Sandbox {
             std::net::TcpListener::bind(("127.0.0.1", 0)).context("binding the blob port")?;
         blob_listener.set_nonblocking(true)?;
         let blob_addr = blob_listener.local_addr()?;
-        let shared = Arc::new(load_shared(&data_dir, addr, blob_addr, &config)?);
+        // So has Microsoft Graph.
+        let graph_listener =
+            std::net::TcpListener::bind(("127.0.0.1", 0)).context("binding the Graph port")?;
+        graph_listener.set_nonblocking(true)?;
+        let addrs = Addresses {
+            arm: addr,
+            blob: blob_addr,
+            graph: graph_listener.local_addr()?,
+        };
+        let shared = Arc::new(load_shared(&data_dir, &addrs, &config)?);
 
         let tls = tls_config(&identity)?;
         let handle = axum_server::Handle::new();
@@ -438,7 +464,18 @@ impl Sandbox {
                 blob::router(shared.clone()),
                 shared.faults.clone(),
             )));
-        let tasks = vec![tokio::spawn(server), tokio::spawn(blob_server)];
+        let graph_server = axum_server::from_tcp_rustls(graph_listener, tls.clone())?
+            .map(no_delay)
+            .handle(handle.clone())
+            .serve(tower::make::Shared::new(faults::FaultInjecting::new(
+                graph::router(shared.clone()),
+                shared.faults.clone(),
+            )));
+        let tasks = vec![
+            tokio::spawn(server),
+            tokio::spawn(blob_server),
+            tokio::spawn(graph_server),
+        ];
         // Every key vault gets its own origin for its data plane, now and when one is created.
         let _ = shared.myself.set(Arc::downgrade(&shared));
         let _ = shared.tls.set(tls);
@@ -465,6 +502,7 @@ impl Sandbox {
             admin_endpoint: format!("{}{}", shared.arm_endpoint, admin::PREFIX),
             blob_endpoint: shared.blob_endpoint.clone(),
             public_client_id: seed::SAFEHOLD_PUBLIC_CLIENT_ID.to_owned(),
+            graph_endpoint: shared.graph_endpoint.clone(),
         };
         tracing::info!(arm = %endpoints.arm_endpoint, "sandbox listening");
         Ok(Self {
