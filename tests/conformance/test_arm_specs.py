@@ -59,7 +59,7 @@ def test_non_json_body_is_reported(specs):
 
 
 def test_unmapped_request_is_reported(specs):
-    path = "/subscriptions/s1/providers/Microsoft.Network/networkInterfaces"
+    path = "/subscriptions/s1/providers/Microsoft.Web/sites"
 
     [problem] = specs.problems(_exchange("GET", path, 200, {"value": []}))
 

@@ -1,8 +1,8 @@
 """azure-mgmt-keyvault: the ADE key vaults and their access policies.
 
-`vaults.list()` is not used: it goes through `{sub}/resources?$filter=resourceType eq ...`
-(Vaults_List, a generic-resources view) which the sandbox does not serve; `list_by_subscription`
-is the Key Vault provider's own list.
+`vaults.list()` goes through `{sub}/resources?$filter=resourceType eq ...` (Vaults_List, the
+generic resources view; see test_generic_resources.py); `list_by_subscription` is the Key Vault
+provider's own list.
 
 Azure answers 409 `ConflictError` to concurrent access-policy writes on one vault; the sandbox does
 the same while a write is in flight, and writes sent one after another never conflict.

@@ -22,6 +22,8 @@ import pytest
 from azure.core.exceptions import HttpResponseError
 from azure.mgmt.compute import ComputeManagementClient
 from azure.mgmt.keyvault import KeyVaultManagementClient
+from azure.mgmt.network import NetworkManagementClient
+from azure.mgmt.network.models import AddressSpace, Subnet, VirtualNetwork
 from azure.mgmt.recoveryservicesbackup import RecoveryServicesBackupClient
 from azure.mgmt.recoveryservicesbackup.models import (
     EncryptionDetails,
@@ -130,7 +132,19 @@ def test_restored_disks_become_a_vm_through_a_linked_template_and_a_restored_key
     assert restored.name == "kek-vm-sql-01"
     assert restored.id.startswith(target_uri + "keys/kek-vm-sql-01/")
 
-    # (i) ARM reads the linked template through its SAS and creates the VM.
+    # (i) The VM needs a network in its region: the template makes its NIC in vnet-app.
+    with sandbox.mgmt_client(NetworkManagementClient, sub) as network:
+        network.virtual_networks.begin_create_or_update(
+            TARGET_GROUP,
+            "vnet-app",
+            VirtualNetwork(
+                location="japaneast",
+                address_space=AddressSpace(address_prefixes=["10.20.0.0/16"]),
+                subnets=[Subnet(name="default", address_prefix="10.20.0.0/24")],
+            ),
+            polling_interval=0.25,
+        ).result()
+    # ARM reads the linked template through its SAS and creates the NIC and the VM.
     with sandbox.mgmt_client(DeploymentsMgmtClient, sub) as resources:
         deployment = resources.deployments.begin_create_or_update(
             TARGET_GROUP,
@@ -152,6 +166,10 @@ def test_restored_disks_become_a_vm_through_a_linked_template_and_a_restored_key
         vm = compute.virtual_machines.get(TARGET_GROUP, "vm-sql-01-restored", expand="instanceView")
     statuses = [s.code for d in vm.instance_view.disks for s in d.statuses]
     assert "EncryptionState/encrypted" in statuses
+    with sandbox.mgmt_client(NetworkManagementClient, sub) as network:
+        nic = network.network_interfaces.get(TARGET_GROUP, "vm-sql-01-restored-nic")
+    assert vm.network_profile.network_interfaces[0].id.lower() == nic.id.lower()
+    assert nic.virtual_machine.id.lower() == vm.id.lower()
 
 
 def test_a_linked_template_without_a_sas_cannot_be_deployed(sandbox, production_subscription_id):

@@ -381,12 +381,120 @@ pub static DEPLOYMENTS: Set = Set {
     versions: SUBSCRIPTIONS.versions,
 };
 
-/// The generic resources view that Key Vault's `Vaults_List` uses: one version only.
-pub static KEY_VAULTS_AS_RESOURCES: Set = Set {
+/// The generic resources view (`{sub}/resources`, `{sub}/resourceGroups/{rg}/resources`), part of
+/// `Microsoft.Resources`. Key Vault's own `Vaults_List` goes through it at 2015-11-01.
+pub static RESOURCES: Set = Set {
+    kind: Kind::Platform,
+    versions: SUBSCRIPTIONS.versions,
+};
+
+/// `Microsoft.Storage/storageAccounts` (and `checkNameAvailability`, and create operations).
+pub static STORAGE: Set = Set {
     kind: Kind::ResourceProvider {
-        resource_type: "resources",
+        resource_type: "storageAccounts",
     },
-    versions: &["2015-11-01"],
+    versions: &[
+        "2015-05-01-preview",
+        "2015-06-15",
+        "2016-01-01",
+        "2016-05-01",
+        "2016-12-01",
+        "2017-06-01",
+        "2017-10-01",
+        "2018-02-01",
+        "2018-03-01-preview",
+        "2018-07-01",
+        "2018-11-01",
+        "2019-04-01",
+        "2019-06-01",
+        "2020-08-01-preview",
+        "2021-01-01",
+        "2021-02-01",
+        "2021-04-01",
+        "2021-06-01",
+        "2021-08-01",
+        "2021-09-01",
+        "2022-05-01",
+        "2022-09-01",
+        "2023-01-01",
+        "2023-04-01",
+        "2023-05-01",
+        "2024-01-01",
+        "2025-01-01",
+        "2025-06-01",
+        "2025-08-01",
+        // What azure-mgmt-storage 25.3.0 sends.
+        "2026-09-01",
+    ],
+};
+
+/// `Microsoft.Network`: virtual networks, subnets, NICs, public IPs, NSGs and their operations.
+pub static NETWORK: Set = Set {
+    kind: Kind::ResourceProvider {
+        resource_type: "virtualNetworks",
+    },
+    versions: &[
+        "2015-06-15",
+        "2016-03-30",
+        "2016-06-01",
+        "2016-09-01",
+        "2016-12-01",
+        "2017-03-01",
+        "2017-06-01",
+        "2017-08-01",
+        "2017-09-01",
+        "2017-10-01",
+        "2017-11-01",
+        "2018-01-01",
+        "2018-02-01",
+        "2018-04-01",
+        "2018-06-01",
+        "2018-07-01",
+        "2018-08-01",
+        "2018-10-01",
+        "2018-11-01",
+        "2018-12-01",
+        "2019-02-01",
+        "2019-04-01",
+        "2019-06-01",
+        "2019-07-01",
+        "2019-08-01",
+        "2019-09-01",
+        "2019-11-01",
+        "2019-12-01",
+        "2020-03-01",
+        "2020-04-01",
+        "2020-05-01",
+        "2020-06-01",
+        "2020-07-01",
+        "2020-08-01",
+        "2020-11-01",
+        "2021-02-01",
+        "2021-03-01",
+        "2021-05-01",
+        "2021-08-01",
+        "2022-01-01",
+        "2022-05-01",
+        "2022-07-01",
+        "2022-09-01",
+        "2022-11-01",
+        "2023-02-01",
+        "2023-04-01",
+        "2023-05-01",
+        "2023-06-01",
+        "2023-09-01",
+        "2023-11-01",
+        "2024-01-01",
+        "2024-03-01",
+        "2024-05-01",
+        "2024-07-01",
+        "2024-10-01",
+        "2025-01-01",
+        "2025-03-01",
+        "2025-05-01",
+        // What azure-mgmt-network 33.1.0 sends.
+        "2026-03-01",
+    ],
 };
 
 /// The Key Vault data plane (keys and secrets), matched exactly.

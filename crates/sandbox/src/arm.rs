@@ -44,6 +44,16 @@ impl ArmError {
         }
     }
 
+    /// The error's code.
+    pub(crate) fn code(&self) -> &str {
+        &self.code
+    }
+
+    /// The error's message.
+    pub(crate) fn message(&self) -> &str {
+        &self.message
+    }
+
     /// 500 for a failure inside the sandbox.
     pub(crate) fn internal(message: &str) -> Self {
         Self::new(
@@ -572,6 +582,40 @@ fn route(state: &Shared, claims: &Claims, method: &Method, uri: &Uri, body: &[u8
                 "subscriptions",
                 _,
                 "providers",
+                "microsoft.storage",
+                "checknameavailability",
+            ],
+        ) => {
+            require_api_version(&pairs, &api_versions::STORAGE)?;
+            crate::storage::check_name_availability(state, body)
+        }
+        (
+            &Method::PUT | &Method::PATCH | &Method::DELETE,
+            [
+                "subscriptions",
+                _,
+                "resourcegroups",
+                _,
+                "providers",
+                "microsoft.storage",
+                "storageaccounts",
+                _,
+            ],
+        ) => {
+            let version = require_api_version(&pairs, &api_versions::STORAGE)?;
+            let (sub, rg, name) = (segments[1], segments[3], segments[7]);
+            match *method {
+                Method::PUT => crate::storage::create(state, sub, rg, name, version, body),
+                Method::PATCH => crate::storage::update(state, sub, rg, name, body),
+                _ => crate::storage::delete(state, sub, rg, name),
+            }
+        }
+        (
+            &Method::POST,
+            [
+                "subscriptions",
+                _,
+                "providers",
                 "microsoft.keyvault",
                 "locations",
                 _,
@@ -582,6 +626,35 @@ fn route(state: &Shared, claims: &Claims, method: &Method, uri: &Uri, body: &[u8
         ) => {
             require_api_version(&pairs, &api_versions::KEY_VAULTS)?;
             crate::keyvault::purge_deleted(state, segments[1], segments[5], segments[7])
+        }
+        (_, ["subscriptions", _, "providers", "microsoft.network", ..])
+        | (
+            _,
+            [
+                "subscriptions",
+                _,
+                "resourcegroups",
+                _,
+                "providers",
+                "microsoft.network",
+                ..,
+            ],
+        ) => {
+            let version = require_api_version(&pairs, &api_versions::NETWORK)?;
+            let at = if lower[2] == "resourcegroups" { 6 } else { 4 };
+            let request = crate::network::NetworkRequest {
+                method,
+                subscription: segments[1],
+                resource_group: (at == 6).then(|| segments[3]),
+                rest: &segments[at..],
+                lower: &lower[at..],
+                api_version: version,
+                body,
+                page,
+                base: &uri_base(state, path, version),
+            };
+            crate::network::dispatch(state, &request)
+                .unwrap_or_else(|| Err(not_served(method, path)))
         }
         (&Method::GET, ["subscriptions", _, ..]) => {
             let tenant = state.tenant();
@@ -754,6 +827,25 @@ fn read_in_subscription(r: &ReadRequest<'_>, scope: &Scope<'_>) -> Option<ArmRes
         (Some(rg), ["providers", "microsoft.keyvault", "vaults", _]) => r
             .version(&api_versions::KEY_VAULTS)
             .and_then(|_| keyvault::get(state, r.tenant, sub, rg, rest[3])),
+        (_, ["providers", "microsoft.storage", "storageaccounts"]) => r
+            .base(&api_versions::STORAGE)
+            .and_then(|base| crate::storage::list(state, sub, rg, &base, r.page)),
+        (Some(rg), ["providers", "microsoft.storage", "storageaccounts", _]) => r
+            .version(&api_versions::STORAGE)
+            .and_then(|_| crate::storage::get(state, sub, rg, rest[3])),
+        (
+            None,
+            [
+                "providers",
+                "microsoft.storage",
+                "locations",
+                _,
+                "asyncoperations",
+                _,
+            ],
+        ) => r
+            .version(&api_versions::STORAGE)
+            .and_then(|version| crate::storage::operation(state, sub, rest[3], rest[5], &version)),
         (Some(rg), ["providers", "microsoft.resources", "deployments", _]) => r
             .version(&api_versions::DEPLOYMENTS)
             .and_then(|_| crate::deployments::get(sub, rg, rest[3])),
@@ -770,12 +862,26 @@ fn read_in_subscription(r: &ReadRequest<'_>, scope: &Scope<'_>) -> Option<ArmRes
         ) => r
             .version(&api_versions::DEPLOYMENTS)
             .and_then(|_| crate::deployments::status(sub, rg, rest[3])),
-        (None, ["resources"]) => r
-            .base(&api_versions::KEY_VAULTS_AS_RESOURCES)
-            .and_then(|base| {
-                let filter = query_value(r.pairs, "$filter");
-                crate::keyvault::list_as_resources(sub, filter, &base, r.page)
-            }),
+        (_, ["resources"]) => r.base(&api_versions::RESOURCES).map(|base| {
+            // The nextLink keeps the query that chose the items.
+            let mut base = base;
+            for key in ["$filter", "$expand", "$top"] {
+                if let Some(value) = query_value(r.pairs, key) {
+                    base.push_str(&format!("&{key}={}", encode_query(value)));
+                }
+            }
+            let request = crate::generic_resources::ListRequest {
+                resource_group: rg,
+                filter: query_value(r.pairs, "$filter"),
+                expand: query_value(r.pairs, "$expand"),
+                page: r.page,
+                base: &base,
+            };
+            crate::generic_resources::list(sub, &request)
+                .map_or_else(IntoResponse::into_response, |body| {
+                    Json(body).into_response()
+                })
+        }),
         (
             None,
             [
@@ -877,6 +983,28 @@ impl Page {
         }
         body
     }
+}
+
+/// 405 for a method a resource does not take.
+pub(crate) fn method_not_allowed(method: &Method) -> ArmError {
+    ArmError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "MethodNotAllowed",
+        format!("The method {method} is not allowed on this resource."),
+    )
+}
+
+/// A query parameter's value, percent-encoded for a nextLink.
+fn encode_query(value: &str) -> String {
+    const RESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~')
+        .remove(b'\'')
+        .remove(b'/')
+        .remove(b',');
+    percent_encoding::utf8_percent_encode(value, RESERVED).to_string()
 }
 
 /// The cache key of a page: its list and its window.

@@ -58,6 +58,25 @@ fn encryption_settings(state: &Shared, sub: &SubscriptionRecord, ade: &AdeRecord
     settings
 }
 
+/// The VM's resource id.
+pub(crate) fn vm_resource_id(sub: &SubscriptionRecord, vm: &VirtualMachineRecord) -> String {
+    vm_id(sub, vm)
+}
+
+/// The ids of the VM's network interfaces, primary first.
+pub(crate) fn network_interface_ids(
+    sub: &SubscriptionRecord,
+    vm: &VirtualMachineRecord,
+) -> Vec<String> {
+    if vm.network_interfaces.is_empty() {
+        return vec![format!(
+            "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Network/networkInterfaces/{}-nic",
+            sub.subscription_id, vm.resource_group, vm.name
+        )];
+    }
+    vm.network_interfaces.clone()
+}
+
 fn vm_id(sub: &SubscriptionRecord, vm: &VirtualMachineRecord) -> String {
     format!(
         "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Compute/virtualMachines/{}",
@@ -114,6 +133,13 @@ fn ade_extension_identity(
         (OsKind::Linux, AdePass::SinglePass) => ("AzureDiskEncryptionForLinux", "1.1"),
         (OsKind::Linux, AdePass::DualPass) => ("AzureDiskEncryptionForLinux", "0.1"),
     }
+}
+
+/// The name of the VM's ADE extension, when it has one.
+pub(crate) fn ade_extension_name(vm: &VirtualMachineRecord) -> Option<&'static str> {
+    vm.encryption
+        .as_ref()
+        .map(|ade| ade_extension_identity(vm, ade).0)
 }
 
 fn ade_extension(
@@ -296,12 +322,11 @@ fn vm_json(
             },
             "osProfile": os_profile,
             "networkProfile": {
-                "networkInterfaces": [{
-                    "id": format!(
-                        "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Network/networkInterfaces/{}-nic",
-                        sub.subscription_id, vm.resource_group, vm.name
-                    )
-                }]
+                "networkInterfaces": network_interface_ids(sub, vm)
+                    .iter()
+                    .enumerate()
+                    .map(|(i, id)| json!({ "id": id, "properties": { "primary": i == 0 } }))
+                    .collect::<Vec<_>>()
             },
             "provisioningState": "Succeeded",
             "timeCreated": vm.created

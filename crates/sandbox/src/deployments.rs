@@ -41,62 +41,112 @@ fn bad(code: &'static str, message: String) -> ArmError {
     ArmError::new(StatusCode::BAD_REQUEST, code, message)
 }
 
-/// Evaluates an ARM template expression string of the forms restore templates use.
-fn evaluate(
-    value: &Value,
-    parameters: &serde_json::Map<String, Value>,
-    location: &str,
-    scope: &str,
-) -> Value {
-    let Some(text) = value.as_str() else {
-        return value.clone();
-    };
-    let Some(expr) = text.strip_prefix('[').and_then(|t| t.strip_suffix(']')) else {
-        return value.clone();
-    };
-    let parameter = |name: &str| {
-        parameters
-            .get(name)
-            .and_then(|p| {
-                p.get("value")
-                    .cloned()
-                    .or_else(|| p.get("defaultValue").cloned())
-            })
-            .unwrap_or(Value::Null)
-    };
-    let quoted = |s: &str| s.trim().trim_matches('\'').to_owned();
-    if let Some(inner) = expr
-        .strip_prefix("parameters(")
-        .and_then(|e| e.strip_suffix(')'))
-    {
-        return parameter(&quoted(inner));
+/// What template expressions can see: the parameters and the deployment's resource group.
+struct Context<'a> {
+    parameters: &'a serde_json::Map<String, Value>,
+    location: &'a str,
+    subscription: &'a str,
+    resource_group: &'a str,
+}
+
+/// Splits a function's arguments at the commas outside quotes and parentheses.
+fn arguments(inner: &str) -> Vec<&str> {
+    let (mut depth, mut quoted, mut start) = (0_i32, false, 0);
+    let mut out = Vec::new();
+    for (i, c) in inner.char_indices() {
+        match c {
+            '\'' => quoted = !quoted,
+            '(' if !quoted => depth += 1,
+            ')' if !quoted => depth -= 1,
+            ',' if !quoted && depth == 0 => {
+                out.push(inner[start..i].trim());
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(inner[start..].trim());
+    out
+}
+
+/// Evaluates one expression (the text inside `[...]`) of the forms restore templates use:
+/// `parameters('…')`, `resourceGroup().location|name`, `resourceId([group,] type, names…)` and
+/// quoted strings. `None` for anything else.
+fn expression(expr: &str, cx: &Context<'_>) -> Option<Value> {
+    let expr = expr.trim();
+    if let Some(text) = expr.strip_prefix('\'').and_then(|e| e.strip_suffix('\'')) {
+        return Some(json!(text.replace("\'\'", "\'")));
     }
     if expr == "resourceGroup().location" {
-        return json!(location);
+        return Some(json!(cx.location));
     }
-    if let Some(inner) = expr
-        .strip_prefix("resourceId(")
-        .and_then(|e| e.strip_suffix(')'))
-    {
-        let mut parts = inner.splitn(2, ',');
-        let kind = quoted(parts.next().unwrap_or_default());
-        let name_expr = parts.next().unwrap_or_default().trim();
-        let name = if name_expr.starts_with("parameters(") {
-            evaluate(
-                &json!(format!("[{name_expr}]")),
-                parameters,
-                location,
-                scope,
-            )
-            .as_str()
-            .unwrap_or_default()
-            .to_owned()
-        } else {
-            quoted(name_expr)
-        };
-        return json!(format!("{scope}/providers/{kind}/{name}"));
+    if expr == "resourceGroup().name" {
+        return Some(json!(cx.resource_group));
     }
-    value.clone()
+    let (function, inner) = expr.split_once('(')?;
+    let inner = inner.strip_suffix(')')?;
+    let args: Vec<Value> = arguments(inner)
+        .into_iter()
+        .map(|a| expression(a, cx))
+        .collect::<Option<_>>()?;
+    let text = |v: &Value| v.as_str().map(str::to_owned);
+    match function.trim() {
+        "parameters" => {
+            let name = text(args.first()?)?;
+            let p = cx.parameters.get(&name)?;
+            let value = p.get("value").or_else(|| p.get("defaultValue"))?.clone();
+            // A default may itself be an expression, e.g. `[resourceGroup().name]`.
+            Some(evaluate(&value, cx))
+        }
+        "resourceId" => {
+            let texts: Vec<String> = args.iter().map(text).collect::<Option<_>>()?;
+            let at = texts.iter().position(|t| t.contains('/'))?;
+            let group = match at {
+                0 => cx.resource_group.to_owned(),
+                1 => texts[0].clone(),
+                _ => texts[1].clone(),
+            };
+            let subscription = if at == 2 {
+                texts[0].as_str()
+            } else {
+                cx.subscription
+            };
+            let (namespace, types) = texts[at].split_once('/')?;
+            let mut id = format!(
+                "/subscriptions/{subscription}/resourceGroups/{group}/providers/{namespace}"
+            );
+            let names = &texts[at + 1..];
+            let types: Vec<&str> = types.split('/').collect();
+            if types.len() != names.len() {
+                return None;
+            }
+            for (t, n) in types.iter().zip(names) {
+                id.push_str(&format!("/{t}/{n}"));
+            }
+            Some(json!(id))
+        }
+        _ => None,
+    }
+}
+
+/// Evaluates every template expression in `value` (strings in brackets, at any depth). An
+/// expression the sandbox cannot evaluate is left as written.
+fn evaluate(value: &Value, cx: &Context<'_>) -> Value {
+    match value {
+        Value::String(text) => text
+            .strip_prefix('[')
+            .and_then(|t| t.strip_suffix(']'))
+            .filter(|t| !t.starts_with('['))
+            .and_then(|e| expression(e, cx))
+            .unwrap_or_else(|| value.clone()),
+        Value::Array(items) => Value::Array(items.iter().map(|v| evaluate(v, cx)).collect()),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), evaluate(v, cx)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
 }
 
 /// The template of a deployment body: inline, or read from the sandbox's blob storage.
@@ -171,8 +221,7 @@ pub fn put(
     {
         parameters.insert(key, value);
     }
-    let tenant_view: &Tenant = &tenant;
-    let sub = tenant_view
+    let sub = tenant
         .subscription(subscription)
         .ok_or_else(|| subscription_not_found(subscription))?;
     let sub_id = sub.subscription_id.clone();
@@ -186,38 +235,75 @@ pub fn put(
                 "ResourceGroupNotFound",
                 format!("Resource group '{rg}' could not be found."),
             )
-        })?;
+        })?
+        .clone();
     let scope = format!("/subscriptions/{sub_id}/resourceGroups/{}", group.name);
-    let location = group.location.clone();
-
+    let cx = Context {
+        parameters: &parameters,
+        location: &group.location,
+        subscription: &sub_id,
+        resource_group: &group.name,
+    };
+    // Resources are made in dependency order: network resources (public IPs and NSGs, then
+    // VNets, then NICs) before the VMs that use them. What is made before a failure stays, as
+    // in ARM, where a deployment is not a transaction.
+    let mut ordered: Vec<(u8, Value)> = resources
+        .iter()
+        .map(|r| {
+            let r = evaluate(r, &cx);
+            let kind = r["type"].as_str().unwrap_or_default();
+            let rank = crate::network::Kind::from_type(kind).map_or(9, crate::network::Kind::rank);
+            (rank, r)
+        })
+        .collect();
+    ordered.sort_by_key(|(rank, _)| *rank);
+    let mut draft = sub.clone();
     let mut made = Vec::new();
     let mut error = None;
-    for resource in &resources {
-        if !resource["type"]
-            .as_str()
-            .is_some_and(|t| t.eq_ignore_ascii_case("Microsoft.Compute/virtualMachines"))
-        {
-            continue;
-        }
-        let vm_name = evaluate(&resource["name"], &parameters, &location, &scope)
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
-        let disk_id = evaluate(
-            &resource["properties"]["storageProfile"]["osDisk"]["managedDisk"]["id"],
-            &parameters,
-            &location,
-            &scope,
-        );
-        match vm_from_disk(
-            tenant_view,
-            sub,
-            &vm_name,
-            disk_id.as_str().unwrap_or_default(),
-            resource,
-            &location,
-        ) {
-            Ok(vm) => made.push(vm),
+    for (_, resource) in &ordered {
+        let kind = resource["type"].as_str().unwrap_or_default();
+        let name = resource["name"].as_str().unwrap_or_default().to_owned();
+        let outcome = if let Some(network) = crate::network::Kind::from_type(kind) {
+            let mut body = resource.clone();
+            if body.get("location").is_none() {
+                body["location"] = json!(group.location);
+            }
+            crate::network::put_resource(&mut draft, network, &group.name, &name, &body)
+                .map(|_| format!("{scope}/providers/{kind}/{name}"))
+                .map_err(|e| (e.code().to_owned(), e.message().to_owned()))
+        } else if kind.eq_ignore_ascii_case("Microsoft.Compute/virtualMachines") {
+            let location = resource["location"]
+                .as_str()
+                .unwrap_or(&group.location)
+                .to_ascii_lowercase();
+            let disk_id = resource["properties"]["storageProfile"]["osDisk"]["managedDisk"]["id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            vm_from_disk(&tenant, &draft, &name, &disk_id, resource, &location).and_then(
+                |mut vm| {
+                    vm.resource_group.clone_from(&group.name);
+                    vm.network_interfaces = network_interfaces(&draft, &scope, &vm, resource)?;
+                    let id = format!(
+                        "{scope}/providers/Microsoft.Compute/virtualMachines/{}",
+                        vm.name
+                    );
+                    draft.virtual_machines.retain(|v| {
+                        !(v.resource_group.eq_ignore_ascii_case(&vm.resource_group)
+                            && v.name.eq_ignore_ascii_case(&vm.name))
+                    });
+                    draft.virtual_machines.push(vm);
+                    Ok(id)
+                },
+            )
+        } else {
+            Err((
+                "NoRegisteredProviderFound".to_owned(),
+                format!("The sandbox cannot deploy resources of type '{kind}'."),
+            ))
+        };
+        match outcome {
+            Ok(id) => made.push(id),
             Err(e) => {
                 error = Some(e);
                 break;
@@ -237,33 +323,17 @@ pub fn put(
         }
         .to_owned(),
         timestamp,
-        output_resources: made
-            .iter()
-            .map(|vm| {
-                format!(
-                    "{scope}/providers/Microsoft.Compute/virtualMachines/{}",
-                    vm.name
-                )
-            })
-            .collect(),
+        output_resources: made,
         error,
     };
+    draft.deployments.retain(|d| {
+        !(d.resource_group.eq_ignore_ascii_case(rg) && d.name.eq_ignore_ascii_case(name))
+    });
+    draft.deployments.push(record.clone());
     let sub = tenant
         .subscription_mut(&sub_id)
         .ok_or_else(|| subscription_not_found(&sub_id))?;
-    if record.error.is_none() {
-        for vm in made {
-            sub.virtual_machines.retain(|v| {
-                !(v.resource_group.eq_ignore_ascii_case(&vm.resource_group)
-                    && v.name.eq_ignore_ascii_case(&vm.name))
-            });
-            sub.virtual_machines.push(vm);
-        }
-    }
-    sub.deployments.retain(|d| {
-        !(d.resource_group.eq_ignore_ascii_case(rg) && d.name.eq_ignore_ascii_case(name))
-    });
-    sub.deployments.push(record.clone());
+    *sub = draft;
     state.persist(&tenant)?;
     let mut response = (
         StatusCode::CREATED,
@@ -279,6 +349,59 @@ pub fn put(
         response.headers_mut().insert("azure-asyncoperation", value);
     }
     Ok(response)
+}
+
+/// The VM's NICs from its template resource: each must exist in the VM's region, and be free or
+/// already this VM's.
+fn network_interfaces(
+    sub: &SubscriptionRecord,
+    scope: &str,
+    vm: &VirtualMachineRecord,
+    resource: &Value,
+) -> Result<Vec<String>, (String, String)> {
+    let vm_id = format!(
+        "{scope}/providers/Microsoft.Compute/virtualMachines/{}",
+        vm.name
+    );
+    let ids: Vec<String> = resource["properties"]["networkProfile"]["networkInterfaces"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|n| n["id"].as_str().map(str::to_owned))
+        .collect();
+    if ids.is_empty() {
+        return Err((
+            "InvalidParameter".to_owned(),
+            "Required parameter 'networkProfile' is missing (null).".to_owned(),
+        ));
+    }
+    for nic in &ids {
+        if !crate::network::nic_in_region(sub, nic, &vm.location) {
+            return Err((
+                "InvalidResourceReference".to_owned(),
+                format!(
+                    "Resource {nic} referenced by resource {vm_id} was not found. Please make sure that the referenced resource exists, and that both resources are in the same region."
+                ),
+            ));
+        }
+        let other = sub.virtual_machines.iter().find(|v| {
+            !(v.resource_group.eq_ignore_ascii_case(&vm.resource_group)
+                && v.name.eq_ignore_ascii_case(&vm.name))
+                && crate::compute::network_interface_ids(sub, v)
+                    .iter()
+                    .any(|n| n.eq_ignore_ascii_case(nic))
+        });
+        if let Some(other) = other {
+            return Err((
+                "NicInUse".to_owned(),
+                format!(
+                    "Network interface {nic} is already attached to virtual machine {}. A network interface can be attached to one virtual machine only.",
+                    crate::compute::vm_resource_id(sub, other)
+                ),
+            ));
+        }
+    }
+    Ok(ids)
 }
 
 /// A VM built from the restored OS disk `disk_id`, or why the deployment fails.
@@ -351,6 +474,7 @@ fn vm_from_disk(
             .format(&time::format_description::well_known::Rfc3339)
             .unwrap_or_default(),
         tags: Default::default(),
+        network_interfaces: vec![],
     })
 }
 

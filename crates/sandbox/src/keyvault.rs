@@ -310,34 +310,6 @@ pub fn purge_deleted(
     Ok(StatusCode::ACCEPTED.into_response())
 }
 
-/// `GET {sub}/resources?$filter=resourceType eq 'Microsoft.KeyVault/vaults'&api-version=2015-11-01`
-/// (Vaults_List): the generic resources view of the subscription's key vaults.
-pub fn list_as_resources(
-    sub: &SubscriptionRecord,
-    filter: Option<&str>,
-    base: &str,
-    page: Page,
-) -> Result<Response, ArmError> {
-    let wanted = filter
-        .and_then(|f| f.trim().strip_prefix("resourceType eq '"))
-        .and_then(|f| f.strip_suffix('\''))
-        .ok_or_else(|| {
-            bad_request(
-                "The sandbox supports $filter=resourceType eq '<type>' on this list.".to_owned(),
-            )
-        })?;
-    if !wanted.eq_ignore_ascii_case("Microsoft.KeyVault/vaults") {
-        return Ok(Json(json!({ "value": [] })).into_response());
-    }
-    let vaults = sub.key_vaults.iter().filter(|kv| !kv.deleted);
-    let body = page.render(
-        vaults,
-        |kv| json!({ "id": vault_resource_id(sub, kv), "name": kv.name, "type": "Microsoft.KeyVault/vaults", "location": kv.location, "tags": {} }),
-        base,
-    );
-    Ok(Json(body).into_response())
-}
-
 #[derive(Deserialize)]
 struct PolicyUpdate {
     properties: PolicyUpdateProperties,

@@ -19,11 +19,13 @@ mod compute;
 mod deployments;
 mod entra;
 pub mod faults;
+mod generic_resources;
 mod graph;
 mod interactive;
 mod keyvault;
 pub mod keyvault_data;
 mod metadata;
+mod network;
 pub mod pki;
 mod request_ids;
 mod resources;
@@ -31,6 +33,7 @@ mod restore;
 mod sas;
 pub mod scale;
 mod seed;
+mod storage;
 
 /// The demo tenant's least-privilege custom role for Backup on RBAC key vaults.
 pub use seed::BACKUP_KEY_READER_ROLE;

@@ -156,14 +156,28 @@ fn template(vm: &str, rp: &RecoveryPointRecord, disks: &[String]) -> Value {
         "parameters": {
             "VirtualMachineName": { "type": "string", "defaultValue": format!("{vm}-restored") },
             "VirtualNetwork": { "type": "string" },
+            "VirtualNetworkResourceGroup": { "type": "string", "defaultValue": "[resourceGroup().name]" },
             "Subnet": { "type": "string", "defaultValue": "default" },
             "NetworkInterfaceName": { "type": "string", "defaultValue": format!("{vm}-restored-nic") }
         },
         "resources": [{
+            "type": "Microsoft.Network/networkInterfaces",
+            "apiVersion": "2024-03-01",
+            "name": "[parameters('NetworkInterfaceName')]",
+            "location": "[resourceGroup().location]",
+            "properties": { "ipConfigurations": [{
+                "name": "ipconfig1",
+                "properties": {
+                    "privateIPAllocationMethod": "Dynamic",
+                    "subnet": { "id": "[resourceId(parameters('VirtualNetworkResourceGroup'), 'Microsoft.Network/virtualNetworks/subnets', parameters('VirtualNetwork'), parameters('Subnet'))]" }
+                }
+            }] }
+        }, {
             "type": "Microsoft.Compute/virtualMachines",
             "apiVersion": "2024-07-01",
             "name": "[parameters('VirtualMachineName')]",
             "location": "[resourceGroup().location]",
+            "dependsOn": ["[resourceId('Microsoft.Network/networkInterfaces', parameters('NetworkInterfaceName'))]"],
             "properties": {
                 "hardwareProfile": { "vmSize": rp.vm_size },
                 "storageProfile": { "osDisk": os_disk, "dataDisks": [] },
@@ -273,20 +287,10 @@ pub fn trigger(state: &Shared, r: &VaultRequest<'_>) -> Result<Response, ArmErro
                 ),
             )
         })?;
-    if !account.location.eq_ignore_ascii_case(&vault_location) {
-        return Err(bad_request(
-            "UserErrorStorageAccountRegionMismatch",
-            format!(
-                "The vault is in '{vault_location}' and the storage account in '{}'; they must be in the same region.",
-                account.location
-            ),
-        ));
-    }
-    if account.sku.to_ascii_uppercase().contains("ZRS") {
-        return Err(bad_request(
-            "UserErrorStorageAccountNotSupported",
-            "Zone-redundant storage accounts cannot stage a restore; use a locally or geo-redundant one.",
-        ));
+    if let Some((code, message)) =
+        crate::storage::staging_refusal(account, &vault_location, rp.managed)
+    {
+        return Err(bad_request(code, message));
     }
     if p.region
         .as_deref()

@@ -14,8 +14,8 @@ use crate::seed::BACKUP_MANAGEMENT_SERVICE_APP_ID;
 use crate::tenant::{
     AccessPolicyRecord, AdePass, AdeRecord, BackupPolicyRecord, DiskRecord, GroupRecord, KeyRecord,
     KeyVaultRecord, OsKind, ProtectedItemRecord, RecoveryVaultRecord, ResourceGroupRecord,
-    SecretRecord, ServicePrincipalRecord, SubscriptionRecord, Tenant, VaultObjectRef,
-    VirtualMachineRecord,
+    SecretRecord, ServicePrincipalRecord, StorageAccountRecord, SubscriptionRecord, Tenant,
+    VaultObjectRef, VirtualMachineRecord,
 };
 
 /// The shape of a generated tenant.
@@ -66,6 +66,26 @@ impl ScaleSpec {
 
 const REGIONS: &[&str] = &["japaneast", "japanwest", "eastus2", "westeurope"];
 
+/// Short region names, for storage account names (lower-case letters and digits only).
+const REGION_CODES: &[&str] = &["jpe", "jpw", "eus2", "weu"];
+
+fn storage_account(rg: &str, name: &str, location: &str, kind: &str) -> StorageAccountRecord {
+    StorageAccountRecord {
+        resource_group: rg.to_owned(),
+        name: name.to_owned(),
+        location: location.to_owned(),
+        sku: "Standard_LRS".to_owned(),
+        kind: kind.to_owned(),
+        access_tier: Some("Hot".to_owned()),
+        network_rules_deny: false,
+        created: "2024-06-01T00:00:00Z".to_owned(),
+        tags: Default::default(),
+        ready_at: 0,
+        operation: None,
+        blobs: vec![],
+    }
+}
+
 fn uuid(rng: &mut StdRng) -> String {
     uuid::Builder::from_random_bytes(rng.random())
         .into_uuid()
@@ -105,6 +125,7 @@ pub fn generate(spec: &ScaleSpec, tenant_id: &str) -> Tenant {
             storage_accounts: vec![],
             restored_disks: vec![],
             deployments: vec![],
+            network: Default::default(),
         })
         .collect();
 
@@ -281,6 +302,7 @@ pub fn generate(spec: &ScaleSpec, tenant_id: &str) -> Tenant {
                 encryption,
                 created: "2024-06-01T00:00:00Z".to_owned(),
                 tags: Default::default(),
+                network_interfaces: vec![],
             };
             if v % 2 == 0
                 && let Some(rv) = sub
@@ -297,6 +319,51 @@ pub fn generate(spec: &ScaleSpec, tenant_id: &str) -> Tenant {
             }
             sub.virtual_machines.push(vm);
         }
+    }
+
+    // Per subscription and region: a staging account for restores and a virtual network with a
+    // NIC for every VM; in the first region also a Blob storage account, which restores refuse.
+    for (i, sub) in subscriptions.iter_mut().enumerate() {
+        for (r, region) in REGIONS.iter().enumerate() {
+            let code = REGION_CODES[r];
+            sub.storage_accounts.push(storage_account(
+                &format!("rg-{region}"),
+                &format!("stscale{i:04}{code}"),
+                region,
+                "StorageV2",
+            ));
+            if r == 0 {
+                sub.storage_accounts.push(storage_account(
+                    &format!("rg-{region}"),
+                    &format!("stscale{i:04}{code}blob"),
+                    region,
+                    "BlobStorage",
+                ));
+            }
+        }
+        let names: Vec<(String, String, String)> = REGIONS
+            .iter()
+            .enumerate()
+            .map(|(r, region)| {
+                (
+                    format!("rg-{region}"),
+                    format!("vnet-{region}"),
+                    format!("10.{}.0.0/16", 100 + r),
+                )
+            })
+            .collect();
+        let networks: Vec<crate::network::SeedNetwork<'_>> = names
+            .iter()
+            .zip(REGIONS)
+            .map(|((rg, name, prefix), region)| crate::network::SeedNetwork {
+                resource_group: rg,
+                name,
+                location: region,
+                address_prefix: prefix,
+                subnet_prefix: prefix,
+            })
+            .collect();
+        crate::network::provision(sub, &networks);
     }
 
     Tenant {
@@ -404,5 +471,31 @@ mod tests {
                 .is_some_and(|e| e.pass == AdePass::DualPass)
         }));
         assert!(vms.iter().any(|v| !v.agent_ready));
+    }
+
+    #[test]
+    fn every_vm_has_a_nic_in_its_region_and_every_region_a_staging_account() {
+        let tenant = generate(&ScaleSpec::parse("2x300").unwrap(), "t");
+        for sub in &tenant.subscriptions {
+            for vm in &sub.virtual_machines {
+                let nic = &vm.network_interfaces[0];
+                assert!(
+                    crate::network::nic_in_region(sub, nic, &vm.location),
+                    "{nic}"
+                );
+            }
+            let addresses: std::collections::BTreeSet<_> = sub
+                .network
+                .network_interfaces
+                .iter()
+                .map(|n| &n.ip_configurations[0].private_ip)
+                .collect();
+            assert_eq!(addresses.len(), sub.virtual_machines.len());
+            for region in REGIONS {
+                assert!(sub.storage_accounts.iter().any(|a| a.location == *region
+                    && a.kind == "StorageV2"
+                    && crate::storage::valid_name(&a.name)));
+            }
+        }
     }
 }

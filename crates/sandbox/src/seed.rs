@@ -21,6 +21,16 @@
 //! - `classic-web01`: a classic VM.
 //! - "Contoso Development" follows the 2017 support matrix: `vm-dev-bekonly` (BEK-only on
 //!   managed disks) fails validation there.
+//! - Staging storage accounts (rg-backup-prod unless noted): `stcontosorestorejpe` (StorageV2,
+//!   LRS, japaneast) is the one a japaneast restore can use; `stcontosorestorejpw` is in
+//!   japanwest, the wrong region for `rsv-prod-japaneast` (and right for `rsv-prod-japanwest`);
+//!   `stcontosoarchivejpe` is Blob storage and `stcontosozrsjpe` zone-redundant, both refused as
+//!   staging accounts; `stcontosorestoreeus2` (rg-backup-finance) serves `rsv-finance-eastus2`.
+//!   Development and Fabrikam have one usable account each, in their vault's region.
+//! - Networks: a virtual network per region with a `default` subnet (`vnet-prod-japaneast` and
+//!   `vnet-prod-eastus2` in rg-network-prod, `vnet-dev-japaneast` in rg-dev,
+//!   `vnet-fabrikam-japanwest` in Fabrikam's rg-backup), and a NIC `{vm}-nic` in each VM's group
+//!   on its region's network, which the VM's `networkProfile` names.
 
 use std::collections::BTreeMap;
 
@@ -96,6 +106,30 @@ fn vault(
         }],
         protected_items: vec![],
         jobs: vec![],
+    }
+}
+
+fn storage_account(
+    rg: &str,
+    name: &str,
+    location: &str,
+    kind: &str,
+    sku: &str,
+) -> StorageAccountRecord {
+    let tiered = matches!(kind, "StorageV2" | "BlobStorage");
+    StorageAccountRecord {
+        resource_group: rg.to_owned(),
+        name: name.to_owned(),
+        location: location.to_owned(),
+        sku: sku.to_owned(),
+        kind: kind.to_owned(),
+        access_tier: tiered.then(|| "Hot".to_owned()),
+        network_rules_deny: false,
+        created: "2024-02-01T00:00:00Z".to_owned(),
+        tags: tags(&[("owner", "it-operations"), ("purpose", "restore-staging")]),
+        ready_at: 0,
+        operation: None,
+        blobs: vec![],
     }
 }
 
@@ -275,6 +309,7 @@ fn vm(spec: &VmSpec<'_>, encryption: Option<AdeRecord>) -> VirtualMachineRecord 
         encryption,
         created: spec.created.to_owned(),
         tags: tags(&[("environment", "production")]),
+        network_interfaces: vec![],
     }
 }
 
@@ -625,6 +660,7 @@ pub fn contoso_in(tenant_id: &str) -> Tenant {
         ("rg-batch", jpe),
         ("rg-reports", jpe),
         ("rg-classic", jpe),
+        ("rg-network-prod", jpe),
     ];
     let mut prod_vaults = vec![
         vault(
@@ -799,7 +835,7 @@ pub fn contoso_in(tenant_id: &str) -> Tenant {
     );
     partner_vault.tags = tags(&[("owner", "fabrikam-it")]);
 
-    Tenant {
+    let mut tenant = Tenant {
         tenant_id: tenant_id.clone(),
         display_name: "Contoso".to_owned(),
         directories: vec![DirectoryRecord {
@@ -890,15 +926,51 @@ pub fn contoso_in(tenant_id: &str) -> Tenant {
                 }],
                 key_vaults: vec![kv_ade, kv_shared, kv_finance, kv_rbac],
                 bek_only_managed_unsupported: false,
-                storage_accounts: vec![StorageAccountRecord {
-                    resource_group: "rg-backup-prod".to_owned(),
-                    name: "stcontosorestorejpe".to_owned(),
-                    location: jpe.to_owned(),
-                    sku: "Standard_LRS".to_owned(),
-                    blobs: vec![],
-                }],
+                storage_accounts: vec![
+                    // Usable for staging restores of rsv-prod-japaneast.
+                    storage_account(
+                        "rg-backup-prod",
+                        "stcontosorestorejpe",
+                        jpe,
+                        "StorageV2",
+                        "Standard_LRS",
+                    ),
+                    // The same region as rsv-prod-japanwest: the wrong one for japaneast restores.
+                    storage_account(
+                        "rg-backup-prod",
+                        "stcontosorestorejpw",
+                        "japanwest",
+                        "StorageV2",
+                        "Standard_GRS",
+                    ),
+                    // Blob storage: a restore refuses it as a staging account.
+                    storage_account(
+                        "rg-backup-prod",
+                        "stcontosoarchivejpe",
+                        jpe,
+                        "BlobStorage",
+                        "Standard_LRS",
+                    ),
+                    // Zone-redundant: refused too.
+                    storage_account(
+                        "rg-backup-prod",
+                        "stcontosozrsjpe",
+                        jpe,
+                        "StorageV2",
+                        "Standard_ZRS",
+                    ),
+                    // Usable for rsv-finance-eastus2.
+                    storage_account(
+                        "rg-backup-finance",
+                        "stcontosorestoreeus2",
+                        "eastus2",
+                        "StorageV2",
+                        "Standard_LRS",
+                    ),
+                ],
                 restored_disks: vec![],
                 deployments: vec![],
+                network: Default::default(),
             },
             SubscriptionRecord {
                 subscription_id: id(),
@@ -911,9 +983,16 @@ pub fn contoso_in(tenant_id: &str) -> Tenant {
                 classic_virtual_machines: vec![],
                 key_vaults: vec![kv_dev],
                 bek_only_managed_unsupported: true,
-                storage_accounts: vec![],
+                storage_accounts: vec![storage_account(
+                    "rg-backup-dev",
+                    "stcontosodevrestorejpe",
+                    jpe,
+                    "StorageV2",
+                    "Standard_LRS",
+                )],
                 restored_disks: vec![],
                 deployments: vec![],
+                network: Default::default(),
             },
             SubscriptionRecord {
                 subscription_id: id(),
@@ -926,12 +1005,56 @@ pub fn contoso_in(tenant_id: &str) -> Tenant {
                 classic_virtual_machines: vec![],
                 key_vaults: vec![],
                 bek_only_managed_unsupported: false,
-                storage_accounts: vec![],
+                storage_accounts: vec![storage_account(
+                    "rg-backup",
+                    "stfabrikamrestorejpw",
+                    "japanwest",
+                    "StorageV2",
+                    "Standard_LRS",
+                )],
                 restored_disks: vec![],
                 deployments: vec![],
+                network: Default::default(),
             },
         ],
+    };
+    // A virtual network per region, and a NIC on it for every VM.
+    let networks: [&[crate::network::SeedNetwork<'_>]; 3] = [
+        &[
+            crate::network::SeedNetwork {
+                resource_group: "rg-network-prod",
+                name: "vnet-prod-japaneast",
+                location: jpe,
+                address_prefix: "10.10.0.0/16",
+                subnet_prefix: "10.10.0.0/24",
+            },
+            crate::network::SeedNetwork {
+                resource_group: "rg-network-prod",
+                name: "vnet-prod-eastus2",
+                location: "eastus2",
+                address_prefix: "10.11.0.0/16",
+                subnet_prefix: "10.11.0.0/24",
+            },
+        ],
+        &[crate::network::SeedNetwork {
+            resource_group: "rg-dev",
+            name: "vnet-dev-japaneast",
+            location: jpe,
+            address_prefix: "10.20.0.0/16",
+            subnet_prefix: "10.20.0.0/24",
+        }],
+        &[crate::network::SeedNetwork {
+            resource_group: "rg-backup",
+            name: "vnet-fabrikam-japanwest",
+            location: "japanwest",
+            address_prefix: "10.30.0.0/16",
+            subnet_prefix: "10.30.0.0/24",
+        }],
+    ];
+    for (sub, networks) in tenant.subscriptions.iter_mut().zip(networks) {
+        crate::network::provision(sub, networks);
     }
+    tenant
 }
 
 /// The public client Safehold signs in with, and the Azure CLI's (so `az login` works too).

@@ -155,6 +155,180 @@ pub struct SubscriptionRecord {
     /// Template deployments.
     #[serde(default)]
     pub deployments: Vec<crate::deployments::DeploymentRecord>,
+    /// Virtual networks, NICs, public IPs and network security groups.
+    #[serde(default)]
+    pub network: NetworkRecords,
+}
+
+/// The network resources of a subscription.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct NetworkRecords {
+    /// Virtual networks, with their subnets.
+    #[serde(default)]
+    pub virtual_networks: Vec<VirtualNetworkRecord>,
+    /// Network interfaces.
+    #[serde(default)]
+    pub network_interfaces: Vec<NetworkInterfaceRecord>,
+    /// Public IP addresses.
+    #[serde(default)]
+    pub public_ip_addresses: Vec<PublicIpRecord>,
+    /// Network security groups.
+    #[serde(default)]
+    pub security_groups: Vec<SecurityGroupRecord>,
+}
+
+/// A virtual network.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct VirtualNetworkRecord {
+    /// Resource group.
+    pub resource_group: String,
+    /// Name.
+    pub name: String,
+    /// Region.
+    pub location: String,
+    /// Address space, e.g. `10.10.0.0/16`.
+    pub address_prefixes: Vec<String>,
+    /// Subnets.
+    #[serde(default)]
+    pub subnets: Vec<SubnetRecord>,
+    /// Tags.
+    #[serde(default)]
+    pub tags: std::collections::BTreeMap<String, String>,
+    /// Resource GUID (also its etag).
+    pub guid: String,
+    /// Creation time (RFC 3339).
+    #[serde(default)]
+    pub created: String,
+}
+
+/// A subnet of a virtual network.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct SubnetRecord {
+    /// Name.
+    pub name: String,
+    /// Address prefix, inside the network's address space.
+    pub address_prefix: String,
+    /// The id of its network security group.
+    #[serde(default)]
+    pub security_group: Option<String>,
+}
+
+/// A network interface.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct NetworkInterfaceRecord {
+    /// Resource group.
+    pub resource_group: String,
+    /// Name.
+    pub name: String,
+    /// Region.
+    pub location: String,
+    /// IP configurations (the first is primary unless one says otherwise).
+    pub ip_configurations: Vec<IpConfigurationRecord>,
+    /// The id of its network security group.
+    #[serde(default)]
+    pub security_group: Option<String>,
+    /// MAC address, shown once a VM uses the NIC.
+    pub mac_address: String,
+    /// Tags.
+    #[serde(default)]
+    pub tags: std::collections::BTreeMap<String, String>,
+    /// Resource GUID (also its etag).
+    pub guid: String,
+    /// Creation time (RFC 3339).
+    #[serde(default)]
+    pub created: String,
+}
+
+/// An IP configuration of a NIC.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct IpConfigurationRecord {
+    /// Name, e.g. `ipconfig1`.
+    pub name: String,
+    /// The subnet's id.
+    pub subnet: String,
+    /// Private IPv4 address.
+    pub private_ip: String,
+    /// Whether the address was asked for (`Static`) rather than allocated (`Dynamic`).
+    pub static_ip: bool,
+    /// The id of its public IP address.
+    #[serde(default)]
+    pub public_ip: Option<String>,
+    /// Primary configuration of the NIC.
+    pub primary: bool,
+}
+
+/// A public IP address.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PublicIpRecord {
+    /// Resource group.
+    pub resource_group: String,
+    /// Name.
+    pub name: String,
+    /// Region.
+    pub location: String,
+    /// `Basic` or `Standard`.
+    pub sku: String,
+    /// `Static` allocation (otherwise `Dynamic`).
+    pub static_allocation: bool,
+    /// The address, once allocated.
+    #[serde(default)]
+    pub ip_address: Option<String>,
+    /// DNS label.
+    #[serde(default)]
+    pub domain_name_label: Option<String>,
+    /// Tags.
+    #[serde(default)]
+    pub tags: std::collections::BTreeMap<String, String>,
+    /// Resource GUID (also its etag).
+    pub guid: String,
+    /// Creation time (RFC 3339).
+    #[serde(default)]
+    pub created: String,
+}
+
+/// A network security group.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SecurityGroupRecord {
+    /// Resource group.
+    pub resource_group: String,
+    /// Name.
+    pub name: String,
+    /// Region.
+    pub location: String,
+    /// Its own rules (the six default rules are implied).
+    #[serde(default)]
+    pub rules: Vec<SecurityRuleRecord>,
+    /// Tags.
+    #[serde(default)]
+    pub tags: std::collections::BTreeMap<String, String>,
+    /// Resource GUID (also its etag).
+    pub guid: String,
+    /// Creation time (RFC 3339).
+    #[serde(default)]
+    pub created: String,
+}
+
+/// A security rule.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SecurityRuleRecord {
+    /// Name.
+    pub name: String,
+    /// `Tcp`, `Udp`, `Icmp`, `Esp`, `Ah` or `*`.
+    pub protocol: String,
+    /// `Allow` or `Deny`.
+    pub access: String,
+    /// 100 to 4096, unique per direction.
+    pub priority: u32,
+    /// `Inbound` or `Outbound`.
+    pub direction: String,
+    /// Source prefix or service tag.
+    pub source_address_prefix: String,
+    /// Source ports.
+    pub source_port_range: String,
+    /// Destination prefix or service tag.
+    pub destination_address_prefix: String,
+    /// Destination ports.
+    pub destination_port_range: String,
 }
 
 /// A storage account.
@@ -168,9 +342,45 @@ pub struct StorageAccountRecord {
     pub location: String,
     /// SKU, e.g. `Standard_LRS` or `Standard_ZRS`.
     pub sku: String,
+    /// `StorageV2`, `Storage`, `BlobStorage`, `FileStorage` or `BlockBlobStorage`.
+    #[serde(default = "StorageAccountRecord::default_kind")]
+    pub kind: String,
+    /// `Hot`, `Cool`, `Cold` or `Premium`; kinds without tiers have none.
+    #[serde(default)]
+    pub access_tier: Option<String>,
+    /// Whether network rules deny access by default (`networkAcls.defaultAction: Deny`).
+    #[serde(default)]
+    pub network_rules_deny: bool,
+    /// Creation time (RFC 3339); empty for accounts of data directories older than the field.
+    #[serde(default)]
+    pub created: String,
+    /// Tags.
+    #[serde(default)]
+    pub tags: std::collections::BTreeMap<String, String>,
+    /// When a create finishes (Unix seconds); until then the account is `Creating`.
+    #[serde(default)]
+    pub ready_at: i64,
+    /// The id of the create operation clients poll, while one is known.
+    #[serde(default)]
+    pub operation: Option<String>,
     /// Blobs written into it.
     #[serde(default)]
     pub blobs: Vec<BlobRecord>,
+}
+
+impl StorageAccountRecord {
+    fn default_kind() -> String {
+        "StorageV2".to_owned()
+    }
+
+    /// `Standard` or `Premium`: the tier follows from the SKU's name.
+    pub fn sku_tier(&self) -> &'static str {
+        if self.sku.to_ascii_lowercase().starts_with("premium") {
+            "Premium"
+        } else {
+            "Standard"
+        }
+    }
 }
 
 /// A blob.
@@ -311,6 +521,10 @@ pub struct VirtualMachineRecord {
     /// Tags.
     #[serde(default)]
     pub tags: std::collections::BTreeMap<String, String>,
+    /// Ids of its network interfaces, primary first. Empty in data directories older than the
+    /// field; such a VM names `{vm}-nic` in its own group, which may not exist.
+    #[serde(default)]
+    pub network_interfaces: Vec<String>,
 }
 
 /// A classic VM (Microsoft.ClassicCompute).
@@ -576,7 +790,16 @@ impl Tenant {
     /// Loads the tenant from `dir`, seeding the demo tenant on first run.
     pub fn load_or_seed(dir: &Path, seed: &crate::TenantSeed) -> anyhow::Result<Self> {
         let tenant_id = uuid::Uuid::new_v4().to_string();
-        store::load_or_create_json(&dir.join(TENANT_FILE), "tenant", || seed.build(&tenant_id))
+        let mut tenant: Self =
+            store::load_or_create_json(&dir.join(TENANT_FILE), "tenant", || {
+                seed.build(&tenant_id)
+            })?;
+        // Data directories from before the sandbox had networks: their VMs get the NICs they
+        // name (`{vm}-nic`), on a network of their region.
+        for sub in &mut tenant.subscriptions {
+            crate::network::provision(sub, &[]);
+        }
+        Ok(tenant)
     }
 
     /// Writes the tenant to `dir`.
@@ -699,6 +922,54 @@ mod tests {
         let principal_again = ServicePrincipal::load_or_create(dir.path(), &tenant).unwrap();
         assert_eq!(tenant.tenant_id, again.tenant_id);
         assert_eq!(principal.client_secret, principal_again.client_secret);
+    }
+
+    #[test]
+    fn a_tenant_file_from_before_storage_kinds_and_networks_still_loads() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut old = serde_json::to_value(crate::seed::contoso_in("t")).unwrap();
+        for sub in old["subscriptions"].as_array_mut().unwrap() {
+            let sub = sub.as_object_mut().unwrap();
+            sub.remove("network");
+            for vm in sub["virtual_machines"].as_array_mut().unwrap() {
+                vm.as_object_mut().unwrap().remove("network_interfaces");
+            }
+            for account in sub["storage_accounts"].as_array_mut().unwrap() {
+                let account = account.as_object_mut().unwrap();
+                for key in [
+                    "kind",
+                    "access_tier",
+                    "network_rules_deny",
+                    "created",
+                    "tags",
+                    "ready_at",
+                    "operation",
+                ] {
+                    account.remove(key);
+                }
+            }
+        }
+        std::fs::write(
+            dir.path().join(TENANT_FILE),
+            serde_json::to_vec(&old).unwrap(),
+        )
+        .unwrap();
+
+        let tenant = Tenant::load_or_seed(dir.path(), &crate::TenantSeed::Demo).unwrap();
+
+        let prod = &tenant.subscriptions[0];
+        assert_eq!(prod.storage_accounts[0].kind, "StorageV2");
+        for vm in &prod.virtual_machines {
+            let nic = &vm.network_interfaces[0];
+            assert!(
+                nic.ends_with(&format!("/networkInterfaces/{}-nic", vm.name)),
+                "{nic}"
+            );
+            assert!(
+                crate::network::nic_in_region(prod, nic, &vm.location),
+                "{nic}"
+            );
+        }
     }
 
     #[test]

@@ -8,6 +8,16 @@ async fn restored(s: &Running, token: &str) -> (String, Value) {
     let sub = s.sub_path(token, "Contoso Production").await;
     let job = crate::support::restore_newest(s, token, "rg-sql-prod", "vm-sql-01").await;
     assert_eq!(job["properties"]["status"], "Completed");
+    crate::support::create_vnet(
+        s,
+        token,
+        &sub,
+        "rg-app-prod",
+        "vnet-app",
+        "japaneast",
+        "10.20.0.0/16",
+    )
+    .await;
     (
         sub,
         job["properties"]["extendedInfo"]["propertyBag"].clone(),
@@ -69,10 +79,23 @@ async fn the_restores_template_creates_the_vm_with_its_encryption_carried_over()
     assert_eq!(op["status"], "Succeeded", "{op}");
     let deployment = s.ok(&format!("{sub}/resourcegroups/rg-app-prod/providers/Microsoft.Resources/deployments/vm-sql-01-restored?api-version=2024-03-01"), &token).await;
     assert_eq!(deployment["properties"]["provisioningState"], "Succeeded");
-    let vm_id = deployment["properties"]["outputResources"][0]["id"]
-        .as_str()
+    let outputs: Vec<&str> = deployment["properties"]["outputResources"]
+        .as_array()
         .unwrap()
-        .to_owned();
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        outputs
+            .iter()
+            .any(|id| id.ends_with("/networkInterfaces/vm-sql-01-restored-nic")),
+        "{outputs:?}"
+    );
+    let vm_id = outputs
+        .iter()
+        .find(|id| id.contains("/virtualMachines/"))
+        .unwrap()
+        .to_string();
     let vm = s
         .ok(
             &format!("{vm_id}?$expand=instanceView&api-version=2024-07-01"),

@@ -144,9 +144,18 @@ async fn restoring_disks_of_an_encrypted_vm_writes_config_template_and_encryptio
         .json()
         .await
         .unwrap();
+    let types: Vec<&str> = template["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["type"].as_str().unwrap())
+        .collect();
     assert_eq!(
-        template["resources"][0]["type"],
-        "Microsoft.Compute/virtualMachines"
+        types,
+        [
+            "Microsoft.Network/networkInterfaces",
+            "Microsoft.Compute/virtualMachines"
+        ]
     );
     let blob_base = bag["Config Blob Uri"]
         .as_str()

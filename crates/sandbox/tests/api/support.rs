@@ -373,3 +373,28 @@ fn url_form_encode(pairs: &[(&str, &str)]) -> String {
         .collect::<Vec<_>>()
         .join("&")
 }
+
+/// Creates a virtual network with one subnet, `default`, the first /24 of `prefix` (a /16).
+pub async fn create_vnet(
+    s: &Running,
+    token: &str,
+    sub: &str,
+    rg: &str,
+    name: &str,
+    location: &str,
+    prefix: &str,
+) -> Value {
+    let subnet = prefix.replace(".0.0/16", ".0.0/24");
+    let (status, body) = s
+        .put(
+            &format!("{sub}/resourceGroups/{rg}/providers/Microsoft.Network/virtualNetworks/{name}?api-version=2024-03-01"),
+            token,
+            &json!({"location": location, "properties": {
+                "addressSpace": {"addressPrefixes": [prefix]},
+                "subnets": [{"name": "default", "properties": {"addressPrefix": subnet}}]
+            }}),
+        )
+        .await;
+    assert!(status == 201 || status == 200, "{status}: {body}");
+    body
+}
