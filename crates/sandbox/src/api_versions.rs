@@ -371,6 +371,7 @@ pub static AUTHORIZATION: Set = Set {
         // azure-cli 2.91.0 role module (`az role assignment list` and its `aaz` operations),
         // azure-mgmt-authorization 4.0.0.
         "2022-04-01",
+        // azure-cli 2.91.0 role module: role definitions, to name each assignment's role.
         "2022-05-01-preview",
     ],
 };
@@ -422,7 +423,10 @@ pub static STORAGE: Set = Set {
         "2024-01-01",
         "2025-01-01",
         "2025-06-01",
+        // azure-cli 2.91.0 storage module: azure-mgmt-storage 25.0.0 (`az storage account list`).
         "2025-08-01",
+        // azure-cli 2.91.0 storage module (`aaz` operations).
+        "2026-04-01",
         // What azure-mgmt-storage 25.3.0 sends.
         "2026-09-01",
     ],
@@ -473,6 +477,7 @@ pub static NETWORK: Set = Set {
         "2021-03-01",
         "2021-05-01",
         "2021-08-01",
+        // azure-cli 2.91.0's API profile for Network (`az vm list -d` reads NICs and public IPs).
         "2022-01-01",
         "2022-05-01",
         "2022-07-01",
@@ -492,6 +497,10 @@ pub static NETWORK: Set = Set {
         "2025-01-01",
         "2025-03-01",
         "2025-05-01",
+        // azure-cli 2.91.0 network module (`az network vnet list`, `aaz`).
+        "2025-07-01",
+        // azure-cli 2.91.0 network module (`aaz`: NICs, public IPs).
+        "2025-09-01",
         // What azure-mgmt-network 33.1.0 sends.
         "2026-03-01",
     ],

@@ -581,6 +581,23 @@ fn route(state: &Shared, claims: &Claims, method: &Method, uri: &Uri, body: &[u8
             [
                 "subscriptions",
                 _,
+                "resourcegroups",
+                _,
+                "providers",
+                "microsoft.resources",
+                "deployments",
+                _,
+                "validate",
+            ],
+        ) => {
+            require_api_version(&pairs, &api_versions::DEPLOYMENTS)?;
+            crate::deployments::validate(state, segments[1], segments[3], segments[7], body)
+        }
+        (
+            &Method::POST,
+            [
+                "subscriptions",
+                _,
                 "providers",
                 "microsoft.storage",
                 "checknameavailability",

@@ -577,6 +577,32 @@ pub fn dispatch(state: &Shared, r: &VaultRequest<'_>) -> Option<Result<Response,
                 Ok(StatusCode::NO_CONTENT.into_response())
             })
         }
+        // The vault-wide view of an operation (`BackupOperationStatuses_Get`), which the Azure
+        // CLI polls after enabling protection, backing up or restoring.
+        (&Method::GET, ["backupoperations", op]) => operation_status(state, op),
+        // The tenant model has no customer-managed keys for vault data: every vault is
+        // encrypted at rest with platform keys, which is what this answers. The Azure CLI reads
+        // it before a restore.
+        (&Method::GET, ["backupencryptionconfigs", "backupresourceencryptionconfig"]) => {
+            read(state, r, |v, sub, _| {
+                Ok(Json(json!({
+                    "id": format!("{}/backupEncryptionConfigs/backupResourceEncryptionConfig", v.id()),
+                    "name": "backupResourceEncryptionConfig",
+                    "type": "Microsoft.RecoveryServices/vaults/backupEncryptionConfigs",
+                    "properties": {
+                        "encryptionAtRestType": "MicrosoftManaged",
+                        "subscriptionId": sub.subscription_id,
+                        "lastUpdateStatus": "NotEnabled",
+                        "infrastructureEncryptionState": "Disabled"
+                    }
+                }))
+                .into_response())
+            })
+        }
+        // Nor resource guards (multi-user authorisation): no vault has a proxy to one.
+        (&Method::GET, ["backupresourceguardproxies"]) => read(state, r, |_, _, _| {
+            Ok(Json(json!({ "value": [] })).into_response())
+        }),
         (&Method::GET, ["backupprotectableitems"]) => read(state, r, |v, sub, vault| {
             Ok(protectable_items(v, sub, vault))
         }),
