@@ -60,6 +60,20 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+/// How long an expired device flow is kept, so that a client still polling hears
+/// `expired_token` (as Entra answers) rather than "unknown code".
+const EXPIRED_DEVICE_FLOW_KEPT_SECS: i64 = 300;
+
+impl Flows {
+    /// Drops authorization codes that have expired and device flows that expired a while ago.
+    /// Runs whenever a flow starts, so abandoned sign-ins cannot pile up in memory.
+    fn prune(&self, now: i64) {
+        lock(&self.codes).retain(|_, code| code.expires >= now);
+        lock(&self.devices)
+            .retain(|_, flow| flow.expires.saturating_add(EXPIRED_DEVICE_FLOW_KEPT_SECS) >= now);
+    }
+}
+
 fn is_loopback(uri: &str) -> bool {
     url_host(uri).is_some_and(|host| matches!(host, "localhost" | "127.0.0.1" | "[::1]"))
         && uri.starts_with("http://")
@@ -256,6 +270,7 @@ pub async fn authorize_consent(
         );
     }
     let code = random_code();
+    state.flows.prune(now());
     lock(&state.flows.codes).insert(
         code.clone(),
         PendingCode {
@@ -339,6 +354,7 @@ fn user_tokens(
     access.upn = Some(user.user_principal_name.clone());
     access.name = Some(user.display_name.clone());
     access.scp = Some("user_impersonation".to_owned());
+    access.idtyp = Some("user".to_owned());
     let mut refresh = state.tokens.claims(
         &tid,
         &user.object_id,
@@ -505,6 +521,7 @@ pub async fn device_code(
         .map(|b| alphabet[usize::from(b) % alphabet.len()] as char)
         .collect();
     let verification_uri = format!("{}/devicelogin", state.authority_host);
+    state.flows.prune(now());
     lock(&state.flows.devices).insert(
         device_code.clone(),
         DeviceFlow {
@@ -647,6 +664,40 @@ mod tests {
         assert!(!is_loopback("https://localhost:53118/"));
         assert!(!is_loopback("http://evil.example/cb"));
         assert!(!is_loopback("http://localhost.evil.example/"));
+    }
+
+    #[test]
+    fn expired_codes_and_long_expired_device_flows_are_pruned() {
+        let flows = Flows::default();
+        let code = |expires| PendingCode {
+            client_id: "c".into(),
+            redirect_uri: "http://localhost/".into(),
+            code_challenge: "x".into(),
+            scope: String::new(),
+            user: "u".into(),
+            expires,
+        };
+        let device = |expires| DeviceFlow {
+            user_code: "ABCD".into(),
+            client_id: "c".into(),
+            scope: String::new(),
+            expires,
+            approved_by: None,
+            declined: false,
+        };
+        let now = 10_000;
+        lock(&flows.codes).insert("live".into(), code(now + 60));
+        lock(&flows.codes).insert("stale".into(), code(now - 1));
+        lock(&flows.devices).insert("live".into(), device(now + 60));
+        lock(&flows.devices).insert("just-expired".into(), device(now - 10));
+        lock(&flows.devices).insert("long-gone".into(), device(now - 3_600));
+        flows.prune(now);
+        let mut codes: Vec<String> = lock(&flows.codes).keys().cloned().collect();
+        codes.sort();
+        assert_eq!(codes, ["live"]);
+        let mut devices: Vec<String> = lock(&flows.devices).keys().cloned().collect();
+        devices.sort();
+        assert_eq!(devices, ["just-expired", "live"]);
     }
 
     #[test]

@@ -471,3 +471,45 @@ async fn only_guests_and_never_service_principals_get_into_the_partner_directory
         e.tenant_id.as_str()
     );
 }
+
+#[tokio::test]
+async fn the_admin_endpoint_refuses_a_signed_in_users_token_and_takes_the_operators() {
+    let s = start_with(|_| {}).await;
+    // Anyone on the machine can sign in as a demo user: the pages ask for no password.
+    let tokens = tokens_for(&s, "mei.tanaka@contoso.com").await;
+    let user = tokens["access_token"].as_str().unwrap();
+    assert_eq!(claims(user)["idtyp"], "user");
+    let admin = s.sandbox.endpoints().admin_endpoint.clone();
+    for (method, path) in [
+        (reqwest::Method::GET, "/faults"),
+        (reqwest::Method::PUT, "/faults"),
+        (reqwest::Method::DELETE, "/faults/counts"),
+        (reqwest::Method::POST, "/reset"),
+    ] {
+        let response = s
+            .http
+            .request(method.clone(), format!("{admin}{path}"))
+            .bearer_auth(user)
+            .json(&serde_json::json!({ "latencyMs": 5000 }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 403, "{method} {path}");
+        let body: Value = response.json().await.unwrap();
+        let message = arm_error(&body, "AuthorizationFailed");
+        assert!(message.contains("mei.tanaka@contoso.com"), "{message}");
+    }
+    assert_eq!(s.sandbox.faults().config().latency_ms, 0);
+
+    // The operator's client-credentials token is an application token and gets in.
+    let operator = s.arm_token().await;
+    assert_eq!(claims(&operator)["idtyp"], "app");
+    let response = s
+        .http
+        .get(format!("{admin}/faults"))
+        .bearer_auth(&operator)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+}
