@@ -37,6 +37,8 @@ mod storage;
 
 /// The demo tenant's least-privilege custom role for Backup on RBAC key vaults.
 pub use seed::BACKUP_KEY_READER_ROLE;
+
+pub use interactive::InteractiveKey;
 mod store;
 pub mod tenant;
 pub mod token;
@@ -78,6 +80,13 @@ pub struct Config {
     pub device_poll_interval_secs: u64,
     /// How long a device code stays valid (Entra ID: 15 minutes).
     pub device_code_lifetime_secs: i64,
+    /// Makes the interactive sign-in pages the embedding app's alone. `None` (the default, and
+    /// the standalone binary's) leaves them open to anyone who can reach the port. With a key,
+    /// the authorize page answers only requests signed by [`Sandbox::sign_authorize_url`], and
+    /// the device page asks for the value [`Sandbox::device_confirmation`] returns, which the
+    /// app shows next to the user code. Make a new key at every start
+    /// ([`InteractiveKey::generate`]) and never write it down.
+    pub interactive_key: Option<InteractiveKey>,
 }
 
 /// Which tenant a sandbox starts with.
@@ -115,6 +124,7 @@ impl Config {
             tenant_seed: TenantSeed::Demo,
             device_poll_interval_secs: 5,
             device_code_lifetime_secs: 900,
+            interactive_key: None,
         }
     }
 }
@@ -151,6 +161,9 @@ pub struct Endpoints {
     /// `https://graph.microsoft.com/.default` are accepted. The ARM origin still answers
     /// `/v1.0/...` for clients that keep Graph there.
     pub graph_endpoint: String,
+    /// `open` when anyone may use the sign-in pages, `app-only` when they need the embedding
+    /// app's [`InteractiveKey`].
+    pub interactive_sign_in: &'static str,
 }
 
 /// State shared by every handler.
@@ -191,6 +204,8 @@ pub struct Shared {
     device_poll_interval_secs: u64,
     /// How long device codes stay valid.
     device_code_lifetime_secs: i64,
+    /// The embedding app's key for the sign-in pages, when they are its alone.
+    interactive_key: Option<InteractiveKey>,
     /// The data-plane port of each key vault, by lower-cased name.
     vault_ports: RwLock<std::collections::HashMap<String, u16>>,
     /// Bumped whenever the tenant may change; cached pages from older generations are stale.
@@ -412,6 +427,7 @@ fn load_shared(data_dir: &Path, addrs: &Addresses, config: &Config) -> anyhow::R
         flows: interactive::Flows::default(),
         device_poll_interval_secs: config.device_poll_interval_secs,
         device_code_lifetime_secs: config.device_code_lifetime_secs,
+        interactive_key: config.interactive_key.clone(),
         vault_ports: RwLock::default(),
         generation: std::sync::atomic::AtomicU64::new(0),
         page_cache: std::sync::Mutex::default(),
@@ -506,6 +522,11 @@ impl Sandbox {
             blob_endpoint: shared.blob_endpoint.clone(),
             public_client_id: seed::SAFEHOLD_PUBLIC_CLIENT_ID.to_owned(),
             graph_endpoint: shared.graph_endpoint.clone(),
+            interactive_sign_in: if shared.interactive_key.is_some() {
+                "app-only"
+            } else {
+                "open"
+            },
         };
         tracing::info!(arm = %endpoints.arm_endpoint, "sandbox listening");
         Ok(Self {
@@ -543,6 +564,26 @@ impl Sandbox {
             audience,
             lifetime_secs,
         )
+    }
+
+    /// `authorize_url` (an authorization-code request to this sandbox's authorize endpoint,
+    /// with its `client_id`, `redirect_uri`, `code_challenge` and `state` already in the query)
+    /// with the signature the authorize page wants when [`Config::interactive_key`] is set.
+    /// The signature covers those four parameters, so it fits that one sign-in only. Without a
+    /// key the URL comes back unchanged.
+    pub fn sign_authorize_url(&self, authorize_url: &str) -> String {
+        match &self.shared.interactive_key {
+            Some(key) => interactive::sign_authorize_url(key, authorize_url),
+            None => authorize_url.to_owned(),
+        }
+    }
+
+    /// The confirmation value the device page asks for, for the device-code sign-in showing
+    /// `user_code`, when [`Config::interactive_key`] is set. Show it to the person next to the
+    /// user code. `None` without a key, or when no sign-in with that code is waiting.
+    pub fn device_confirmation(&self, user_code: &str) -> Option<String> {
+        let key = self.shared.interactive_key.as_ref()?;
+        interactive::device_confirmation(key, &self.shared.flows, user_code)
     }
 
     /// Fault injection: change it and read its counters in-process.
