@@ -138,3 +138,84 @@ async fn a_vm_lists_its_ade_extension_in_full_and_managed_hsm_lists_are_empty() 
         .await;
     assert_eq!(hsms["value"], serde_json::json!([]));
 }
+
+#[tokio::test]
+async fn what_the_clis_backup_commands_read_besides_the_operations() {
+    let s = start().await;
+    let token = s.arm_token().await;
+    let sub = s.sub_path(&token, "Contoso Production").await;
+    let vault = format!(
+        "{sub}/resourceGroups/rg-backup-prod/providers/Microsoft.RecoveryServices/vaults/rsv-prod-japaneast"
+    );
+    let config = s
+        .ok(
+            &format!("{vault}/backupEncryptionConfigs/backupResourceEncryptionConfig?api-version=2026-08-01"),
+            &token,
+        )
+        .await;
+    assert_eq!(
+        config["properties"]["encryptionAtRestType"],
+        "MicrosoftManaged"
+    );
+    let proxies = s
+        .ok(
+            &format!("{vault}/backupResourceGuardProxies?api-version=2026-08-01"),
+            &token,
+        )
+        .await;
+    assert_eq!(proxies["value"], serde_json::json!([]));
+    let (status, _, body) = s
+        .get(
+            &format!("{vault}/backupOperations/no-such-operation?api-version=2026-08-01"),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(status, 404);
+    crate::support::arm_error(&body, "BMSUserErrorOperationNotFound");
+}
+
+#[tokio::test]
+async fn deployment_preflight_checks_the_template_and_the_group_without_deploying() {
+    let s = start().await;
+    let token = s.arm_token().await;
+    let sub = s.sub_path(&token, "Contoso Production").await;
+    let validate = |rg: &str| {
+        format!(
+            "{sub}/resourcegroups/{rg}/providers/Microsoft.Resources/deployments/preflight/validate?api-version=2025-04-01"
+        )
+    };
+    let post = |url: String, body: Value| {
+        let request = s.http.post(s.arm(&url)).bearer_auth(&token).json(&body);
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.unwrap())
+        }
+    };
+    let template = serde_json::json!({
+        "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+        "contentVersion": "1.0.0.0",
+        "resources": [{ "type": "Microsoft.Network/virtualNetworks", "apiVersion": "2024-03-01", "name": "vnet-x", "location": "japaneast" }]
+    });
+    let body = serde_json::json!({ "properties": { "mode": "Incremental", "template": template } });
+    let (status, result) = post(validate("rg-app-prod"), body.clone()).await;
+    assert_eq!(status, 200, "{result}");
+    assert_eq!(result["properties"]["provisioningState"], "Succeeded");
+    // Nothing was made.
+    let (status, _, _) = s
+        .get(
+            &format!("{sub}/resourceGroups/rg-app-prod/providers/Microsoft.Resources/deployments/preflight?api-version=2025-04-01"),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(status, 404);
+
+    let (status, error) = post(validate("rg-nowhere"), body).await;
+    assert_eq!(status, 404);
+    crate::support::arm_error(&error, "ResourceGroupNotFound");
+    let linked = serde_json::json!({ "properties": { "mode": "Incremental",
+        "templateLink": { "uri": format!("{}/nosuchaccount/c/t.json", s.sandbox.endpoints().blob_endpoint) } } });
+    let (status, error) = post(validate("rg-app-prod"), linked).await;
+    assert_eq!(status, 400);
+    crate::support::arm_error(&error, "InvalidContentLink");
+}
