@@ -136,6 +136,11 @@ UNSPECIFIED_PATHS = (
         r"^/subscriptions/[^/]+/providers/Microsoft\.Storage/locations/[^/]+/asyncoperations/[^/]+$",
         re.IGNORECASE,
     ),
+    # A VM create's Azure-AsyncOperation URL: Compute's operation status, not in its swagger.
+    re.compile(
+        r"^/subscriptions/[^/]+/providers/Microsoft\.Compute/locations/[^/]+/operations/[^/]+$",
+        re.IGNORECASE,
+    ),
     # Microsoft.Network's Azure-AsyncOperation and Location URLs: ARM's generic operation status
     # and result, which the Network swagger does not describe.
     re.compile(

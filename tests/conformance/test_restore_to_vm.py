@@ -21,9 +21,24 @@ from urllib.parse import urlsplit
 import pytest
 from azure.core.exceptions import HttpResponseError
 from azure.mgmt.compute import ComputeManagementClient
+from azure.mgmt.compute.models import (
+    HardwareProfile,
+    ManagedDiskParameters,
+    NetworkInterfaceReference,
+    NetworkProfile,
+    OSDisk,
+    StorageProfile,
+    VirtualMachine,
+)
 from azure.mgmt.keyvault import KeyVaultManagementClient
 from azure.mgmt.network import NetworkManagementClient
-from azure.mgmt.network.models import AddressSpace, Subnet, VirtualNetwork
+from azure.mgmt.network.models import (
+    AddressSpace,
+    NetworkInterface,
+    NetworkInterfaceIPConfiguration,
+    Subnet,
+    VirtualNetwork,
+)
 from azure.mgmt.recoveryservicesbackup import RecoveryServicesBackupClient
 from azure.mgmt.recoveryservicesbackup.models import (
     EncryptionDetails,
@@ -190,3 +205,68 @@ def test_a_linked_template_without_a_sas_cannot_be_deployed(sandbox, production_
             )
     assert raised.value.status_code == 400
     assert raised.value.error.code == "InvalidContentLink"
+
+
+def _attached_vm(os_disk_id: str, nic_id: str) -> VirtualMachine:
+    """A VM that attaches a restored OS disk and sits on one NIC (no osProfile: the disk has one)."""
+    return VirtualMachine(
+        location="japaneast",
+        hardware_profile=HardwareProfile(vm_size="Standard_D4s_v5"),
+        storage_profile=StorageProfile(
+            os_disk=OSDisk(
+                os_type="Windows",
+                create_option="Attach",
+                managed_disk=ManagedDiskParameters(id=os_disk_id),
+            )
+        ),
+        network_profile=NetworkProfile(
+            network_interfaces=[NetworkInterfaceReference(id=nic_id, primary=True)]
+        ),
+    )
+
+
+def test_restored_disks_become_a_vm_through_direct_compute_calls(
+    sandbox, production_subscription_id
+):
+    """Flow (i), option 2: a NIC on the region's network, then a VM PUT attaching the OS disk."""
+    sub = production_subscription_id
+    _restore_disks(sandbox, sub)
+    with sandbox.mgmt_client(ComputeManagementClient, sub) as compute:
+        os_disk = next(
+            d
+            for d in compute.disks.list_by_resource_group(TARGET_GROUP)
+            if d.os_type and d.creation_data.create_option == "Restore"
+        )
+    with sandbox.mgmt_client(NetworkManagementClient, sub) as network:
+        subnet = network.subnets.get("rg-network-prod", "vnet-prod-japaneast", "default")
+        nic = network.network_interfaces.begin_create_or_update(
+            TARGET_GROUP,
+            "vm-sql-01-direct-nic",
+            NetworkInterface(
+                location="japaneast",
+                ip_configurations=[
+                    NetworkInterfaceIPConfiguration(name="ipconfig1", subnet=Subnet(id=subnet.id))
+                ],
+            ),
+            polling_interval=0.25,
+        ).result()
+    with sandbox.mgmt_client(ComputeManagementClient, sub) as compute:
+        vm = compute.virtual_machines.begin_create_or_update(
+            TARGET_GROUP,
+            "vm-sql-01-direct",
+            _attached_vm(os_disk.id, nic.id),
+            polling_interval=0.25,
+        ).result()
+        assert vm.network_profile.network_interfaces[0].id.lower() == nic.id.lower()
+        view = compute.virtual_machines.get(TARGET_GROUP, "vm-sql-01-direct", expand="instanceView")
+    statuses = [s.code for d in view.instance_view.disks for s in d.statuses]
+    assert "EncryptionState/encrypted" in statuses
+
+    with sandbox.mgmt_client(ComputeManagementClient, sub) as compute:
+        with pytest.raises(HttpResponseError) as raised:
+            compute.virtual_machines.begin_create_or_update(
+                TARGET_GROUP,
+                "vm-sql-01-second",
+                _attached_vm(os_disk.id, nic.id),
+            ).result()
+    assert raised.value.error.code == "NicInUse"

@@ -577,6 +577,22 @@ fn route(state: &Shared, claims: &Claims, method: &Method, uri: &Uri, body: &[u8
             crate::deployments::put(state, segments[1], segments[3], segments[7], body)
         }
         (
+            &Method::PUT,
+            [
+                "subscriptions",
+                _,
+                "resourcegroups",
+                _,
+                "providers",
+                "microsoft.compute",
+                "virtualmachines",
+                _,
+            ],
+        ) => {
+            let version = require_api_version(&pairs, &api_versions::VIRTUAL_MACHINES)?;
+            crate::compute::create_vm(state, segments[1], segments[3], segments[7], version, body)
+        }
+        (
             &Method::POST,
             [
                 "subscriptions",
@@ -826,6 +842,19 @@ fn read_in_subscription(r: &ReadRequest<'_>, scope: &Scope<'_>) -> Option<ArmRes
         (Some(rg), ["providers", "microsoft.compute", "disks", _]) => r
             .version(&api_versions::DISKS)
             .and_then(|_| compute::get_disk(state, sub, rg, rest[3])),
+        (
+            None,
+            [
+                "providers",
+                "microsoft.compute",
+                "locations",
+                _,
+                "operations",
+                _,
+            ],
+        ) => r
+            .version(&api_versions::VIRTUAL_MACHINES)
+            .map(|_| compute::operation_status(rest[5])),
         (None, ["providers", "microsoft.classiccompute", "virtualmachines"]) => r
             .version(&api_versions::CLASSIC_VIRTUAL_MACHINES)
             .map(|_| compute::list_classic_vms(sub)),

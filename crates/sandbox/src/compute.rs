@@ -662,3 +662,108 @@ pub fn list_classic_vms(sub: &SubscriptionRecord) -> Response {
         .collect();
     Json(json!({ "value": value })).into_response()
 }
+
+/// `PUT .../virtualMachines/{name}`: a new VM from restored disks (`osDisk.createOption:
+/// Attach` with the restored OS disk's id), on NICs that exist in its region, as INDEX.md's
+/// "direct Compute calls" path does it. Answers 201 with the VM and `Azure-AsyncOperation`.
+/// Changing an existing VM, or a VM from an image, is not something the sandbox evaluates: it
+/// refuses them with `OperationNotAllowed` rather than pretending.
+pub fn create_vm(
+    state: &Shared,
+    subscription: &str,
+    rg: &str,
+    name: &str,
+    api_version: &str,
+    body: &[u8],
+) -> Result<Response, ArmError> {
+    use axum::http::StatusCode;
+    let body: Value = serde_json::from_slice(body).map_err(|e| {
+        ArmError::new(
+            StatusCode::BAD_REQUEST,
+            "InvalidRequestContent",
+            format!("The request content was invalid and could not be deserialized: {e}."),
+        )
+    })?;
+    let refuse =
+        |message: String| ArmError::new(StatusCode::CONFLICT, "OperationNotAllowed", message);
+    let mut tenant = state.tenant_mut();
+    let sub = tenant
+        .subscription(subscription)
+        .ok_or_else(|| crate::arm::subscription_not_found(subscription))?;
+    let group = sub
+        .resource_groups
+        .iter()
+        .find(|g| g.name.eq_ignore_ascii_case(rg))
+        .ok_or_else(|| {
+            ArmError::new(
+                StatusCode::NOT_FOUND,
+                "ResourceGroupNotFound",
+                format!("Resource group '{rg}' could not be found."),
+            )
+        })?;
+    if sub
+        .virtual_machines
+        .iter()
+        .any(|v| v.resource_group.eq_ignore_ascii_case(rg) && v.name.eq_ignore_ascii_case(name))
+    {
+        return Err(refuse(format!(
+            "The sandbox creates VMs from restored disks; it does not change the existing VM '{name}'."
+        )));
+    }
+    let attach = body["properties"]["storageProfile"]["osDisk"]["createOption"]
+        .as_str()
+        .is_some_and(|o| o.eq_ignore_ascii_case("Attach"));
+    if !attach {
+        return Err(refuse(
+            "The sandbox creates VMs only by attaching a restored OS disk (storageProfile.osDisk.createOption 'Attach' with managedDisk.id).".to_owned(),
+        ));
+    }
+    let location = group.location.clone();
+    let vm = crate::deployments::build_vm(&tenant, sub, rg, name, &body, &location).map_err(
+        |(code, message)| {
+            let status = if code == "NotFound" {
+                StatusCode::NOT_FOUND
+            } else {
+                StatusCode::BAD_REQUEST
+            };
+            ArmError::owned(status, code, message)
+        },
+    )?;
+    let vm_location = vm.location.clone();
+    let sub_id = sub.subscription_id.clone();
+    let sub = tenant
+        .subscription_mut(&sub_id)
+        .ok_or_else(|| crate::arm::subscription_not_found(&sub_id))?;
+    sub.virtual_machines.push(vm);
+    let json = sub
+        .virtual_machines
+        .last()
+        .map(|vm| {
+            let detail = Detail {
+                instance_view: false,
+                full_extensions: true,
+            };
+            vm_json(state, sub, vm, detail)
+        })
+        .unwrap_or_default();
+    state.persist(&tenant)?;
+    drop(tenant);
+    let status_url = format!(
+        "{}/subscriptions/{sub_id}/providers/Microsoft.Compute/locations/{vm_location}/operations/{}?api-version={api_version}",
+        state.arm_endpoint,
+        uuid::Uuid::new_v4()
+    );
+    let mut response = (StatusCode::CREATED, Json(json)).into_response();
+    if let Ok(value) = axum::http::HeaderValue::from_str(&status_url) {
+        response.headers_mut().insert("azure-asyncoperation", value);
+    }
+    Ok(response)
+}
+
+/// `GET {sub}/providers/Microsoft.Compute/locations/{loc}/operations/{id}`: a VM create finishes
+/// when it is answered.
+pub fn operation_status(id: &str) -> Response {
+    let now = crate::backup::rfc3339(crate::token::now());
+    Json(json!({ "name": id, "status": "Succeeded", "startTime": now, "endTime": now }))
+        .into_response()
+}

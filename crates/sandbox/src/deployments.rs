@@ -347,30 +347,26 @@ pub fn put(
                 .map(|_| format!("{scope}/providers/{kind}/{name}"))
                 .map_err(|e| (e.code().to_owned(), e.message().to_owned()))
         } else if kind.eq_ignore_ascii_case("Microsoft.Compute/virtualMachines") {
-            let location = resource["location"]
-                .as_str()
-                .unwrap_or(&group.location)
-                .to_ascii_lowercase();
-            let disk_id = resource["properties"]["storageProfile"]["osDisk"]["managedDisk"]["id"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned();
-            vm_from_disk(&tenant, &draft, &name, &disk_id, resource, &location).and_then(
-                |mut vm| {
-                    vm.resource_group.clone_from(&group.name);
-                    vm.network_interfaces = network_interfaces(&draft, &scope, &vm, resource)?;
-                    let id = format!(
-                        "{scope}/providers/Microsoft.Compute/virtualMachines/{}",
-                        vm.name
-                    );
-                    draft.virtual_machines.retain(|v| {
-                        !(v.resource_group.eq_ignore_ascii_case(&vm.resource_group)
-                            && v.name.eq_ignore_ascii_case(&vm.name))
-                    });
-                    draft.virtual_machines.push(vm);
-                    Ok(id)
-                },
+            build_vm(
+                &tenant,
+                &draft,
+                &group.name,
+                &name,
+                resource,
+                &group.location,
             )
+            .map(|vm| {
+                let id = format!(
+                    "{scope}/providers/Microsoft.Compute/virtualMachines/{}",
+                    vm.name
+                );
+                draft.virtual_machines.retain(|v| {
+                    !(v.resource_group.eq_ignore_ascii_case(&vm.resource_group)
+                        && v.name.eq_ignore_ascii_case(&vm.name))
+                });
+                draft.virtual_machines.push(vm);
+                id
+            })
         } else {
             Err((
                 "NoRegisteredProviderFound".to_owned(),
@@ -424,6 +420,34 @@ pub fn put(
         response.headers_mut().insert("azure-asyncoperation", value);
     }
     Ok(response)
+}
+
+/// A VM in group `rg` from its (evaluated) resource body, as a deployment or a VM PUT gives it:
+/// its OS disk attached from a restore, its NICs free and in its region. Or why it cannot be
+/// made, as (code, message).
+pub(crate) fn build_vm(
+    tenant: &Tenant,
+    sub: &SubscriptionRecord,
+    rg: &str,
+    name: &str,
+    resource: &Value,
+    default_location: &str,
+) -> Result<VirtualMachineRecord, (String, String)> {
+    let location = resource["location"]
+        .as_str()
+        .unwrap_or(default_location)
+        .to_ascii_lowercase();
+    let disk_id = resource["properties"]["storageProfile"]["osDisk"]["managedDisk"]["id"]
+        .as_str()
+        .unwrap_or_default();
+    let mut vm = vm_from_disk(tenant, sub, name, disk_id, resource, &location)?;
+    vm.resource_group = resource_group_of(sub, rg);
+    let scope = format!(
+        "/subscriptions/{}/resourceGroups/{}",
+        sub.subscription_id, vm.resource_group
+    );
+    vm.network_interfaces = network_interfaces(sub, &scope, &vm, resource)?;
+    Ok(vm)
 }
 
 /// The VM's NICs from its template resource: each must exist in the VM's region, and be free or

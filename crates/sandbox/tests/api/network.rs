@@ -569,3 +569,119 @@ async fn every_demo_vm_names_a_nic_that_exists_in_its_region_and_names_it_back()
         ["eastus2".to_owned(), "japaneast".to_owned()].into()
     );
 }
+
+#[tokio::test]
+async fn a_vm_put_attaches_a_restored_disk_and_needs_a_free_nic_of_its_region() {
+    let s = start_fast().await;
+    let token = s.arm_token().await;
+    let sub = s.sub_path(&token, "Contoso Production").await;
+    crate::support::restore_newest(&s, &token, "rg-sql-prod", "vm-sql-01").await;
+    let disks = s
+        .ok(
+            &format!("{sub}/resourceGroups/rg-app-prod/providers/Microsoft.Compute/disks?api-version=2024-03-02"),
+            &token,
+        )
+        .await;
+    let os_disk = disks["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| {
+            d["properties"]["osType"].is_string()
+                && d["properties"]["creationData"]["createOption"] == "Restore"
+        })
+        .unwrap()["id"]
+        .clone();
+    // The seeded japaneast network, in another group: a NIC may use it.
+    let subnet = format!(
+        "{sub}/resourceGroups/rg-network-prod/providers/Microsoft.Network/virtualNetworks/vnet-prod-japaneast/subnets/default"
+    );
+    let (status, nic) = s
+        .put(
+            &net(&sub, "rg-app-prod", "networkInterfaces/nic-direct"),
+            &token,
+            &nic_body("japaneast", &subnet),
+        )
+        .await;
+    assert_eq!(status, 201, "{nic}");
+    let east = create_vnet(
+        &s,
+        &token,
+        &sub,
+        "rg-app-prod",
+        "vnet-e2",
+        "eastus2",
+        "10.90.0.0/16",
+    )
+    .await;
+    let (_, far) = s
+        .put(
+            &net(&sub, "rg-app-prod", "networkInterfaces/nic-e2"),
+            &token,
+            &nic_body(
+                "eastus2",
+                east["properties"]["subnets"][0]["id"].as_str().unwrap(),
+            ),
+        )
+        .await;
+    let vm_path = |name: &str| {
+        format!(
+            "{sub}/resourceGroups/rg-app-prod/providers/Microsoft.Compute/virtualMachines/{name}?api-version=2024-07-01"
+        )
+    };
+    let body = |nic: &Value| {
+        json!({"location": "japaneast", "properties": {
+            "hardwareProfile": {"vmSize": "Standard_D4s_v5"},
+            "storageProfile": {"osDisk": {"osType": "Windows", "createOption": "Attach", "managedDisk": {"id": os_disk}}},
+            "networkProfile": {"networkInterfaces": [{"id": nic["id"], "properties": {"primary": true}}]}
+        }})
+    };
+    let (status, error) = s.put(&vm_path("vm-direct"), &token, &body(&far)).await;
+    assert_eq!(status, 400);
+    arm_error(&error, "InvalidResourceReference");
+
+    let response = s
+        .http
+        .put(s.arm(&vm_path("vm-direct")))
+        .bearer_auth(&token)
+        .json(&body(&nic))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let status_url = response.headers()["azure-asyncoperation"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let vm: Value = response.json().await.unwrap();
+    assert_eq!(
+        vm["properties"]["networkProfile"]["networkInterfaces"][0]["id"],
+        nic["id"]
+    );
+    let status: Value = s
+        .http
+        .get(&status_url)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(status["status"], "Succeeded");
+    let nic = s
+        .ok(
+            &net(&sub, "rg-app-prod", "networkInterfaces/nic-direct"),
+            &token,
+        )
+        .await;
+    assert_eq!(nic["properties"]["virtualMachine"]["id"], vm["id"]);
+
+    // The NIC is taken now; the existing VM is not something a PUT changes here.
+    let (status, error) = s.put(&vm_path("vm-direct-2"), &token, &body(&nic)).await;
+    assert_eq!(status, 400);
+    arm_error(&error, "NicInUse");
+    let (status, error) = s.put(&vm_path("vm-direct"), &token, &body(&nic)).await;
+    assert_eq!(status, 409);
+    arm_error(&error, "OperationNotAllowed");
+}

@@ -1,0 +1,297 @@
+//! The HTTP handlers under `.../providers/Microsoft.Network/`.
+
+use super::*;
+
+/// A request under `.../providers/Microsoft.Network/`.
+pub(crate) struct NetworkRequest<'a> {
+    pub method: &'a Method,
+    pub subscription: &'a str,
+    pub resource_group: Option<&'a str>,
+    /// The segments after `providers/Microsoft.Network` (original casing).
+    pub rest: &'a [&'a str],
+    /// The same, lower-cased.
+    pub lower: &'a [&'a str],
+    pub api_version: &'a str,
+    pub body: &'a [u8],
+    pub page: Page,
+    /// The list URL with its api-version, for nextLinks.
+    pub base: &'a str,
+}
+
+pub(super) fn operation_urls(
+    state: &Shared,
+    subscription: &str,
+    location: &str,
+    api_version: &str,
+) -> (String, String) {
+    let operation = uuid::Uuid::new_v4();
+    let prefix = format!(
+        "{}/subscriptions/{subscription}/providers/Microsoft.Network/locations/{location}",
+        state.arm_endpoint
+    );
+    (
+        format!("{prefix}/operations/{operation}?api-version={api_version}"),
+        format!("{prefix}/operationResults/{operation}?api-version={api_version}"),
+    )
+}
+
+pub(super) fn with_header(mut response: Response, name: &'static str, value: &str) -> Response {
+    if let Ok(value) = HeaderValue::from_str(value) {
+        response.headers_mut().insert(name, value);
+    }
+    response
+}
+
+pub(super) fn parse_body(body: &[u8]) -> Result<Value, ArmError> {
+    serde_json::from_slice(body).map_err(|e| {
+        bad(
+            "InvalidRequestFormat",
+            format!("Cannot parse the request: {e}."),
+        )
+    })
+}
+
+/// Handles the request, or `None` when no route matches.
+pub(crate) fn dispatch(
+    state: &Shared,
+    r: &NetworkRequest<'_>,
+) -> Option<Result<Response, ArmError>> {
+    let method = r.method;
+    let result = match (r.resource_group, r.lower) {
+        (None, ["locations", _, "operations", _]) if method == Method::GET => {
+            Ok(Json(json!({ "status": "Succeeded" })).into_response())
+        }
+        (None, ["locations", _, "operationresults", _]) if method == Method::GET => {
+            Ok(StatusCode::NO_CONTENT.into_response())
+        }
+        (rg, [kind]) if method == Method::GET => {
+            let kind = Kind::from_segment(kind)?;
+            let tenant = state.tenant();
+            tenant
+                .subscription(r.subscription)
+                .ok_or_else(|| subscription_not_found(r.subscription))
+                .and_then(|sub| {
+                    if let Some(rg) = rg {
+                        require_group(sub, rg)?;
+                    }
+                    Ok(Json(render_list(sub, kind, rg, r.page, r.base)).into_response())
+                })
+        }
+        (Some(rg), [kind, _]) => {
+            let kind = Kind::from_segment(kind)?;
+            resource(state, r, kind, rg, r.rest[1])
+        }
+        (Some(rg), ["virtualnetworks", _, "subnets"]) if method == Method::GET => {
+            let tenant = state.tenant();
+            tenant
+                .subscription(r.subscription)
+                .ok_or_else(|| subscription_not_found(r.subscription))
+                .and_then(|sub| {
+                    let v = sub
+                        .network
+                        .virtual_networks
+                        .iter()
+                        .find(|v| matches(&v.resource_group, &v.name, rg, r.rest[1]))
+                        .ok_or_else(|| not_found(Kind::VirtualNetwork, r.rest[1], rg))?;
+                    Ok(Json(
+                        r.page
+                            .render(&v.subnets, |s| subnet_json(sub, v, s), r.base),
+                    )
+                    .into_response())
+                })
+        }
+        (Some(rg), ["virtualnetworks", _, "subnets", _]) => {
+            subnet(state, r, rg, r.rest[1], r.rest[3])
+        }
+        _ => return None,
+    };
+    Some(result)
+}
+
+pub(super) fn resource(
+    state: &Shared,
+    r: &NetworkRequest<'_>,
+    kind: Kind,
+    rg: &str,
+    name: &str,
+) -> Result<Response, ArmError> {
+    match *r.method {
+        Method::GET => {
+            let tenant = state.tenant();
+            let sub = tenant
+                .subscription(r.subscription)
+                .ok_or_else(|| subscription_not_found(r.subscription))?;
+            render_one(sub, kind, rg, name)
+                .map(|v| Json(v).into_response())
+                .ok_or_else(|| not_found(kind, name, rg))
+        }
+        Method::PUT => {
+            let body = parse_body(r.body)?;
+            let mut tenant = state.tenant_mut();
+            let sub = tenant
+                .subscription_mut(r.subscription)
+                .ok_or_else(|| subscription_not_found(r.subscription))?;
+            let created = put_resource(sub, kind, rg, name, &body)?;
+            let value = render_one(sub, kind, rg, name).unwrap_or_default();
+            let location = value["location"].as_str().unwrap_or_default().to_owned();
+            state.persist(&tenant)?;
+            drop(tenant);
+            let status = if created {
+                StatusCode::CREATED
+            } else {
+                StatusCode::OK
+            };
+            let (operation, _) = operation_urls(state, r.subscription, &location, r.api_version);
+            Ok(with_header(
+                (status, Json(value)).into_response(),
+                "azure-asyncoperation",
+                &operation,
+            ))
+        }
+        Method::PATCH => {
+            // UpdateTags: only the tags change.
+            let body = parse_body(r.body)?;
+            let tags = body_tags(&body);
+            let mut tenant = state.tenant_mut();
+            let sub = tenant
+                .subscription_mut(r.subscription)
+                .ok_or_else(|| subscription_not_found(r.subscription))?;
+            let n = &mut sub.network;
+            let slot = match kind {
+                Kind::VirtualNetwork => n
+                    .virtual_networks
+                    .iter_mut()
+                    .find(|v| matches(&v.resource_group, &v.name, rg, name))
+                    .map(|v| &mut v.tags),
+                Kind::NetworkInterface => n
+                    .network_interfaces
+                    .iter_mut()
+                    .find(|v| matches(&v.resource_group, &v.name, rg, name))
+                    .map(|v| &mut v.tags),
+                Kind::PublicIp => n
+                    .public_ip_addresses
+                    .iter_mut()
+                    .find(|v| matches(&v.resource_group, &v.name, rg, name))
+                    .map(|v| &mut v.tags),
+                Kind::SecurityGroup => n
+                    .security_groups
+                    .iter_mut()
+                    .find(|v| matches(&v.resource_group, &v.name, rg, name))
+                    .map(|v| &mut v.tags),
+            };
+            *slot.ok_or_else(|| not_found(kind, name, rg))? = tags;
+            let value = render_one(sub, kind, rg, name).unwrap_or_default();
+            state.persist(&tenant)?;
+            Ok(Json(value).into_response())
+        }
+        Method::DELETE => {
+            let mut tenant = state.tenant_mut();
+            let sub = tenant
+                .subscription_mut(r.subscription)
+                .ok_or_else(|| subscription_not_found(r.subscription))?;
+            let location = render_one(sub, kind, rg, name)
+                .and_then(|v| v["location"].as_str().map(str::to_owned));
+            let deleted = delete_resource(sub, kind, rg, name)?;
+            state.persist(&tenant)?;
+            drop(tenant);
+            Ok(deleted_response(state, r, deleted, location.as_deref()))
+        }
+        _ => Err(crate::arm::method_not_allowed(r.method)),
+    }
+}
+
+pub(super) fn deleted_response(
+    state: &Shared,
+    r: &NetworkRequest<'_>,
+    deleted: bool,
+    location: Option<&str>,
+) -> Response {
+    if !deleted {
+        return StatusCode::NO_CONTENT.into_response();
+    }
+    let (operation, result) = operation_urls(
+        state,
+        r.subscription,
+        location.unwrap_or("global"),
+        r.api_version,
+    );
+    let response = crate::backup::accepted(state, Some(&result), Some(&operation));
+    with_header(response, "content-length", "0")
+}
+
+pub(super) fn subnet(
+    state: &Shared,
+    r: &NetworkRequest<'_>,
+    rg: &str,
+    vnet: &str,
+    name: &str,
+) -> Result<Response, ArmError> {
+    let render = |sub: &SubscriptionRecord| {
+        sub.network
+            .virtual_networks
+            .iter()
+            .find(|v| matches(&v.resource_group, &v.name, rg, vnet))
+            .and_then(|v| {
+                v.subnets
+                    .iter()
+                    .find(|s| s.name.eq_ignore_ascii_case(name))
+                    .map(|s| (subnet_json(sub, v, s), v.location.clone()))
+            })
+    };
+    let subnet_missing = || {
+        ArmError::new(
+            StatusCode::NOT_FOUND,
+            "NotFound",
+            format!(
+                "Resource /subscriptions/{}/resourceGroups/{rg}/providers/Microsoft.Network/virtualNetworks/{vnet}/subnets/{name} not found.",
+                r.subscription
+            ),
+        )
+    };
+    match *r.method {
+        Method::GET => {
+            let tenant = state.tenant();
+            let sub = tenant
+                .subscription(r.subscription)
+                .ok_or_else(|| subscription_not_found(r.subscription))?;
+            render(sub)
+                .map(|(v, _)| Json(v).into_response())
+                .ok_or_else(subnet_missing)
+        }
+        Method::PUT => {
+            let body = parse_body(r.body)?;
+            let mut tenant = state.tenant_mut();
+            let sub = tenant
+                .subscription_mut(r.subscription)
+                .ok_or_else(|| subscription_not_found(r.subscription))?;
+            require_group(sub, rg)?;
+            let created = put_subnet(sub, rg, vnet, name, &body)?;
+            let (value, location) = render(sub).unwrap_or_default();
+            state.persist(&tenant)?;
+            drop(tenant);
+            let status = if created {
+                StatusCode::CREATED
+            } else {
+                StatusCode::OK
+            };
+            let (operation, _) = operation_urls(state, r.subscription, &location, r.api_version);
+            Ok(with_header(
+                (status, Json(value)).into_response(),
+                "azure-asyncoperation",
+                &operation,
+            ))
+        }
+        Method::DELETE => {
+            let mut tenant = state.tenant_mut();
+            let sub = tenant
+                .subscription_mut(r.subscription)
+                .ok_or_else(|| subscription_not_found(r.subscription))?;
+            let location = render(sub).map(|(_, l)| l);
+            let deleted = delete_subnet(sub, rg, vnet, name)?;
+            state.persist(&tenant)?;
+            drop(tenant);
+            Ok(deleted_response(state, r, deleted, location.as_deref()))
+        }
+        _ => Err(crate::arm::method_not_allowed(r.method)),
+    }
+}
