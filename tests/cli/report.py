@@ -32,7 +32,9 @@ def main() -> None:
         "loading, MSAL's token cache) and its own waits.",
         "",
         f"- azure-cli {version('azure-cli')}, Python {platform.python_version()},"
-        f" {os.cpu_count()} cores, {datetime.now(timezone.utc):%Y-%m-%d}",
+        f" {os.cpu_count()} cores, {datetime.now(timezone.utc):%Y-%m-%d}; load average"
+        f" {os.getloadavg()[0]:.1f} when the report was written (other builds on the machine"
+        " slow every row)",
         f"- {len(every)} runs of {len(runs)} commands; median run"
         f" {statistics.median(every):.2f} s; the suite took {suite_seconds:.0f} s"
         " on two pytest-xdist workers",
