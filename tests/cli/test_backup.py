@@ -1,12 +1,10 @@
 """Azure Backup through the CLI: vaults, policies, items, protection, back up now, jobs,
 recovery points, restoring disks to a staging account, and a VM from the restore's template."""
 
-import json
 import time
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
-import pytest
 
 VAULT = ["-g", "rg-backup-prod", "-v", "rsv-prod-japaneast"]
 # The native names, as `az backup item list` prints them.
