@@ -24,7 +24,9 @@ def test_metadata_endpoints_answers_without_a_token_and_points_back_at_the_sandb
     assert authentication["loginEndpoint"].rstrip("/") == sandbox.authority_host
     assert ARM_AUDIENCE in authentication["audiences"]
     assert authentication["identityProvider"] == "AAD"
-    assert cloud["microsoftGraphResourceId"] == "https://graph.microsoft.com/"
+    # Graph on its own loopback origin, never the public graph.microsoft.com.
+    assert cloud["microsoftGraphResourceId"].startswith("https://127.0.0.1:")
+    assert cloud["microsoftGraphResourceId"] != cloud["resourceManager"]
     assert cloud["suffixes"]["keyVaultDns"] == "vault.azure.net"
     assert cloud["suffixes"]["storage"] == "core.windows.net"
 

@@ -50,8 +50,14 @@ pub fn run(pytest_args: &[String]) -> Result<()> {
 
 /// The venv's python, creating and filling the venv first if this requirements file has none.
 pub(crate) fn venv(root: &Path) -> Result<PathBuf> {
-    let requirements = fs::read(root.join(REQUIREMENTS))
-        .with_context(|| format!("could not read {REQUIREMENTS}"))?;
+    venv_for(root, REQUIREMENTS, "conformance-venv")
+}
+
+/// The python of the venv `{prefix}-{hash}` for `requirements` (relative to `root`), made and
+/// filled first when missing or unfinished.
+pub(crate) fn venv_for(root: &Path, requirements_path: &str, prefix: &str) -> Result<PathBuf> {
+    let requirements = fs::read(root.join(requirements_path))
+        .with_context(|| format!("could not read {requirements_path}"))?;
     let interpreter = Command::new("python3")
         .arg("--version")
         .output()
@@ -60,10 +66,10 @@ pub(crate) fn venv(root: &Path) -> Result<PathBuf> {
     let home = std::env::var_os("HOME").context("HOME is not set")?;
     let dir = PathBuf::from(home)
         .join(".cache/safehold")
-        .join(format!("conformance-venv-{:012x}", fnv1a(&key) >> 16));
+        .join(format!("{prefix}-{:012x}", fnv1a(&key) >> 16));
     let python = dir.join("bin/python");
     if dir.join(STAMP).is_file() {
-        println!("• conformance venv present ({})", dir.display());
+        println!("• {prefix} present ({})", dir.display());
         return Ok(python);
     }
     if dir.exists() {
@@ -75,7 +81,7 @@ pub(crate) fn venv(root: &Path) -> Result<PathBuf> {
     step_with(
         root,
         path_str(&python)?,
-        &["-m", "pip", "install", "-q", "-r", REQUIREMENTS],
+        &["-m", "pip", "install", "-q", "-r", requirements_path],
         &[("PIP_DISABLE_PIP_VERSION_CHECK", "1")],
     )?;
     fs::write(dir.join(STAMP), b"")
@@ -83,7 +89,7 @@ pub(crate) fn venv(root: &Path) -> Result<PathBuf> {
     Ok(python)
 }
 
-fn path_str(path: &Path) -> Result<&str> {
+pub(crate) fn path_str(path: &Path) -> Result<&str> {
     match path.to_str() {
         Some(s) => Ok(s),
         None => bail!("path is not UTF-8: {}", path.display()),

@@ -10,6 +10,7 @@
 
 mod bench;
 mod bench_inventory;
+mod cli_conformance;
 mod conformance;
 mod e2e;
 mod keyring;
@@ -29,6 +30,9 @@ usage: cargo xtask <command>
   bindings   regenerate ui/src/bindings.ts from the Rust commands
   conformance [pytest arguments]
              run the conformance suite alone (e.g. -k restore)
+  cli-conformance [--record] [pytest arguments]
+             run the Azure CLI against the sandbox (tests/cli); --record also writes
+             each command's wall time to docs/benchmarks/azure-cli.md
   sandbox    run the sandbox cloud alone (arguments go to safehold-sandbox, e.g. --port 8443)
   bench-sandbox
              measure the sandbox's loopback throughput (writes docs/benchmarks/)
@@ -45,6 +49,7 @@ fn main() {
         Some("bindings") => bindings(),
         Some("sandbox") => sandbox(&args[1..]),
         Some("conformance") => conformance::run(&args[1..]),
+        Some("cli-conformance") => cli_conformance::run(&args[1..]),
         Some("bench-sandbox") => bench::run(),
         Some("bench-inventory") => bench_inventory::run(),
         Some("-h" | "--help" | "help") | None => {
@@ -181,6 +186,7 @@ fn test() -> Result<()> {
     )?;
     keyring::run()?;
     conformance::run(&[])?;
+    cli_conformance::run(&[])?;
     step(
         &root,
         &cargo,

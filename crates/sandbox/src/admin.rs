@@ -1,8 +1,12 @@
 //! The sandbox-only admin endpoint, for tests and demos: read and change fault injection, read
 //! its counters, and reset the tenant to the demo seed.
 //!
-//! It needs a bearer token the sandbox issued (any of its principals, ARM audience): nothing
-//! new to keep secret, and no other local user can reset someone's sandbox.
+//! It takes only the operator principal's own application tokens: issued by this sandbox for
+//! Resource Manager, through the client-credentials grant (`idtyp` `app`), to the operator's
+//! client id, for the operator's object id in the home directory. Those need the principal's
+//! secret or certificate, which live owner-only in the data directory (or, inside the app, in
+//! the app's memory). A demo user's token, which any local user can get from the authorize or
+//! device-code page, gets 403 `AuthorizationFailed`; no token or a bad one gets 401.
 //!
 //! - `GET /sandbox-admin/faults` → `{ "config": FaultConfig, "counts": FaultCounts }`
 //! - `PUT /sandbox-admin/faults` with a `FaultConfig` (omitted fields are off)
@@ -20,22 +24,56 @@ use serde_json::json;
 
 use crate::Shared;
 use crate::faults::FaultConfig;
+use crate::tenant::ServicePrincipal;
+use crate::token::Claims;
 
 /// Where the admin routes live (lower case).
 pub const PREFIX: &str = "/sandbox-admin";
 
-/// The 401 to answer when the caller has no valid sandbox token, or `None` to go ahead.
-fn refusal(state: &Shared, headers: &HeaderMap) -> Option<Response> {
+/// Whether `claims` are the operator principal's own client-credentials token.
+fn is_operator(principal: &ServicePrincipal, claims: &Claims) -> bool {
+    claims.idtyp.as_deref() == Some("app")
+        && claims.scp.is_none()
+        && claims.upn.is_none()
+        && claims.appid.eq_ignore_ascii_case(&principal.client_id)
+        && claims.oid.eq_ignore_ascii_case(&principal.object_id)
+        && claims.sub.eq_ignore_ascii_case(&principal.object_id)
+        && claims.tid.eq_ignore_ascii_case(&principal.tenant_id)
+}
+
+/// The answer for a caller that may not use the admin endpoint (401 without a valid sandbox
+/// token, 403 for anyone but the operator), or `None` to go ahead.
+fn refusal(state: &Shared, headers: &HeaderMap, action: &str) -> Option<Response> {
     let header = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    state.tokens.check(header, &state.arm_audiences).err().map(|_| {
-        (
-            StatusCode::UNAUTHORIZED,
-            Json(json!({"error": {"code": "AuthenticationFailed", "message": "The admin endpoint needs a bearer token issued by this sandbox for Resource Manager."}})),
-        )
-            .into_response()
-    })
+    match state.tokens.check(header, &state.arm_audiences) {
+        Err(_) => Some(
+            (
+                StatusCode::UNAUTHORIZED,
+                Json(json!({"error": {"code": "AuthenticationFailed", "message": "The admin endpoint needs a bearer token issued by this sandbox for Resource Manager."}})),
+            )
+                .into_response(),
+        ),
+        Ok(claims) if is_operator(&state.principal, &claims) => None,
+        Ok(claims) => {
+            tracing::warn!(appid = %claims.appid, oid = %claims.oid, action, "admin endpoint refused");
+            Some(
+                (
+                    StatusCode::FORBIDDEN,
+                    Json(json!({"error": {
+                        "code": "AuthorizationFailed",
+                        "message": format!(
+                            "The client '{}' with object id '{}' does not have authorization to perform action '{action}' over scope '{PREFIX}'. Only the sandbox's operator principal, signed in with its own client credentials, may use the admin endpoint.",
+                            claims.upn.as_deref().unwrap_or(&claims.appid),
+                            claims.oid
+                        )
+                    }})),
+                )
+                    .into_response(),
+            )
+        }
+    }
 }
 
 fn snapshot(state: &Shared) -> Response {
@@ -45,7 +83,7 @@ fn snapshot(state: &Shared) -> Response {
 
 /// `GET /sandbox-admin/faults`
 pub async fn get_faults(State(state): State<Arc<Shared>>, headers: HeaderMap) -> Response {
-    refusal(&state, &headers).unwrap_or_else(|| snapshot(&state))
+    refusal(&state, &headers, "Sandbox/faults/read").unwrap_or_else(|| snapshot(&state))
 }
 
 /// `PUT /sandbox-admin/faults`
@@ -54,7 +92,7 @@ pub async fn put_faults(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Some(response) = refusal(&state, &headers) {
+    if let Some(response) = refusal(&state, &headers, "Sandbox/faults/write") {
         return response;
     }
     let config: FaultConfig = match serde_json::from_slice(&body) {
@@ -72,7 +110,7 @@ pub async fn put_faults(
 
 /// `DELETE /sandbox-admin/faults/counts`
 pub async fn reset_counts(State(state): State<Arc<Shared>>, headers: HeaderMap) -> Response {
-    if let Some(response) = refusal(&state, &headers) {
+    if let Some(response) = refusal(&state, &headers, "Sandbox/faults/counts/delete") {
         return response;
     }
     state.faults.reset_counts();
@@ -81,7 +119,7 @@ pub async fn reset_counts(State(state): State<Arc<Shared>>, headers: HeaderMap) 
 
 /// `POST /sandbox-admin/reset`
 pub async fn reset_tenant(State(state): State<Arc<Shared>>, headers: HeaderMap) -> Response {
-    if let Some(response) = refusal(&state, &headers) {
+    if let Some(response) = refusal(&state, &headers, "Sandbox/reset/action") {
         return response;
     }
     let mut tenant = state.tenant_mut();
@@ -99,4 +137,57 @@ fn bad_request(message: &str) -> Response {
         Json(json!({"error": {"code": "BadRequest", "message": message}})),
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn operator() -> ServicePrincipal {
+        serde_json::from_value(json!({
+            "tenant_id": "home", "client_id": "op-app", "client_secret": "s",
+            "object_id": "op-oid", "display_name": "Operator"
+        }))
+        .unwrap()
+    }
+
+    fn app_token(tid: &str, oid: &str, appid: &str) -> Claims {
+        let tokens =
+            crate::token::TokenService::load_or_create(tempfile::tempdir().unwrap().path())
+                .unwrap();
+        let mut claims = tokens.claims(tid, oid, appid, "https://management.azure.com/", 60);
+        claims.idtyp = Some("app".to_owned());
+        claims
+    }
+
+    #[test]
+    fn only_the_operators_own_application_token_passes() {
+        let principal = operator();
+        assert!(is_operator(
+            &principal,
+            &app_token("home", "op-oid", "op-app")
+        ));
+        // Another principal, or the operator's app id with someone else's object id.
+        assert!(!is_operator(
+            &principal,
+            &app_token("home", "other", "other-app")
+        ));
+        assert!(!is_operator(
+            &principal,
+            &app_token("home", "other", "op-app")
+        ));
+        // The operator's ids from another directory.
+        assert!(!is_operator(
+            &principal,
+            &app_token("guest", "op-oid", "op-app")
+        ));
+        // A user token, even one claiming the operator's ids, and a token of no stated kind.
+        let mut user = app_token("home", "op-oid", "op-app");
+        user.idtyp = Some("user".to_owned());
+        user.scp = Some("user_impersonation".to_owned());
+        assert!(!is_operator(&principal, &user));
+        let mut unmarked = app_token("home", "op-oid", "op-app");
+        unmarked.idtyp = None;
+        assert!(!is_operator(&principal, &unmarked));
+    }
 }

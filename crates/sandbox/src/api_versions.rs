@@ -1,5 +1,19 @@
 //! The api-versions each API accepts. Like the real service, the sandbox accepts an API's
 //! whole published set (old and new) and rejects anything else.
+//!
+//! The newest entries are the ones real clients send, and each says which client sends it. They
+//! were read from the clients' own sources (`api_version` defaults of the Python SDKs, the
+//! `api-version` query of the Azure CLI's generated `aaz` commands, its API profile in
+//! `azure/cli/core/profiles/_shared.py`, and versions hard-coded in its command modules):
+//!
+//! - the Azure CLI 2.91.0 from PyPI, with the SDKs it pins (azure-mgmt-recoveryservicesbackup
+//!   11.1.0, azure-mgmt-recoveryservices 4.2.0, azure-mgmt-keyvault 14.0.1,
+//!   azure-mgmt-resource 24.0.0, azure-mgmt-resource-deployments 1.0.0b1,
+//!   azure-mgmt-authorization 5.0.0b2, azure-keyvault-keys 4.12.0b2, azure-keyvault-secrets 4.7.0);
+//! - the newest Python SDKs on PyPI, as pinned by `tests/conformance/requirements.txt`.
+//!
+//! `tests/cli` and `tests/conformance` run those clients, so a release that sends a version
+//! missing here fails there.
 
 /// Where a version set belongs, which decides the error ARM gives for an unknown version.
 #[derive(Debug)]
@@ -65,15 +79,20 @@ pub static SUBSCRIPTIONS: Set = Set {
         "2021-04-01",
         "2022-01-01",
         "2022-09-01",
+        // Subscriptions and tenants: azure-cli 2.91.0's API profile (`az login`) and
+        // azure-mgmt-resource-subscriptions 1.0.0.
         "2022-12-01",
         "2023-07-01",
         "2024-03-01",
         "2024-07-01",
+        // azure-cli 2.91.0's API profile for resources and resource groups (`az group list`).
         "2024-11-01",
         "2025-01-01",
         "2025-03-01",
+        // azure-mgmt-resource 26.0.0 (resource groups, generic resources); also
+        // azure-mgmt-resource-deployments 1.0.0b1, which azure-cli 2.91.0 deploys with.
         "2025-04-01",
-        // What azure-mgmt-resource-deployments 2.0.0 sends.
+        // azure-mgmt-resource-deployments 2.0.0.
         "2026-06-01",
     ],
 };
@@ -119,9 +138,11 @@ pub static RECOVERY_SERVICES_VAULTS: Set = Set {
         "2025-08-01",
         "2026-01-01",
         "2026-02-01",
-        // What the Azure CLI (2.8x) sends for `az backup vault list`.
+        // azure-cli 2.91.0 backup module (`az backup vault list/show/create`):
+        // azure-mgmt-recoveryservices 4.2.0.
         "2026-07-01",
         "2026-08-01",
+        // azure-mgmt-recoveryservices 4.3.0.
         "2026-11-01",
     ],
 };
@@ -158,15 +179,22 @@ pub static VIRTUAL_MACHINES: Set = Set {
         "2021-11-01",
         "2022-03-01",
         "2022-08-01",
+        // azure-cli 2.91.0 vm module (`aaz` operations of older command versions).
         "2022-11-01",
+        // azure-cli 2.91.0 backup module: reads the VM through the generic resource API at this
+        // version before enabling protection.
         "2023-03-01",
         "2023-07-01",
         "2023-09-01",
+        // azure-cli 2.91.0 vm module (`aaz`).
         "2024-03-01",
         "2024-07-01",
+        // azure-cli 2.91.0's API profile for Compute, and its `aaz` operations.
         "2024-11-01",
         "2025-04-01",
+        // azure-cli 2.91.0 vm module (`aaz`).
         "2025-11-01",
+        // azure-cli 2.91.0 `az vm list/show` (`aaz`) and azure-mgmt-compute 39.0.0.
         "2026-04-01",
     ],
 };
@@ -195,10 +223,13 @@ pub static DISKS: Set = Set {
         "2022-03-02",
         "2022-07-02",
         "2023-01-02",
+        // azure-cli 2.91.0's API profile for disks.
         "2023-04-02",
         "2023-10-02",
         "2024-03-02",
+        // azure-cli 2.91.0 `az disk list/show` (`aaz`).
         "2025-01-02",
+        // azure-mgmt-compute 39.0.0.
         "2026-03-02",
     ],
 };
@@ -227,7 +258,10 @@ pub static KEY_VAULTS: Set = Set {
         "2024-11-01",
         "2024-12-01-preview",
         "2025-05-01",
+        // azure-cli 2.91.0 keyvault module: azure-mgmt-keyvault 14.0.1 (vaults, managed HSMs,
+        // access policies).
         "2026-02-01",
+        // azure-mgmt-keyvault 14.1.0.
         "2026-05-15",
     ],
 };
@@ -307,6 +341,10 @@ pub static RECOVERY_SERVICES_BACKUP: Set = Set {
         "2025-08-01",
         "2026-01-01",
         "2026-02-01",
+        // azure-cli 2.91.0 backup module (policies, items, protection, jobs, recovery points,
+        // restores): azure-mgmt-recoveryservicesbackup 11.1.0.
+        "2026-08-01",
+        // azure-mgmt-recoveryservicesbackup 11.2.0.
         "2026-10-01",
     ],
 };
@@ -330,7 +368,10 @@ pub static AUTHORIZATION: Set = Set {
         "2020-10-01-preview",
         "2021-04-01-preview",
         "2022-01-01-preview",
+        // azure-cli 2.91.0 role module (`az role assignment list` and its `aaz` operations),
+        // azure-mgmt-authorization 4.0.0.
         "2022-04-01",
+        // azure-cli 2.91.0 role module: role definitions, to name each assignment's role.
         "2022-05-01-preview",
     ],
 };
@@ -382,7 +423,10 @@ pub static STORAGE: Set = Set {
         "2024-01-01",
         "2025-01-01",
         "2025-06-01",
+        // azure-cli 2.91.0 storage module: azure-mgmt-storage 25.0.0 (`az storage account list`).
         "2025-08-01",
+        // azure-cli 2.91.0 storage module (`aaz` operations).
+        "2026-04-01",
         // What azure-mgmt-storage 25.3.0 sends.
         "2026-09-01",
     ],
@@ -433,6 +477,7 @@ pub static NETWORK: Set = Set {
         "2021-03-01",
         "2021-05-01",
         "2021-08-01",
+        // azure-cli 2.91.0's API profile for Network (`az vm list -d` reads NICs and public IPs).
         "2022-01-01",
         "2022-05-01",
         "2022-07-01",
@@ -452,7 +497,64 @@ pub static NETWORK: Set = Set {
         "2025-01-01",
         "2025-03-01",
         "2025-05-01",
+        // azure-cli 2.91.0 network module (`az network vnet list`, `aaz`).
+        "2025-07-01",
+        // azure-cli 2.91.0 network module (`aaz`: NICs, public IPs).
+        "2025-09-01",
         // What azure-mgmt-network 33.1.0 sends.
         "2026-03-01",
     ],
 };
+
+/// The Key Vault data plane (keys and secrets), matched exactly.
+pub static KEY_VAULT_DATA: &[&str] = &[
+    "2016-10-01",
+    "7.0",
+    "7.1",
+    "7.2",
+    "7.3",
+    // azure-cli 2.91.0 `az keyvault secret ...` (it pins this version for its secret client).
+    "7.4",
+    "7.5",
+    "7.6",
+    // azure-cli 2.91.0 `az keyvault key ...` (it pins this preview for its key client).
+    "7.6-preview.2",
+    // azure-keyvault-secrets 4.12.0.
+    "2025-07-01",
+    // azure-keyvault-keys 4.12.0b2 (the CLI's copy) when a caller keeps its default.
+    "2026-01-01-preview",
+    // azure-keyvault-keys 4.11.3.
+    "2026-04-01",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_the_azure_cli_2_91_sends_is_accepted() {
+        for (set, version) in [
+            (&RECOVERY_SERVICES_BACKUP, "2026-08-01"),
+            (&RECOVERY_SERVICES_VAULTS, "2026-07-01"),
+            (&KEY_VAULTS, "2026-02-01"),
+            (&VIRTUAL_MACHINES, "2026-04-01"),
+            (&VIRTUAL_MACHINES, "2023-03-01"),
+            (&DISKS, "2025-01-02"),
+            (&RESOURCE_GROUPS, "2024-11-01"),
+            (&SUBSCRIPTIONS, "2022-12-01"),
+            (&DEPLOYMENTS, "2025-04-01"),
+            (&AUTHORIZATION, "2022-04-01"),
+        ] {
+            assert!(set.contains(version), "{version} for {:?}", set.kind);
+        }
+        for version in ["7.4", "7.6-preview.2"] {
+            assert!(KEY_VAULT_DATA.contains(&version));
+        }
+    }
+
+    #[test]
+    fn an_unpublished_version_is_refused() {
+        assert!(!RECOVERY_SERVICES_BACKUP.contains("2026-08-02"));
+        assert!(!KEY_VAULT_DATA.contains(&"7.7"));
+    }
+}

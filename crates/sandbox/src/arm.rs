@@ -218,18 +218,12 @@ pub async fn dispatch(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
+    let uri = without_doubled_slashes(uri);
     // Served from the same origin, with their own rules: the cloud metadata document needs no
-    // token, and Graph has its own audience and error envelope.
+    // token, and Graph has its own audience, error envelope and request ids.
     let lower_path = uri.path().to_ascii_lowercase();
     if lower_path.starts_with("/v1.0/") {
         return crate::graph::dispatch(&state, &method, &uri, &headers, &body);
-    }
-    if lower_path.trim_end_matches('/') == "/metadata/endpoints" && method == Method::GET {
-        let pairs = query_pairs(&uri);
-        return match require_api_version(&pairs, &api_versions::METADATA) {
-            Ok(_) => crate::metadata::endpoints(&state),
-            Err(error) => error.into_response(),
-        };
     }
     let correlation = headers
         .get("x-ms-correlation-request-id")
@@ -239,9 +233,14 @@ pub async fn dispatch(
         .unwrap_or_else(uuid::Uuid::new_v4);
     let request_id = uuid::Uuid::new_v4();
     let is_read = method == Method::GET || method == Method::HEAD;
-    let result = authenticate(&state, &headers)
-        .and_then(|claims| check_directory(&state, &claims, uri.path()).map(|()| claims))
-        .and_then(|claims| route(&state, &claims, &method, &uri, &body));
+    let result = if lower_path.trim_end_matches('/') == "/metadata/endpoints" && is_read {
+        require_api_version(&query_pairs(&uri), &api_versions::METADATA)
+            .map(|_| crate::metadata::endpoints(&state))
+    } else {
+        authenticate(&state, &headers)
+            .and_then(|claims| check_directory(&state, &claims, uri.path()).map(|()| claims))
+            .and_then(|claims| route(&state, &claims, &method, &uri, &body))
+    };
     let mut response = result.unwrap_or_else(IntoResponse::into_response);
     // An access-policy write is "processed" for a while before it is answered; the vault stays
     // claimed until then, so only overlapping writes conflict.
@@ -273,6 +272,21 @@ pub async fn dispatch(
     };
     headers.insert(name, HeaderValue::from_static(remaining));
     response
+}
+
+/// The request's URI with a run of leading slashes made one. A cloud registered with a trailing
+/// slash on its ARM URL (`az cloud register --endpoint-resource-manager https://host/`) makes
+/// clients ask for `//metadata/endpoints` and `//subscriptions/...`; ARM takes both.
+fn without_doubled_slashes(uri: Uri) -> Uri {
+    if !uri.path().starts_with("//") {
+        return uri;
+    }
+    let path = format!("/{}", uri.path().trim_start_matches('/'));
+    let path_and_query = match uri.query() {
+        Some(query) => format!("{path}?{query}"),
+        None => path,
+    };
+    path_and_query.parse().unwrap_or(uri)
 }
 
 /// A subscription answers only tokens from its own directory, as ARM does: a token from another
@@ -589,6 +603,23 @@ fn route(state: &Shared, claims: &Claims, method: &Method, uri: &Uri, body: &[u8
             [
                 "subscriptions",
                 _,
+                "resourcegroups",
+                _,
+                "providers",
+                "microsoft.resources",
+                "deployments",
+                _,
+                "validate",
+            ],
+        ) => {
+            require_api_version(&pairs, &api_versions::DEPLOYMENTS)?;
+            crate::deployments::validate(state, segments[1], segments[3], segments[7], body)
+        }
+        (
+            &Method::POST,
+            [
+                "subscriptions",
+                _,
                 "providers",
                 "microsoft.storage",
                 "checknameavailability",
@@ -842,6 +873,11 @@ fn read_in_subscription(r: &ReadRequest<'_>, scope: &Scope<'_>) -> Option<ArmRes
                 })
             })
         }
+        // The tenant model has no managed HSMs, so every list of them is empty (`az keyvault
+        // list` asks for vaults and HSMs together).
+        (_, ["providers", "microsoft.keyvault", "managedhsms"]) => r
+            .version(&api_versions::KEY_VAULTS)
+            .map(|_| Json(json!({ "value": [] })).into_response()),
         (Some(rg), ["providers", "microsoft.keyvault", "vaults", _]) => r
             .version(&api_versions::KEY_VAULTS)
             .and_then(|_| keyvault::get(state, r.tenant, sub, rg, rest[3])),

@@ -387,6 +387,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
                 "The requested URI does not represent any resource on the server.",
             )
         })
+        .layer(axum::middleware::from_fn(crate::request_ids::stamp))
         .with_state(shared)
 }
 

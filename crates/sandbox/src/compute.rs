@@ -278,11 +278,18 @@ fn instance_view(state: &Shared, sub: &SubscriptionRecord, vm: &VirtualMachineRe
     })
 }
 
+/// How much a VM's model shows.
+#[derive(Clone, Copy)]
+struct Detail {
+    instance_view: bool,
+    full_extensions: bool,
+}
+
 fn vm_json(
     state: &Shared,
     sub: &SubscriptionRecord,
     vm: &VirtualMachineRecord,
-    expand: bool,
+    expand: Detail,
 ) -> Value {
     let mut os_disk = disk_reference(sub, vm, &vm.os_disk);
     if let Some(ade) = vm
@@ -332,11 +339,18 @@ fn vm_json(
             "timeCreated": vm.created
         }
     });
+    // A VM read on its own lists its extensions in full (the Azure CLI's `vm encryption show`
+    // reads the ADE extension's publisher and type there); a list names them by id only, as
+    // Compute does.
     if let Some(ade) = &vm.encryption {
-        let (kind, _) = ade_extension_identity(vm, ade);
-        value["resources"] = json!([{ "id": format!("{id}/extensions/{kind}") }]);
+        value["resources"] = if expand.full_extensions {
+            json!(extensions(state, sub, vm))
+        } else {
+            let (kind, _) = ade_extension_identity(vm, ade);
+            json!([{ "id": format!("{id}/extensions/{kind}") }])
+        };
     }
-    if expand {
+    if expand.instance_view {
         value["properties"]["instanceView"] = instance_view(state, sub, vm);
     }
     value
@@ -382,7 +396,17 @@ pub fn list_vms(
             base,
         );
     }
-    page.render(vms, |v| vm_json(state, sub, v, false), base)
+    page.render(
+        vms,
+        |v| {
+            let detail = Detail {
+                instance_view: false,
+                full_extensions: false,
+            };
+            vm_json(state, sub, v, detail)
+        },
+        base,
+    )
 }
 
 /// `GET .../virtualMachines/{name}[?$expand=instanceView]`
@@ -393,7 +417,13 @@ pub fn get_vm(
     name: &str,
     expand: bool,
 ) -> Result<Response, ArmError> {
-    find_vm(sub, rg, name).map(|vm| Json(vm_json(state, sub, vm, expand)).into_response())
+    find_vm(sub, rg, name).map(|vm| {
+        let detail = Detail {
+            instance_view: expand,
+            full_extensions: true,
+        };
+        Json(vm_json(state, sub, vm, detail)).into_response()
+    })
 }
 
 /// `GET .../virtualMachines/{name}/instanceView`
@@ -708,7 +738,13 @@ pub fn create_vm(
     let json = sub
         .virtual_machines
         .last()
-        .map(|vm| vm_json(state, sub, vm, false))
+        .map(|vm| {
+            let detail = Detail {
+                instance_view: false,
+                full_extensions: true,
+            };
+            vm_json(state, sub, vm, detail)
+        })
         .unwrap_or_default();
     state.persist(&tenant)?;
     drop(tenant);

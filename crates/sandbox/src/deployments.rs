@@ -177,6 +177,81 @@ fn template_of(state: &Shared, properties: &Value) -> Result<Value, ArmError> {
     })
 }
 
+/// `POST .../deployments/{name}/validate`: ARM's preflight. It checks what can be known before
+/// anything is made (the body, the mode, the template and its link, the resource group, every
+/// resource having a type and a name) and says nothing about whether the deployment itself will
+/// succeed, as the service's preflight does not either. The Azure CLI validates before every
+/// `deployment group create`.
+pub fn validate(
+    state: &Shared,
+    subscription: &str,
+    rg: &str,
+    name: &str,
+    body: &[u8],
+) -> Result<Response, ArmError> {
+    let body: Value = serde_json::from_slice(body).map_err(|e| {
+        bad(
+            "InvalidRequestContent",
+            format!("The request body is not valid JSON: {e}."),
+        )
+    })?;
+    let properties = &body["properties"];
+    let mode = properties["mode"].as_str().unwrap_or_default().to_owned();
+    if !mode.eq_ignore_ascii_case("Incremental") && !mode.eq_ignore_ascii_case("Complete") {
+        return Err(bad(
+            "InvalidDeployment",
+            "properties.mode must be 'Incremental' or 'Complete'.".to_owned(),
+        ));
+    }
+    let template = template_of(state, properties)?;
+    let Some(resources) = template["resources"].as_array() else {
+        return Err(bad(
+            "InvalidTemplate",
+            "The template has no 'resources' array.".to_owned(),
+        ));
+    };
+    if let Some(unnamed) = resources
+        .iter()
+        .position(|r| !r["type"].is_string() || !r["name"].is_string())
+    {
+        return Err(bad(
+            "InvalidTemplate",
+            format!("Resource {unnamed} of the template has no type or no name."),
+        ));
+    }
+    let tenant = state.tenant();
+    let sub = tenant
+        .subscription(subscription)
+        .ok_or_else(|| subscription_not_found(subscription))?;
+    if !sub
+        .resource_groups
+        .iter()
+        .any(|g| g.name.eq_ignore_ascii_case(rg))
+    {
+        return Err(ArmError::new(
+            StatusCode::NOT_FOUND,
+            "ResourceGroupNotFound",
+            format!("Resource group '{rg}' could not be found."),
+        ));
+    }
+    let group = resource_group_of(sub, rg);
+    Ok(Json(json!({
+        "id": format!("/subscriptions/{}/resourceGroups/{group}/providers/Microsoft.Resources/deployments/{name}", sub.subscription_id),
+        "name": name,
+        "type": "Microsoft.Resources/deployments",
+        "properties": {
+            "provisioningState": "Succeeded",
+            "mode": mode,
+            "parameters": properties["parameters"],
+            "timestamp": time::OffsetDateTime::now_utc()
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default(),
+            "correlationId": uuid::Uuid::new_v4().to_string()
+        }
+    }))
+    .into_response())
+}
+
 /// `PUT {sub}/resourcegroups/{rg}/providers/Microsoft.Resources/deployments/{name}`
 pub fn put(
     state: &Shared,

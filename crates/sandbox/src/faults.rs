@@ -5,7 +5,7 @@
 //! the service returns an error and hyper closes the connection without an answer. "After" means
 //! the request was processed (a write took effect) and the answer was lost, the case a client
 //! must handle by looking before it retries. Every injected fault is counted; tests read the
-//! counters through the admin endpoint or [`crate::Sandbox::fault_counts`].
+//! counters through the admin endpoint or [`crate::Sandbox::faults`].
 //!
 //! The Entra token endpoint and the admin endpoint are never faulted: the first is another
 //! service in real Azure, the second is how tests turn faults off.

@@ -34,8 +34,48 @@ fn graph_error(status: StatusCode, code: &str, message: &str) -> Response {
         .into_response()
 }
 
-/// Every Graph request lands here.
+/// Graph's own origin (`graph_endpoint`): every path goes to [`dispatch`].
+pub fn router(shared: std::sync::Arc<Shared>) -> axum::Router {
+    axum::Router::new()
+        .fallback(
+            |axum::extract::State(state): axum::extract::State<std::sync::Arc<Shared>>,
+             method: axum::http::Method,
+             uri: Uri,
+             headers: HeaderMap,
+             body: axum::body::Bytes| async move {
+                dispatch(&state, &method, &uri, &headers, &body)
+            },
+        )
+        .with_state(shared)
+}
+
+/// Every Graph request lands here. Answers carry Graph's `request-id` (and the caller's
+/// `client-request-id`, or the same id when it sent none).
 pub fn dispatch(
+    state: &Shared,
+    method: &axum::http::Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Response {
+    let mut response = answer(state, method, uri, headers, body);
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let client_id = headers
+        .get("client-request-id")
+        .cloned()
+        .or_else(|| axum::http::HeaderValue::from_str(&request_id).ok());
+    if let Ok(id) = axum::http::HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert("request-id", id);
+    }
+    if let Some(client_id) = client_id {
+        response
+            .headers_mut()
+            .insert("client-request-id", client_id);
+    }
+    response
+}
+
+fn answer(
     state: &Shared,
     method: &axum::http::Method,
     uri: &Uri,
@@ -45,10 +85,7 @@ pub fn dispatch(
     let header = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    if let Err(rejection) = state
-        .tokens
-        .check(header, &["https://graph.microsoft.com/".to_owned()])
-    {
+    if let Err(rejection) = state.tokens.check(header, &state.graph_audiences) {
         let message = match rejection {
             Rejection::Missing | Rejection::NotBearer => "Access token is empty.",
             Rejection::Expired { .. } => "Lifetime validation failed, the token is expired.",
@@ -63,7 +100,7 @@ pub fn dispatch(
             message,
         );
     }
-    let path = uri.path().trim_end_matches('/').to_ascii_lowercase();
+    let path = format!("/{}", uri.path().trim_matches('/')).to_ascii_lowercase();
     if path == "/v1.0/directoryobjects/getbyids" && method == axum::http::Method::POST {
         return get_by_ids(state, body);
     }

@@ -3,7 +3,10 @@
 //! verification page), and refresh tokens.
 //!
 //! Only public clients known to the directory may start these flows; redirects must be
-//! loopback `http` URIs; PKCE with S256 is required. Codes live a few minutes in memory.
+//! loopback `http` URIs; PKCE with S256 is required. With an [`InteractiveKey`] (the embedding
+//! app's, see [`crate::Config::interactive_key`]) the pages also want proof that the app sent
+//! the person there: an authorize request signed with the key, and on the device page a
+//! confirmation value the app shows. Without one they are open, as the standalone binary's are. Codes live a few minutes in memory.
 //! Refresh tokens are self-contained (signed, 90 days), so a sign-in survives a sandbox
 //! restart the way it survives a night on Entra ID.
 
@@ -26,6 +29,115 @@ use crate::token::{REFRESH_AUDIENCE, now};
 
 const CODE_LIFETIME_SECS: i64 = 300;
 const REFRESH_LIFETIME_SECS: i64 = 90 * 86_400;
+
+/// A secret the embedding app makes at each start and nobody else knows. With it set the
+/// sandbox's sign-in pages serve only the app: `Sandbox::sign_authorize_url` signs an authorize
+/// URL, `Sandbox::device_confirmation` gives the value the device page asks for.
+#[derive(Clone)]
+pub struct InteractiveKey([u8; 32]);
+
+impl InteractiveKey {
+    /// A fresh random key.
+    pub fn generate() -> Self {
+        let mut bytes = [0u8; 32];
+        rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
+        Self(bytes)
+    }
+
+    fn mac(&self, purpose: &str, fields: &[&str]) -> hmac::Hmac<sha2::Sha256> {
+        use hmac::Mac as _;
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&self.0)
+            .expect("HMAC takes keys of any length");
+        mac.update(purpose.as_bytes());
+        for field in fields {
+            // Length-prefixed, so no two field lists sign the same bytes.
+            mac.update(&(field.len() as u64).to_be_bytes());
+            mac.update(field.as_bytes());
+        }
+        mac
+    }
+
+    fn sign(&self, purpose: &str, fields: &[&str]) -> String {
+        use hmac::Mac as _;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(self.mac(purpose, fields).finalize().into_bytes())
+    }
+
+    fn verify(&self, purpose: &str, fields: &[&str], signature: &str) -> bool {
+        use hmac::Mac as _;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(signature.trim())
+            .is_ok_and(|bytes| self.mac(purpose, fields).verify_slice(&bytes).is_ok())
+    }
+}
+
+impl std::fmt::Debug for InteractiveKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("InteractiveKey(<redacted>)")
+    }
+}
+
+/// The query parameter that carries an authorize request's signature.
+pub const SIGNATURE_PARAMETER: &str = "sandbox_signature";
+
+const AUTHORIZE_PURPOSE: &str = "safehold-sandbox authorize v1";
+const DEVICE_PURPOSE: &str = "safehold-sandbox device confirmation v1";
+
+/// What an authorize request's signature covers: who asks, where the code goes, and the PKCE
+/// challenge, which is new for every sign-in.
+fn authorize_fields(q: &AuthorizeQuery) -> [&str; 4] {
+    [
+        q.client_id.as_deref().unwrap_or_default(),
+        q.redirect_uri.as_deref().unwrap_or_default(),
+        q.code_challenge.as_deref().unwrap_or_default(),
+        q.state.as_deref().unwrap_or_default(),
+    ]
+}
+
+/// `url` (an authorize URL) with its signature appended.
+pub(crate) fn sign_authorize_url(key: &InteractiveKey, url: &str) -> String {
+    let query = url.split_once('?').map_or("", |(_, q)| q);
+    let query = query.split('#').next().unwrap_or_default();
+    let pairs: HashMap<String, String> = url_form::parse(query.as_bytes()).into_owned().collect();
+    let q = AuthorizeQuery {
+        client_id: pairs.get("client_id").cloned(),
+        response_type: None,
+        redirect_uri: pairs.get("redirect_uri").cloned(),
+        scope: None,
+        state: pairs.get("state").cloned(),
+        code_challenge: pairs.get("code_challenge").cloned(),
+        code_challenge_method: None,
+        sandbox_signature: None,
+    };
+    let signature = key.sign(AUTHORIZE_PURPOSE, &authorize_fields(&q));
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}{SIGNATURE_PARAMETER}={signature}")
+}
+
+/// The confirmation value the device page asks for, for the flow showing `user_code`.
+pub(crate) fn device_confirmation(
+    key: &InteractiveKey,
+    flows: &Flows,
+    user_code: &str,
+) -> Option<String> {
+    let code = user_code.trim().to_ascii_uppercase();
+    lock(&flows.devices)
+        .iter()
+        .find(|(_, f)| f.user_code == code && f.expires >= now())
+        .map(|(device_code, _)| confirmation_for(key, device_code))
+}
+
+/// Eight characters a person can type, bound to the device code (which only the app has).
+fn confirmation_for(key: &InteractiveKey, device_code: &str) -> String {
+    key.sign(DEVICE_PURPOSE, &[device_code])
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(8)
+        .collect::<String>()
+        .to_ascii_uppercase()
+}
+
+const NOT_FROM_THE_APP: &str = "This sandbox's sign-in pages open only from the app that runs it, and this request does not come from there. Start the sign-in in Safehold.";
 
 /// A code issued by the authorize page, waiting for its token request.
 #[derive(Clone)]
@@ -58,6 +170,20 @@ pub struct Flows {
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// How long an expired device flow is kept, so that a client still polling hears
+/// `expired_token` (as Entra answers) rather than "unknown code".
+const EXPIRED_DEVICE_FLOW_KEPT_SECS: i64 = 300;
+
+impl Flows {
+    /// Drops authorization codes that have expired and device flows that expired a while ago.
+    /// Runs whenever a flow starts, so abandoned sign-ins cannot pile up in memory.
+    fn prune(&self, now: i64) {
+        lock(&self.codes).retain(|_, code| code.expires >= now);
+        lock(&self.devices)
+            .retain(|_, flow| flow.expires.saturating_add(EXPIRED_DEVICE_FLOW_KEPT_SECS) >= now);
+    }
 }
 
 fn is_loopback(uri: &str) -> bool {
@@ -120,10 +246,19 @@ pub struct AuthorizeQuery {
     state: Option<String>,
     code_challenge: Option<String>,
     code_challenge_method: Option<String>,
+    sandbox_signature: Option<String>,
 }
 
 /// Checks an authorize request; the problem as text for the error page.
 fn check_authorize(state: &Shared, q: &AuthorizeQuery) -> Result<String, String> {
+    if let Some(key) = &state.interactive_key {
+        let signed = q.sandbox_signature.as_deref().is_some_and(|signature| {
+            key.verify(AUTHORIZE_PURPOSE, &authorize_fields(q), signature)
+        });
+        if !signed {
+            return Err(NOT_FROM_THE_APP.to_owned());
+        }
+    }
     let client_id = q.client_id.clone().unwrap_or_default();
     let tenant = state.tenant();
     let client = tenant
@@ -181,7 +316,7 @@ pub async fn authorize_page(
     let users = state.tenant().users.clone();
     let body = format!(
         "<p><strong>{app}</strong> asks to sign you in and to access Azure Resource Manager on your behalf.</p>\
-         <form method=\"post\" action=\"authorize\">{}{}{}{}{}{}\
+         <form method=\"post\" action=\"authorize\">{}{}{}{}{}{}{}\
          <h2>Pick an account</h2>{}\
          <button type=\"submit\" name=\"cancel\" value=\"1\" id=\"cancel\">Cancel</button></form>",
         hidden("client_id", &q.client_id),
@@ -190,6 +325,7 @@ pub async fn authorize_page(
         hidden("state", &q.state),
         hidden("code_challenge", &q.code_challenge),
         hidden("response_type", &q.response_type),
+        hidden(SIGNATURE_PARAMETER, &q.sandbox_signature),
         user_buttons(&users),
         app = escape(&app),
     );
@@ -207,6 +343,7 @@ pub struct Consent {
     response_type: Option<String>,
     user: Option<String>,
     cancel: Option<String>,
+    sandbox_signature: Option<String>,
 }
 
 /// `POST /{tenant}/oauth2/v2.0/authorize`: the user chose an account (or cancelled).
@@ -223,6 +360,7 @@ pub async fn authorize_consent(
         state: form.state.clone(),
         code_challenge: form.code_challenge.clone(),
         code_challenge_method: Some("S256".to_owned()),
+        sandbox_signature: form.sandbox_signature.clone(),
     };
     if let Err(problem) = check_authorize(&state, &q) {
         return page(
@@ -256,6 +394,7 @@ pub async fn authorize_consent(
         );
     }
     let code = random_code();
+    state.flows.prune(now());
     lock(&state.flows.codes).insert(
         code.clone(),
         PendingCode {
@@ -339,6 +478,7 @@ fn user_tokens(
     access.upn = Some(user.user_principal_name.clone());
     access.name = Some(user.display_name.clone());
     access.scp = Some("user_impersonation".to_owned());
+    access.idtyp = Some("user".to_owned());
     let mut refresh = state.tokens.claims(
         &tid,
         &user.object_id,
@@ -505,6 +645,7 @@ pub async fn device_code(
         .map(|b| alphabet[usize::from(b) % alphabet.len()] as char)
         .collect();
     let verification_uri = format!("{}/devicelogin", state.authority_host);
+    state.flows.prune(now());
     lock(&state.flows.devices).insert(
         device_code.clone(),
         DeviceFlow {
@@ -577,10 +718,15 @@ pub fn redeem_device_code(
 /// `GET /devicelogin`: where a person enters the code shown by the app.
 pub async fn device_page(State(state): State<Arc<Shared>>) -> Response {
     let users = state.tenant().users.clone();
+    let confirmation = if state.interactive_key.is_some() {
+        "<label>Confirmation (shown in Safehold) <input name=\"confirmation\" autocomplete=\"off\"></label>"
+    } else {
+        ""
+    };
     page(
         "Enter code",
         &format!(
-            "<form method=\"post\" action=\"devicelogin\"><label>Code <input name=\"user_code\" autocomplete=\"off\"></label>\
+            "<form method=\"post\" action=\"devicelogin\"><label>Code <input name=\"user_code\" autocomplete=\"off\"></label>{confirmation}\
              <h2>Pick an account</h2>{}<button type=\"submit\" name=\"decline\" value=\"1\" id=\"decline\">Decline</button></form>",
             user_buttons(&users)
         ),
@@ -593,6 +739,7 @@ pub struct DeviceForm {
     user_code: Option<String>,
     user: Option<String>,
     decline: Option<String>,
+    confirmation: Option<String>,
 }
 
 /// `POST /devicelogin`
@@ -606,15 +753,30 @@ pub async fn device_approve(
         .trim()
         .to_ascii_uppercase();
     let mut devices = lock(&state.flows.devices);
-    let Some(flow) = devices
-        .values_mut()
-        .find(|f| f.user_code == code && f.expires >= now())
+    let Some((device_code, flow)) = devices
+        .iter_mut()
+        .find(|(_, f)| f.user_code == code && f.expires >= now())
     else {
         return page(
             "Sign-in failed",
             "<p id=\"error\">That code is not valid or has expired. Check the code the app shows.</p>",
         );
     };
+    if let Some(key) = &state.interactive_key {
+        let typed = form
+            .confirmation
+            .as_deref()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_uppercase();
+        let expected = confirmation_for(key, device_code);
+        if !crate::entra::constant_time_eq(typed.as_bytes(), expected.as_bytes()) {
+            return page(
+                "Sign-in failed",
+                &format!("<p id=\"error\">{}</p>", escape(NOT_FROM_THE_APP)),
+            );
+        }
+    }
     if form.decline.is_some() {
         flow.declined = true;
         return page(
@@ -647,6 +809,40 @@ mod tests {
         assert!(!is_loopback("https://localhost:53118/"));
         assert!(!is_loopback("http://evil.example/cb"));
         assert!(!is_loopback("http://localhost.evil.example/"));
+    }
+
+    #[test]
+    fn expired_codes_and_long_expired_device_flows_are_pruned() {
+        let flows = Flows::default();
+        let code = |expires| PendingCode {
+            client_id: "c".into(),
+            redirect_uri: "http://localhost/".into(),
+            code_challenge: "x".into(),
+            scope: String::new(),
+            user: "u".into(),
+            expires,
+        };
+        let device = |expires| DeviceFlow {
+            user_code: "ABCD".into(),
+            client_id: "c".into(),
+            scope: String::new(),
+            expires,
+            approved_by: None,
+            declined: false,
+        };
+        let now = 10_000;
+        lock(&flows.codes).insert("live".into(), code(now + 60));
+        lock(&flows.codes).insert("stale".into(), code(now - 1));
+        lock(&flows.devices).insert("live".into(), device(now + 60));
+        lock(&flows.devices).insert("just-expired".into(), device(now - 10));
+        lock(&flows.devices).insert("long-gone".into(), device(now - 3_600));
+        flows.prune(now);
+        let mut codes: Vec<String> = lock(&flows.codes).keys().cloned().collect();
+        codes.sort();
+        assert_eq!(codes, ["live"]);
+        let mut devices: Vec<String> = lock(&flows.devices).keys().cloned().collect();
+        devices.sort();
+        assert_eq!(devices, ["just-expired", "live"]);
     }
 
     #[test]

@@ -22,18 +22,7 @@ use crate::Shared;
 use crate::tenant::{KeyRecord, KeyVaultRecord, SecretRecord, SubscriptionRecord, Tenant};
 
 /// Accepted data-plane api-versions.
-const VERSIONS: &[&str] = &[
-    "2016-10-01",
-    "7.0",
-    "7.1",
-    "7.2",
-    "7.3",
-    "7.4",
-    "7.5",
-    "7.6",
-    "2025-07-01",
-    "2026-04-01",
-];
+const VERSIONS: &[&str] = crate::api_versions::KEY_VAULT_DATA;
 
 const BACKUP_PREFIX: &str = "SAFEHOLD-SANDBOX-KV-BACKUP.";
 
@@ -112,6 +101,7 @@ pub struct VaultHost {
 pub fn router(shared: Arc<Shared>, vault: String) -> axum::Router {
     axum::Router::new()
         .fallback(handle)
+        .layer(axum::middleware::from_fn(crate::request_ids::stamp))
         .with_state(Arc::new(VaultHost { shared, vault }))
 }
 

@@ -27,6 +27,7 @@ mod metadata;
 mod network;
 pub mod pki;
 mod recovery_services;
+mod request_ids;
 mod resources;
 mod sas;
 pub mod scale;
@@ -35,6 +36,8 @@ mod storage;
 
 /// The demo tenant's least-privilege custom role for Backup on RBAC key vaults.
 pub use seed::BACKUP_KEY_READER_ROLE;
+
+pub use interactive::InteractiveKey;
 mod store;
 pub mod tenant;
 pub mod token;
@@ -76,6 +79,13 @@ pub struct Config {
     pub device_poll_interval_secs: u64,
     /// How long a device code stays valid (Entra ID: 15 minutes).
     pub device_code_lifetime_secs: i64,
+    /// Makes the interactive sign-in pages the embedding app's alone. `None` (the default, and
+    /// the standalone binary's) leaves them open to anyone who can reach the port. With a key,
+    /// the authorize page answers only requests signed by [`Sandbox::sign_authorize_url`], and
+    /// the device page asks for the value [`Sandbox::device_confirmation`] returns, which the
+    /// app shows next to the user code. Make a new key at every start
+    /// ([`InteractiveKey::generate`]) and never write it down.
+    pub interactive_key: Option<InteractiveKey>,
 }
 
 /// Which tenant a sandbox starts with.
@@ -113,6 +123,7 @@ impl Config {
             tenant_seed: TenantSeed::Demo,
             device_poll_interval_secs: 5,
             device_code_lifetime_secs: 900,
+            interactive_key: None,
         }
     }
 }
@@ -144,6 +155,14 @@ pub struct Endpoints {
     pub blob_endpoint: String,
     /// The public client id for interactive sign-in (authorization code, device code).
     pub public_client_id: String,
+    /// Microsoft Graph's base URL here (`{graph_endpoint}/v1.0/...`), on its own origin like
+    /// `graph.microsoft.com`; tokens for `{graph_endpoint}/.default` or
+    /// `https://graph.microsoft.com/.default` are accepted. The ARM origin still answers
+    /// `/v1.0/...` for clients that keep Graph there.
+    pub graph_endpoint: String,
+    /// `open` when anyone may use the sign-in pages, `app-only` when they need the embedding
+    /// app's [`InteractiveKey`].
+    pub interactive_sign_in: &'static str,
 }
 
 /// State shared by every handler.
@@ -165,6 +184,9 @@ pub struct Shared {
     lro_retry_after_secs: u64,
     tenant_seed: TenantSeed,
     blob_endpoint: String,
+    graph_endpoint: String,
+    /// The audiences Graph accepts.
+    graph_audiences: Vec<String>,
     /// The public key (PEM) client assertions must be signed with.
     client_certificate_public_pem: String,
     /// Where the client certificate is, for the JSON line.
@@ -181,6 +203,8 @@ pub struct Shared {
     device_poll_interval_secs: u64,
     /// How long device codes stay valid.
     device_code_lifetime_secs: i64,
+    /// The embedding app's key for the sign-in pages, when they are its alone.
+    interactive_key: Option<InteractiveKey>,
     /// The data-plane port of each key vault, by lower-cased name.
     vault_ports: RwLock<std::collections::HashMap<String, u16>>,
     /// Bumped whenever the tenant may change; cached pages from older generations are stale.
@@ -353,17 +377,20 @@ impl Drop for Sandbox {
 #[error("the sandbox could not start: {0:#}")]
 pub struct StartError(#[source] anyhow::Error);
 
-fn load_shared(
-    data_dir: &Path,
-    addr: SocketAddr,
-    blob_addr: SocketAddr,
-    config: &Config,
-) -> anyhow::Result<Shared> {
+/// Where the listeners are.
+struct Addresses {
+    arm: SocketAddr,
+    blob: SocketAddr,
+    graph: SocketAddr,
+}
+
+fn load_shared(data_dir: &Path, addrs: &Addresses, config: &Config) -> anyhow::Result<Shared> {
     let tenant = Tenant::load_or_seed(data_dir, &config.tenant_seed)?;
     let principal = ServicePrincipal::load_or_create(data_dir, &tenant)?;
     let tokens = TokenService::load_or_create(data_dir)?;
     let client_certificate = pki::ClientCertificate::load_or_create(data_dir)?;
-    let base = format!("https://{addr}");
+    let base = format!("https://{}", addrs.arm);
+    let graph_endpoint = format!("https://{}", addrs.graph);
     Ok(Shared {
         arm_audiences: vec![
             "https://management.azure.com/".to_owned(),
@@ -385,7 +412,12 @@ fn load_shared(
         job_duration_secs: config.job_duration_secs.max(0),
         lro_retry_after_secs: config.lro_retry_after_secs,
         tenant_seed: config.tenant_seed.clone(),
-        blob_endpoint: format!("https://{blob_addr}"),
+        blob_endpoint: format!("https://{}", addrs.blob),
+        graph_audiences: vec![
+            "https://graph.microsoft.com/".to_owned(),
+            format!("{graph_endpoint}/"),
+        ],
+        graph_endpoint,
         client_certificate_public_pem: client_certificate.public_key_pem,
         client_certificate_path: client_certificate.path,
         myself: std::sync::OnceLock::new(),
@@ -394,6 +426,7 @@ fn load_shared(
         flows: interactive::Flows::default(),
         device_poll_interval_secs: config.device_poll_interval_secs,
         device_code_lifetime_secs: config.device_code_lifetime_secs,
+        interactive_key: config.interactive_key.clone(),
         vault_ports: RwLock::default(),
         generation: std::sync::atomic::AtomicU64::new(0),
         page_cache: std::sync::Mutex::default(),
@@ -422,7 +455,16 @@ impl Sandbox {
             std::net::TcpListener::bind(("127.0.0.1", 0)).context("binding the blob port")?;
         blob_listener.set_nonblocking(true)?;
         let blob_addr = blob_listener.local_addr()?;
-        let shared = Arc::new(load_shared(&data_dir, addr, blob_addr, &config)?);
+        // So has Microsoft Graph.
+        let graph_listener =
+            std::net::TcpListener::bind(("127.0.0.1", 0)).context("binding the Graph port")?;
+        graph_listener.set_nonblocking(true)?;
+        let addrs = Addresses {
+            arm: addr,
+            blob: blob_addr,
+            graph: graph_listener.local_addr()?,
+        };
+        let shared = Arc::new(load_shared(&data_dir, &addrs, &config)?);
 
         let tls = tls_config(&identity)?;
         let handle = axum_server::Handle::new();
@@ -440,7 +482,18 @@ impl Sandbox {
                 blob::router(shared.clone()),
                 shared.faults.clone(),
             )));
-        let tasks = vec![tokio::spawn(server), tokio::spawn(blob_server)];
+        let graph_server = axum_server::from_tcp_rustls(graph_listener, tls.clone())?
+            .map(no_delay)
+            .handle(handle.clone())
+            .serve(tower::make::Shared::new(faults::FaultInjecting::new(
+                graph::router(shared.clone()),
+                shared.faults.clone(),
+            )));
+        let tasks = vec![
+            tokio::spawn(server),
+            tokio::spawn(blob_server),
+            tokio::spawn(graph_server),
+        ];
         // Every key vault gets its own origin for its data plane, now and when one is created.
         let _ = shared.myself.set(Arc::downgrade(&shared));
         let _ = shared.tls.set(tls);
@@ -467,6 +520,12 @@ impl Sandbox {
             admin_endpoint: format!("{}{}", shared.arm_endpoint, admin::PREFIX),
             blob_endpoint: shared.blob_endpoint.clone(),
             public_client_id: seed::SAFEHOLD_PUBLIC_CLIENT_ID.to_owned(),
+            graph_endpoint: shared.graph_endpoint.clone(),
+            interactive_sign_in: if shared.interactive_key.is_some() {
+                "app-only"
+            } else {
+                "open"
+            },
         };
         tracing::info!(arm = %endpoints.arm_endpoint, "sandbox listening");
         Ok(Self {
@@ -504,6 +563,26 @@ impl Sandbox {
             audience,
             lifetime_secs,
         )
+    }
+
+    /// `authorize_url` (an authorization-code request to this sandbox's authorize endpoint,
+    /// with its `client_id`, `redirect_uri`, `code_challenge` and `state` already in the query)
+    /// with the signature the authorize page wants when [`Config::interactive_key`] is set.
+    /// The signature covers those four parameters, so it fits that one sign-in only. Without a
+    /// key the URL comes back unchanged.
+    pub fn sign_authorize_url(&self, authorize_url: &str) -> String {
+        match &self.shared.interactive_key {
+            Some(key) => interactive::sign_authorize_url(key, authorize_url),
+            None => authorize_url.to_owned(),
+        }
+    }
+
+    /// The confirmation value the device page asks for, for the device-code sign-in showing
+    /// `user_code`, when [`Config::interactive_key`] is set. Show it to the person next to the
+    /// user code. `None` without a key, or when no sign-in with that code is waiting.
+    pub fn device_confirmation(&self, user_code: &str) -> Option<String> {
+        let key = self.shared.interactive_key.as_ref()?;
+        interactive::device_confirmation(key, &self.shared.flows, user_code)
     }
 
     /// Fault injection: change it and read its counters in-process.

@@ -10,6 +10,7 @@ use crate::Shared;
 /// `GET /metadata/endpoints?api-version=2022-09-01` (no token needed).
 pub fn endpoints(state: &Shared) -> Response {
     let arm = format!("{}/", state.arm_endpoint);
+    let graph = format!("{}/", state.graph_endpoint);
     Json(json!({
         "name": "SafeholdSandbox",
         "portal": state.arm_endpoint,
@@ -20,9 +21,11 @@ pub fn endpoints(state: &Shared) -> Response {
             "identityProvider": "AAD"
         },
         "resourceManager": arm,
-        "microsoftGraphResourceId": "https://graph.microsoft.com/",
-        "graph": "https://graph.windows.net/",
-        "graphAudience": "https://graph.windows.net/",
+        // Graph on its own origin; the retired Azure AD Graph fields point there too, so no
+        // client is sent off the machine.
+        "microsoftGraphResourceId": graph,
+        "graph": graph,
+        "graphAudience": graph,
         "activeDirectoryDataLake": "https://datalake.azure.net/",
         "batch": "https://batch.core.windows.net/",
         "gallery": "https://gallery.azure.com/",

@@ -3,13 +3,19 @@
 //! The CA is generated on first run and kept in the data directory, so a client that trusted it
 //! once keeps working across restarts. The server certificate is issued anew at every start for
 //! the loopback names; it never leaves memory.
+//!
+//! The CA is name-constrained to those loopback names (`localhost`, `127.0.0.1`, `::1`): a user
+//! who trusts it, and anyone who ever reads its key from the data directory, can only vouch for
+//! this machine's own addresses, never for a real Azure host. A CA from before the constraint
+//! (an older data directory) is replaced by a constrained one at start.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
-    Issuer, KeyPair, KeyUsagePurpose, SanType,
+    BasicConstraints, CertificateParams, CidrSubnet, DistinguishedName, DnType,
+    ExtendedKeyUsagePurpose, GeneralSubtree, IsCa, Issuer, KeyPair, KeyUsagePurpose,
+    NameConstraints, SanType,
 };
 
 use crate::store;
@@ -38,9 +44,17 @@ impl Authority {
     pub fn load_or_create(dir: &Path) -> anyhow::Result<Self> {
         let cert_path = dir.join(CA_CERT_FILE);
         let key_path = dir.join(CA_KEY_FILE);
-        if cert_path.exists() && key_path.exists() {
+        let existing = if cert_path.exists() && key_path.exists() {
             let cert_pem = std::fs::read_to_string(&cert_path)
                 .with_context(|| format!("reading {}", cert_path.display()))?;
+            Some(cert_pem).filter(|pem| is_name_constrained(pem))
+        } else {
+            None
+        };
+        if existing.is_none() && cert_path.exists() {
+            tracing::info!("replacing the sandbox CA with one constrained to loopback names");
+        }
+        if let Some(cert_pem) = existing {
             let key_pem = std::fs::read_to_string(&key_path)
                 .with_context(|| format!("reading {}", key_path.display()))?;
             let key = KeyPair::from_pem(&key_pem).context("parsing the sandbox CA key")?;
@@ -59,6 +73,7 @@ impl Authority {
         name.push(DnType::CommonName, "Safehold Sandbox Local CA");
         params.distinguished_name = name;
         params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+        params.name_constraints = Some(loopback_only());
         params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
         params.not_before = time::OffsetDateTime::now_utc() - time::Duration::days(1);
         params.not_after = time::OffsetDateTime::now_utc() + time::Duration::days(3650);
@@ -105,6 +120,33 @@ impl Authority {
             key_pem: key.serialize_pem(),
         })
     }
+}
+
+/// The names the CA may vouch for: the loopback names the sandbox serves, nothing else.
+fn loopback_only() -> NameConstraints {
+    let mut v6 = [0u8; 16];
+    v6[15] = 1;
+    NameConstraints {
+        permitted_subtrees: vec![
+            GeneralSubtree::DnsName("localhost".to_owned()),
+            GeneralSubtree::IpAddress(CidrSubnet::V4([127, 0, 0, 1], [255; 4])),
+            GeneralSubtree::IpAddress(CidrSubnet::V6(v6, [255; 16])),
+        ],
+        excluded_subtrees: vec![],
+    }
+}
+
+/// Whether the certificate (PEM) carries a name-constraints extension: its OID, 2.5.29.30, as
+/// DER writes it. Only the sandbox's own CA is ever looked at, and it has no other extension
+/// that could contain those bytes.
+fn is_name_constrained(cert_pem: &str) -> bool {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject as _;
+    const NAME_CONSTRAINTS_OID: [u8; 5] = [0x06, 0x03, 0x55, 0x1d, 0x1e];
+    CertificateDer::from_pem_slice(cert_pem.as_bytes()).is_ok_and(|der| {
+        der.windows(NAME_CONSTRAINTS_OID.len())
+            .any(|w| w == NAME_CONSTRAINTS_OID)
+    })
 }
 
 const CLIENT_CERTIFICATE_FILE: &str = "client-certificate.pem";
@@ -162,6 +204,42 @@ mod tests {
         let identity = second.issue_server_identity().unwrap();
         assert!(identity.chain_pem.ends_with(first.cert_pem()));
         assert!(identity.key_pem.contains("PRIVATE KEY"));
+    }
+
+    #[test]
+    fn the_ca_is_constrained_to_loopback_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let ca = Authority::load_or_create(dir.path()).unwrap();
+        assert!(is_name_constrained(ca.cert_pem()));
+        let identity = ca.issue_server_identity().unwrap();
+        let leaf = identity
+            .chain_pem
+            .split_inclusive("-----END CERTIFICATE-----\n")
+            .next();
+        assert!(!is_name_constrained(leaf.unwrap()));
+    }
+
+    #[test]
+    fn an_unconstrained_ca_from_an_old_data_dir_is_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut params = CertificateParams::default();
+        params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+        params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        let key = KeyPair::generate().unwrap();
+        let old = params.self_signed(&key).unwrap().pem();
+        store::write_private(
+            &dir.path().join(CA_KEY_FILE),
+            key.serialize_pem().as_bytes(),
+        )
+        .unwrap();
+        store::write_public(&dir.path().join(CA_CERT_FILE), old.as_bytes()).unwrap();
+        assert!(!is_name_constrained(&old));
+
+        let ca = Authority::load_or_create(dir.path()).unwrap();
+        assert_ne!(ca.cert_pem(), old);
+        assert!(is_name_constrained(ca.cert_pem()));
+        let on_disk = std::fs::read_to_string(dir.path().join(CA_CERT_FILE)).unwrap();
+        assert_eq!(on_disk, ca.cert_pem());
     }
 
     #[cfg(unix)]

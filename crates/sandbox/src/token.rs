@@ -48,6 +48,10 @@ pub struct Claims {
     /// Delegated scopes (user tokens).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scp: Option<String>,
+    /// Who the token speaks for, as Entra's `idtyp` claim says it: `app` for a client-credentials
+    /// token (the application itself), `user` for a signed-in person.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idtyp: Option<String>,
 }
 
 /// The audience of the sandbox's refresh tokens, which no service accepts as an access token.
@@ -126,7 +130,8 @@ impl TokenService {
         mac.finalize().into_bytes().into()
     }
 
-    /// Issues a token for `audience` valid for `lifetime_secs` (negative for an expired one).
+    /// Issues an application token (client credentials) for `audience`, valid for
+    /// `lifetime_secs` (negative for an expired one).
     pub fn issue(
         &self,
         tenant_id: &str,
@@ -135,7 +140,9 @@ impl TokenService {
         audience: &str,
         lifetime_secs: i64,
     ) -> anyhow::Result<String> {
-        self.sign(&self.claims(tenant_id, object_id, client_id, audience, lifetime_secs))
+        let mut claims = self.claims(tenant_id, object_id, client_id, audience, lifetime_secs);
+        claims.idtyp = Some("app".to_owned());
+        self.sign(&claims)
     }
 
     /// Signs `claims` as a token.
@@ -168,6 +175,7 @@ impl TokenService {
             upn: None,
             name: None,
             scp: None,
+            idtyp: None,
         }
     }
 

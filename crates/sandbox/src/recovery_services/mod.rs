@@ -121,6 +121,32 @@ pub fn dispatch(state: &Shared, r: &VaultRequest<'_>) -> Option<Result<Response,
         (&Method::GET, _, Some(["recoverypoints"])) => recovery_points::list(state, r, now),
         (&Method::GET, _, Some(["recoverypoints", _])) => recovery_points::get(state, r, now),
         (&Method::POST, _, Some(["recoverypoints", _, "restore"])) => restore::trigger(state, r),
+        // The vault-wide view of an operation (`BackupOperationStatuses_Get`), which the Azure
+        // CLI polls after enabling protection, backing up or restoring.
+        (&Method::GET, ["backupoperations", op], _) => operations::status(state, op),
+        // The tenant model has no customer-managed keys for vault data: every vault is
+        // encrypted at rest with platform keys, which is what this answers. The Azure CLI reads
+        // it before a restore.
+        (&Method::GET, ["backupencryptionconfigs", "backupresourceencryptionconfig"], _) => {
+            vaults::read(state, r, |v, sub, _| {
+                Ok(axum::Json(serde_json::json!({
+                    "id": format!("{}/backupEncryptionConfigs/backupResourceEncryptionConfig", v.id()),
+                    "name": "backupResourceEncryptionConfig",
+                    "type": "Microsoft.RecoveryServices/vaults/backupEncryptionConfigs",
+                    "properties": {
+                        "encryptionAtRestType": "MicrosoftManaged",
+                        "subscriptionId": sub.subscription_id,
+                        "lastUpdateStatus": "NotEnabled",
+                        "infrastructureEncryptionState": "Disabled"
+                    }
+                }))
+                .into_response())
+            })
+        }
+        // Nor resource guards (multi-user authorisation): no vault has a proxy to one.
+        (&Method::GET, ["backupresourceguardproxies"], _) => vaults::read(state, r, |_, _, _| {
+            Ok(axum::Json(serde_json::json!({ "value": [] })).into_response())
+        }),
         (&Method::GET, ["backupjobs"], _) => jobs::list(state, r, now),
         (&Method::GET, ["backupjobs", id], _) => jobs::get(state, r, id, now),
         _ => return None,

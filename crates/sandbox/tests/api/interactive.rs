@@ -471,3 +471,217 @@ async fn only_guests_and_never_service_principals_get_into_the_partner_directory
         e.tenant_id.as_str()
     );
 }
+
+#[tokio::test]
+async fn the_admin_endpoint_refuses_a_signed_in_users_token_and_takes_the_operators() {
+    let s = start_with(|_| {}).await;
+    // Anyone on the machine can sign in as a demo user: the pages ask for no password.
+    let tokens = tokens_for(&s, "mei.tanaka@contoso.com").await;
+    let user = tokens["access_token"].as_str().unwrap();
+    assert_eq!(claims(user)["idtyp"], "user");
+    let admin = s.sandbox.endpoints().admin_endpoint.clone();
+    for (method, path) in [
+        (reqwest::Method::GET, "/faults"),
+        (reqwest::Method::PUT, "/faults"),
+        (reqwest::Method::DELETE, "/faults/counts"),
+        (reqwest::Method::POST, "/reset"),
+    ] {
+        let response = s
+            .http
+            .request(method.clone(), format!("{admin}{path}"))
+            .bearer_auth(user)
+            .json(&serde_json::json!({ "latencyMs": 5000 }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 403, "{method} {path}");
+        let body: Value = response.json().await.unwrap();
+        let message = arm_error(&body, "AuthorizationFailed");
+        assert!(message.contains("mei.tanaka@contoso.com"), "{message}");
+    }
+    assert_eq!(s.sandbox.faults().config().latency_ms, 0);
+
+    // The operator's client-credentials token is an application token and gets in.
+    let operator = s.arm_token().await;
+    assert_eq!(claims(&operator)["idtyp"], "app");
+    let response = s
+        .http
+        .get(format!("{admin}/faults"))
+        .bearer_auth(&operator)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+}
+
+#[tokio::test]
+async fn sign_in_pages_are_open_unless_the_app_holds_a_key() {
+    let s = start_with(|_| {}).await;
+    assert_eq!(s.sandbox.endpoints().interactive_sign_in, "open");
+    assert_eq!(
+        s.sandbox.sign_authorize_url("https://x/?a=1"),
+        "https://x/?a=1"
+    );
+    assert_eq!(s.sandbox.device_confirmation("ABCDEFGH"), None);
+}
+
+#[tokio::test]
+async fn with_the_apps_key_the_authorize_page_wants_the_apps_signature() {
+    let s = start_with(|c| c.interactive_key = Some(safehold_sandbox::InteractiveKey::generate()))
+        .await;
+    assert_eq!(s.sandbox.endpoints().interactive_sign_in, "app-only");
+    let http = no_redirects(&s);
+    let (verifier, challenge) = pkce();
+    let client_id = s.sandbox.endpoints().public_client_id.clone();
+    let url = format!(
+        "{}/oauth2/v2.0/authorize?client_id={client_id}&response_type=code&redirect_uri={}&scope=https%3A%2F%2Fmanagement.azure.com%2F.default&state=s9&code_challenge={challenge}&code_challenge_method=S256",
+        authority(&s),
+        url_escape(REDIRECT)
+    );
+    // Anyone else who opens the page, or posts its form, is turned away.
+    let html = http.get(&url).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("open only from the app"), "{html}");
+    assert!(!html.contains("data-upn"));
+    let mut form = vec![
+        ("client_id", client_id.clone()),
+        ("redirect_uri", REDIRECT.to_owned()),
+        ("scope", "https://management.azure.com/.default".to_owned()),
+        ("state", "s9".to_owned()),
+        ("code_challenge", challenge.clone()),
+        ("response_type", "code".to_owned()),
+    ];
+    let forged = http
+        .post(format!("{}/oauth2/v2.0/authorize", authority(&s)))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 200);
+    assert!(
+        forged
+            .text()
+            .await
+            .unwrap()
+            .contains("open only from the app")
+    );
+    // A signature for another sign-in (another PKCE challenge) does not fit this one.
+    let other = s
+        .sandbox
+        .sign_authorize_url(&url.replace(&challenge, "another-challenge"));
+    let stolen = other
+        .rsplit_once("sandbox_signature=")
+        .unwrap()
+        .1
+        .to_owned();
+    let html = http
+        .get(format!("{url}&sandbox_signature={stolen}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("open only from the app"));
+
+    // The app's signed URL opens the page, and its form carries the signature on.
+    let signed = s.sandbox.sign_authorize_url(&url);
+    let html = http
+        .get(&signed)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let user = user_id(&html, "mei.tanaka@contoso.com");
+    let signature = signed
+        .rsplit_once("sandbox_signature=")
+        .unwrap()
+        .1
+        .to_owned();
+    form.push(("user", user));
+    form.push(("sandbox_signature", signature));
+    let response = http
+        .post(format!("{}/oauth2/v2.0/authorize", authority(&s)))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    let code = query(&location, "code").expect("a code");
+    let (status, tokens) = token(
+        &s,
+        &[
+            ("grant_type", "authorization_code"),
+            ("client_id", &client_id),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", &verifier),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{tokens}");
+}
+
+#[tokio::test]
+async fn with_the_apps_key_the_device_page_wants_the_confirmation_the_app_shows() {
+    let s = start_with(|c| c.interactive_key = Some(safehold_sandbox::InteractiveKey::generate()))
+        .await;
+    let client_id = s.sandbox.endpoints().public_client_id.clone();
+    let start: Value = s
+        .http
+        .post(format!("{}/oauth2/v2.0/devicecode", authority(&s)))
+        .form(&[
+            ("client_id", client_id.as_str()),
+            ("scope", "https://management.azure.com/.default"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let user_code = start["user_code"].as_str().unwrap();
+    let page = start["verification_uri"].as_str().unwrap();
+    let html = s.http.get(page).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("name=\"confirmation\""));
+    let user = user_id(&html, "kenji.sato@contoso.com");
+    let approve = |confirmation: String| {
+        let form = [
+            ("user_code", user_code.to_owned()),
+            ("user", user.clone()),
+            ("confirmation", confirmation),
+        ];
+        let request = s.http.post(page).form(&form);
+        async move { request.send().await.unwrap().text().await.unwrap() }
+    };
+    // Knowing the user code is not enough.
+    assert!(
+        approve(String::new())
+            .await
+            .contains("open only from the app")
+    );
+    assert!(
+        approve("AAAAAAAA".to_owned())
+            .await
+            .contains("open only from the app")
+    );
+    let grant = [
+        ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
+        ("client_id", client_id.as_str()),
+        ("device_code", start["device_code"].as_str().unwrap()),
+    ];
+    let (_, pending) = token(&s, &grant).await;
+    assert_eq!(pending["error"], "authorization_pending");
+
+    let confirmation = s.sandbox.device_confirmation(user_code).unwrap();
+    assert_eq!(confirmation.len(), 8);
+    assert!(
+        approve(confirmation.to_ascii_lowercase())
+            .await
+            .contains("id=\"done\"")
+    );
+    let (status, tokens) = token(&s, &grant).await;
+    assert_eq!(status, 200, "{tokens}");
+    assert_eq!(s.sandbox.device_confirmation("NOSUCHCD"), None);
+}

@@ -5,6 +5,7 @@ mod support;
 mod auth;
 mod backup;
 mod blob;
+mod client_compat;
 mod compute;
 mod deployments;
 mod entra;
