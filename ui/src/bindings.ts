@@ -392,6 +392,11 @@ export type DeviceCodeShown = {
 	verificationUri: string,
 	/**  Seconds until it expires. */
 	expiresInSecs: number,
+	/**
+	 *  For the embedded sandbox: the value its device page asks for besides the code, which
+	 *  only this app can show.
+	 */
+	confirmation: string | null,
 };
 
 /**  What a directory object is. */

@@ -328,6 +328,9 @@ impl Accounts {
         self.sandbox
             .get_or_try_init(|| async {
                 let mut config = safehold_sandbox::Config::new(self.data_dir.join("sandbox"));
+                // Made at each start and never written down: the sandbox's sign-in pages then
+                // serve only this app (another local user cannot get a person's token there).
+                config.interactive_key = Some(safehold_sandbox::InteractiveKey::generate());
                 (self.sandbox_tuning)(&mut config);
                 let sandbox = Sandbox::start(config).await.map_err(|e| {
                     Error::new(ErrorCode::Internal, Problem::SandboxDidNotStart)
@@ -595,6 +598,18 @@ impl Accounts {
         }
     }
 
+    /// The embedded sandbox, when `choice` is it.
+    async fn embedded_for(
+        &self,
+        choice: &CloudChoice,
+    ) -> Result<Option<Arc<EmbeddedSandbox>>, Error> {
+        if choice.kind == CloudKind::Sandbox {
+            Ok(Some(self.sandbox().await?))
+        } else {
+            Ok(None)
+        }
+    }
+
     async fn sign_in_now(
         &self,
         request: SignInRequest,
@@ -610,9 +625,14 @@ impl Accounts {
             } => {
                 let cloud = self.cloud_for(&choice, ca_pem.as_deref()).await?;
                 let tenant = tenant_or_organizations(tenant.as_deref());
+                // The embedded sandbox's authorize page answers only URLs this app signed.
+                let embedded = self.embedded_for(&choice).await?;
+                let open = |url: &str| match &embedded {
+                    Some(embedded) => open_browser(&embedded.sandbox.sign_authorize_url(url)),
+                    None => open_browser(url),
+                };
                 let signed_in =
-                    user::sign_in_with_browser(&cloud, &tenant, open_browser, BROWSER_TIMEOUT)
-                        .await?;
+                    user::sign_in_with_browser(&cloud, &tenant, open, BROWSER_TIMEOUT).await?;
                 person(choice, cloud, SignInMethod::Browser, signed_in)
             }
             SignInRequest::DeviceCode {
@@ -621,12 +641,19 @@ impl Accounts {
             } => {
                 let cloud = self.cloud_for(&choice, ca_pem.as_deref()).await?;
                 let tenant = tenant_or_organizations(tenant.as_deref());
+                let embedded = self.embedded_for(&choice).await?;
                 let signed_in = user::sign_in_with_device_code(&cloud, &tenant, |prompt| {
+                    // The embedded sandbox's device page also asks for a value only this app
+                    // can show, next to the code.
+                    let confirmation = embedded
+                        .as_ref()
+                        .and_then(|e| e.sandbox.device_confirmation(&prompt.user_code));
                     device_code(DeviceCodeShown {
                         user_code: prompt.user_code,
                         verification_uri: prompt.verification_uri,
                         expires_in_secs: u32::try_from(prompt.expires_in.as_secs())
                             .unwrap_or(u32::MAX),
+                        confirmation,
                     });
                 })
                 .await?;

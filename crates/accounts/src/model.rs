@@ -212,6 +212,9 @@ pub struct DeviceCodeShown {
     pub verification_uri: String,
     /// Seconds until it expires.
     pub expires_in_secs: u32,
+    /// For the embedded sandbox: the value its device page asks for besides the code, which
+    /// only this app can show.
+    pub confirmation: Option<String>,
 }
 
 /// The account record kept in `accounts.json`.

@@ -439,8 +439,24 @@ async fn approve(http: reqwest::Client, prompt: DeviceCodeShown, upn: &'static s
     let end = page.find(&format!("data-upn=\"{upn}\"")).unwrap();
     let start = page[..end].rfind("value=\"").unwrap() + 7;
     let user = page[start..].split('"').next().unwrap().to_owned();
-    http.post(&prompt.verification_uri)
+    // Someone who saw only the code (not the app's confirmation) is turned away.
+    let refused = http
+        .post(&prompt.verification_uri)
         .form(&[("user_code", prompt.user_code.as_str()), ("user", &user)])
+        .send()
+        .await
+        .unwrap();
+    let refused = refused.text().await.unwrap();
+    assert!(refused.contains("id=\"error\""), "{refused}");
+    let confirmation = prompt
+        .confirmation
+        .expect("the embedded sandbox asks for the app's confirmation");
+    http.post(&prompt.verification_uri)
+        .form(&[
+            ("user_code", prompt.user_code.as_str()),
+            ("user", &user),
+            ("confirmation", &confirmation),
+        ])
         .send()
         .await
         .unwrap();
@@ -796,7 +812,7 @@ async fn a_custom_clouds_endpoints_are_read_before_any_sign_in() {
             login_endpoint: e.authority_host.trim_end_matches('/').to_owned(),
             // The sandbox also lists Azure's audiences; its own is the one used.
             arm_audience: e.arm_endpoint.trim_end_matches('/').to_owned(),
-            graph_endpoint: "https://graph.microsoft.com".to_owned(),
+            graph_endpoint: e.graph_endpoint.trim_end_matches('/').to_owned(),
         }
     );
     assert!(

@@ -19,16 +19,26 @@ after(async () => {
   await browser?.deleteSession();
 });
 
-/** Signs `upn` in on the sandbox's device-login page with `code`, as a person elsewhere would. */
-async function approveDeviceCode(verificationUri, code, upn) {
+/**
+ * Signs `upn` in on the sandbox's device-login page with `code` and the confirmation Safehold
+ * shows, as a person elsewhere would. Without the confirmation the page turns them away: only
+ * the app that started the sandbox can complete a sign-in there.
+ */
+async function approveDeviceCode(verificationUri, code, confirmation, upn) {
   const page = await sandboxRequest(verificationUri);
   const marker = `data-upn="${upn}"`;
   const end = page.text.indexOf(marker);
   assert.ok(end > 0, `the device-login page offers no ${upn}`);
   const start = page.text.lastIndexOf('value="', end) + 'value="'.length;
   const user = page.text.slice(start, page.text.indexOf('"', start));
-  const approved = await sandboxRequest(verificationUri, { method: "POST", form: { user_code: code, user } });
+  const refused = await sandboxRequest(verificationUri, { method: "POST", form: { user_code: code, user } });
+  assert.match(refused.text, /id="error"/, "the device page accepted a code without the app's confirmation");
+  const approved = await sandboxRequest(verificationUri, {
+    method: "POST",
+    form: { user_code: code, user, confirmation },
+  });
   assert.equal(approved.status, 200, approved.text);
+  assert.match(approved.text, /id="done"/, approved.text);
 }
 
 function card(name) {
@@ -51,9 +61,11 @@ test("a person signs in with a device code and their guest tenant's vaults appea
   const userCode = (await code.getText()).trim();
   const verificationUri = (await (await browser.$("//*[@aria-label='Sign-in address']")).getText()).trim();
   assert.match(verificationUri, /^https:\/\/127\.0\.0\.1:\d+\/devicelogin$/);
+  const confirmation = (await (await browser.$("//*[@aria-label='Sandbox confirmation']")).getText()).trim();
+  assert.match(confirmation, /^[A-Z0-9]{8}$/);
   await screenshot(browser, "05-device-code");
 
-  await approveDeviceCode(verificationUri, userCode, "mei.tanaka@contoso.com");
+  await approveDeviceCode(verificationUri, userCode, confirmation, "mei.tanaka@contoso.com");
 
   const mei = await browser.$(card("Mei Tanaka (IT administrator)"));
   await mei.waitForDisplayed({ timeout: 30_000, timeoutMsg: "Mei's account never appeared" });

@@ -301,6 +301,8 @@ export const en = {
     deviceCodeHint: "On any device, open this address and enter the code:",
     verificationUri: "Sign-in address",
     userCode: "Device code",
+    confirmationHint: "The sandbox also asks for this confirmation, which only Safehold shows:",
+    confirmation: "Sandbox confirmation",
   },
   settings: {
     title: "Settings",

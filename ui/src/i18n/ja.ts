@@ -302,6 +302,8 @@ export const ja: Messages = {
     deviceCodeHint: "任意のデバイスで次のアドレスを開き、コードを入力してください:",
     verificationUri: "サインイン アドレス",
     userCode: "デバイス コード",
+    confirmationHint: "サンドボックスでは、Safehold だけが表示する次の確認コードも入力してください:",
+    confirmation: "サンドボックスの確認コード",
   },
   settings: {
     title: "設定",

@@ -25,6 +25,7 @@ mod restore;
 pub(crate) mod vaults;
 
 use axum::http::Method;
+use axum::response::IntoResponse as _;
 use axum::response::Response;
 
 pub(crate) use operations::{Operation, accepted};

@@ -12,6 +12,7 @@ describe("Accounts", () => {
             userCode: "KX7-PQ2",
             verificationUri: "https://127.0.0.1:8443/devicelogin",
             expiresInSecs: 900,
+            confirmation: "7QX2M4PA",
           });
         }, 0);
         return new Promise(() => undefined);
@@ -24,6 +25,8 @@ describe("Accounts", () => {
     await user.click(within(dialog).getByRole("radio", { name: "Device code" }));
     await user.click(within(dialog).getByRole("button", { name: "Sign in" }));
     expect(await within(dialog).findByLabelText("Device code")).toHaveTextContent("KX7-PQ2");
+    // The embedded sandbox's page also asks for the value only Safehold shows.
+    expect(within(dialog).getByLabelText("Sandbox confirmation")).toHaveTextContent("7QX2M4PA");
 
     await user.click(within(dialog).getByRole("button", { name: "Cancel" }));
     const started = calls.find((c) => c.cmd === "sign_in")?.args as { operationId: string };

@@ -206,6 +206,14 @@ export function AddAccountDialog({ open, onClose }: { open: boolean; onClose: ()
                     <Text className={styles.code} aria-label={t("accounts.userCode")}>
                       {prompt.userCode}
                     </Text>
+                    {prompt.confirmation ? (
+                      <>
+                        <Body1>{t("accounts.confirmationHint")}</Body1>
+                        <Text className={styles.code} aria-label={t("accounts.confirmation")}>
+                          {prompt.confirmation}
+                        </Text>
+                      </>
+                    ) : null}
                   </>
                 ) : null}
               </div>
