@@ -87,11 +87,7 @@ pub(crate) fn dispatch(
                 .subscription(r.subscription)
                 .ok_or_else(|| subscription_not_found(r.subscription))
                 .and_then(|sub| {
-                    let v = sub
-                        .network
-                        .virtual_networks
-                        .iter()
-                        .find(|v| matches(&v.resource_group, &v.name, rg, r.rest[1]))
+                    let v = find::<VirtualNetworkRecord>(&sub.network, rg, r.rest[1])
                         .ok_or_else(|| not_found(Kind::VirtualNetwork, r.rest[1], rg))?;
                     Ok(Json(
                         r.page
@@ -136,17 +132,7 @@ pub(super) fn resource(
             let location = value["location"].as_str().unwrap_or_default().to_owned();
             state.persist(&tenant)?;
             drop(tenant);
-            let status = if created {
-                StatusCode::CREATED
-            } else {
-                StatusCode::OK
-            };
-            let (operation, _) = operation_urls(state, r.subscription, &location, r.api_version);
-            Ok(with_header(
-                (status, Json(value)).into_response(),
-                "azure-asyncoperation",
-                &operation,
-            ))
+            Ok(put_response(state, r, created, value, &location))
         }
         Method::PATCH => {
             // UpdateTags: only the tags change.
@@ -157,29 +143,15 @@ pub(super) fn resource(
                 .subscription_mut(r.subscription)
                 .ok_or_else(|| subscription_not_found(r.subscription))?;
             let n = &mut sub.network;
-            let slot = match kind {
-                Kind::VirtualNetwork => n
-                    .virtual_networks
-                    .iter_mut()
-                    .find(|v| matches(&v.resource_group, &v.name, rg, name))
-                    .map(|v| &mut v.tags),
-                Kind::NetworkInterface => n
-                    .network_interfaces
-                    .iter_mut()
-                    .find(|v| matches(&v.resource_group, &v.name, rg, name))
-                    .map(|v| &mut v.tags),
-                Kind::PublicIp => n
-                    .public_ip_addresses
-                    .iter_mut()
-                    .find(|v| matches(&v.resource_group, &v.name, rg, name))
-                    .map(|v| &mut v.tags),
-                Kind::SecurityGroup => n
-                    .security_groups
-                    .iter_mut()
-                    .find(|v| matches(&v.resource_group, &v.name, rg, name))
-                    .map(|v| &mut v.tags),
+            let found = match kind {
+                Kind::VirtualNetwork => set_tags::<VirtualNetworkRecord>(n, rg, name, tags),
+                Kind::NetworkInterface => set_tags::<NetworkInterfaceRecord>(n, rg, name, tags),
+                Kind::PublicIp => set_tags::<PublicIpRecord>(n, rg, name, tags),
+                Kind::SecurityGroup => set_tags::<SecurityGroupRecord>(n, rg, name, tags),
             };
-            *slot.ok_or_else(|| not_found(kind, name, rg))? = tags;
+            if !found {
+                return Err(not_found(kind, name, rg));
+            }
             let value = render_one(sub, kind, rg, name).unwrap_or_default();
             state.persist(&tenant)?;
             Ok(Json(value).into_response())
@@ -198,6 +170,27 @@ pub(super) fn resource(
         }
         _ => Err(crate::arm::method_not_allowed(r.method)),
     }
+}
+
+/// A PUT's answer: 201 or 200 with the resource, and where its operation's status is.
+pub(super) fn put_response(
+    state: &Shared,
+    r: &NetworkRequest<'_>,
+    created: bool,
+    value: Value,
+    location: &str,
+) -> Response {
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    let (operation, _) = operation_urls(state, r.subscription, location, r.api_version);
+    with_header(
+        (status, Json(value)).into_response(),
+        "azure-asyncoperation",
+        &operation,
+    )
 }
 
 pub(super) fn deleted_response(
@@ -227,16 +220,12 @@ pub(super) fn subnet(
     name: &str,
 ) -> Result<Response, ArmError> {
     let render = |sub: &SubscriptionRecord| {
-        sub.network
-            .virtual_networks
-            .iter()
-            .find(|v| matches(&v.resource_group, &v.name, rg, vnet))
-            .and_then(|v| {
-                v.subnets
-                    .iter()
-                    .find(|s| s.name.eq_ignore_ascii_case(name))
-                    .map(|s| (subnet_json(sub, v, s), v.location.clone()))
-            })
+        find::<VirtualNetworkRecord>(&sub.network, rg, vnet).and_then(|v| {
+            v.subnets
+                .iter()
+                .find(|s| s.name.eq_ignore_ascii_case(name))
+                .map(|s| (subnet_json(sub, v, s), v.location.clone()))
+        })
     };
     let subnet_missing = || {
         ArmError::new(
@@ -269,17 +258,7 @@ pub(super) fn subnet(
             let (value, location) = render(sub).unwrap_or_default();
             state.persist(&tenant)?;
             drop(tenant);
-            let status = if created {
-                StatusCode::CREATED
-            } else {
-                StatusCode::OK
-            };
-            let (operation, _) = operation_urls(state, r.subscription, &location, r.api_version);
-            Ok(with_header(
-                (status, Json(value)).into_response(),
-                "azure-asyncoperation",
-                &operation,
-            ))
+            Ok(put_response(state, r, created, value, &location))
         }
         Method::DELETE => {
             let mut tenant = state.tenant_mut();
