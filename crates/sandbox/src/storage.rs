@@ -50,9 +50,7 @@ pub(crate) fn valid_name(name: &str) -> bool {
 }
 
 fn name_invalid_message(name: &str) -> String {
-    format!(
-        "{name} is not a valid storage account name. Storage account name must be between 3 and 24 characters in length and use numbers and lower-case letters only."
-    )
+    format!("'{name}' cannot name a storage account: use 3 to 24 lower-case letters and digits.")
 }
 
 fn taken(state: &Shared, name: &str) -> bool {
@@ -172,6 +170,11 @@ pub(crate) fn list(
     Ok(Json(page.render(accounts, |a| account_json(state, sub, a), base)).into_response())
 }
 
+/// Whether `a` is the account named `name` in `rg`.
+fn is_account(a: &StorageAccountRecord, rg: &str, name: &str) -> bool {
+    a.resource_group.eq_ignore_ascii_case(rg) && a.name.eq_ignore_ascii_case(name)
+}
+
 fn find<'a>(
     sub: &'a SubscriptionRecord,
     rg: &str,
@@ -179,7 +182,7 @@ fn find<'a>(
 ) -> Result<&'a StorageAccountRecord, ArmError> {
     sub.storage_accounts
         .iter()
-        .find(|a| a.resource_group.eq_ignore_ascii_case(rg) && a.name.eq_ignore_ascii_case(name))
+        .find(|a| is_account(a, rg, name))
         .ok_or_else(|| resource_not_found(TYPE, name, rg))
 }
 
@@ -196,13 +199,7 @@ pub(crate) fn get(
 /// `POST {sub}/providers/Microsoft.Storage/checkNameAvailability`: 200 whether or not the name is
 /// free.
 pub(crate) fn check_name_availability(state: &Shared, body: &[u8]) -> Result<Response, ArmError> {
-    let body: Value = serde_json::from_slice(body).map_err(|e| {
-        ArmError::new(
-            StatusCode::BAD_REQUEST,
-            "InvalidRequestContent",
-            format!("The request body is not valid JSON: {e}."),
-        )
-    })?;
+    let body = parse_json(body)?;
     let name = body["name"].as_str().unwrap_or_default();
     if !body["type"]
         .as_str()
@@ -220,7 +217,7 @@ pub(crate) fn check_name_availability(state: &Shared, body: &[u8]) -> Result<Res
         json!({
             "nameAvailable": false,
             "reason": "AlreadyExists",
-            "message": format!("The storage account named {name} is already taken.")
+            "message": format!("Storage account names are global, and {name} is in use.")
         })
     } else {
         json!({ "nameAvailable": true })
@@ -246,14 +243,42 @@ fn bad(message: String) -> ArmError {
     )
 }
 
-fn parse_wanted(body: &[u8]) -> Result<Wanted, ArmError> {
-    let body: Value = serde_json::from_slice(body).map_err(|e| {
+/// The access tier `tier` names, in the service's spelling.
+fn access_tier(tier: &str) -> Result<String, ArmError> {
+    ["Hot", "Cool", "Cold"]
+        .iter()
+        .find(|t| t.eq_ignore_ascii_case(tier))
+        .map(|t| (*t).to_owned())
+        .ok_or_else(|| {
+            bad(format!(
+                "'{tier}' is not an access tier: use Hot, Cool or Cold."
+            ))
+        })
+}
+
+/// Refuses a kind change other than an upgrade to StorageV2.
+fn only_upgrade(from: &str, to: &str) -> Result<(), ArmError> {
+    if from.eq_ignore_ascii_case(to) || to.eq_ignore_ascii_case("StorageV2") {
+        Ok(())
+    } else {
+        Err(bad(format!(
+            "An account of kind {from} can only be upgraded to StorageV2."
+        )))
+    }
+}
+
+fn parse_json(body: &[u8]) -> Result<Value, ArmError> {
+    serde_json::from_slice(body).map_err(|e| {
         ArmError::new(
             StatusCode::BAD_REQUEST,
             "InvalidRequestContent",
             format!("The request body is not valid JSON: {e}."),
         )
-    })?;
+    })
+}
+
+fn parse_wanted(body: &[u8]) -> Result<Wanted, ArmError> {
+    let body = parse_json(body)?;
     let required = |value: &Value, what: &str| {
         value.as_str().map(str::to_owned).ok_or_else(|| {
             ArmError::new(
@@ -298,17 +323,7 @@ fn parse_wanted(body: &[u8]) -> Result<Wanted, ArmError> {
     let properties = &body["properties"];
     let tiered = !premium && matches!(kind.as_str(), "StorageV2" | "BlobStorage");
     let access_tier = match properties["accessTier"].as_str() {
-        Some(tier) if tiered => {
-            let tier = ["Hot", "Cool", "Cold"]
-                .iter()
-                .find(|t| t.eq_ignore_ascii_case(tier))
-                .ok_or_else(|| {
-                    bad(format!(
-                        "'{tier}' is not an access tier: use Hot, Cool or Cold."
-                    ))
-                })?;
-            Some((*tier).to_owned())
-        }
+        Some(tier) if tiered => Some(access_tier(tier)?),
         None if tiered => Some("Hot".to_owned()),
         None if premium && kind == "StorageV2" => None,
         Some(tier) => {
@@ -356,7 +371,7 @@ pub(crate) fn create(
         s.storage_accounts.iter().any(|a| {
             a.name.eq_ignore_ascii_case(name)
                 && !(s.subscription_id.eq_ignore_ascii_case(subscription)
-                    && a.resource_group.eq_ignore_ascii_case(rg))
+                    && is_account(a, rg, name))
         })
     });
     let sub = tenant
@@ -367,49 +382,31 @@ pub(crate) fn create(
         return Err(ArmError::new(
             StatusCode::CONFLICT,
             "StorageAccountAlreadyTaken",
-            format!("The storage account named {name} is already taken."),
+            format!("Storage account names are global, and {name} is in use."),
         ));
     }
     if let Some(existing) = sub
         .storage_accounts
         .iter_mut()
-        .find(|a| a.resource_group.eq_ignore_ascii_case(rg) && a.name.eq_ignore_ascii_case(name))
+        .find(|a| is_account(a, rg, name))
     {
         if !existing.location.eq_ignore_ascii_case(&wanted.location) {
             return Err(ArmError::new(
                 StatusCode::CONFLICT,
                 "InvalidResourceLocation",
                 format!(
-                    "The resource '{name}' already exists in location '{}' in resource group '{rg}'. A resource with the same name cannot be created in location '{}'. Please select a new resource name.",
+                    "Resource group '{rg}' already has a resource named '{name}', in region '{}'; it cannot move to '{}', so choose another name.",
                     existing.location, wanted.location
                 ),
             ));
         }
-        if !existing.kind.eq_ignore_ascii_case(&wanted.kind) && wanted.kind != "StorageV2" {
-            return Err(bad(format!(
-                "An account of kind {} can only be upgraded to StorageV2.",
-                existing.kind
-            )));
-        }
+        only_upgrade(&existing.kind, &wanted.kind)?;
         existing.sku = wanted.sku;
         existing.kind = wanted.kind;
         existing.access_tier = wanted.access_tier;
         existing.network_rules_deny = wanted.network_rules_deny;
         existing.tags = wanted.tags;
-        let json = tenant
-            .subscription(subscription)
-            .and_then(|s| {
-                s.storage_accounts
-                    .iter()
-                    .find(|a| {
-                        a.resource_group.eq_ignore_ascii_case(rg)
-                            && a.name.eq_ignore_ascii_case(name)
-                    })
-                    .map(|a| account_json(state, s, a))
-            })
-            .unwrap_or_default();
-        state.persist(&tenant)?;
-        return Ok(Json(json).into_response());
+        return written(state, &tenant, subscription, rg, name);
     }
     let operation = uuid::Uuid::new_v4().to_string();
     let location = wanted.location.clone();
@@ -449,13 +446,7 @@ pub(crate) fn update(
     name: &str,
     body: &[u8],
 ) -> Result<Response, ArmError> {
-    let body: Value = serde_json::from_slice(body).map_err(|e| {
-        ArmError::new(
-            StatusCode::BAD_REQUEST,
-            "InvalidRequestContent",
-            format!("The request body is not valid JSON: {e}."),
-        )
-    })?;
+    let body = parse_json(body)?;
     let mut tenant = state.tenant_mut();
     let sub = tenant
         .subscription_mut(subscription)
@@ -463,7 +454,7 @@ pub(crate) fn update(
     let account = sub
         .storage_accounts
         .iter_mut()
-        .find(|a| a.resource_group.eq_ignore_ascii_case(rg) && a.name.eq_ignore_ascii_case(name))
+        .find(|a| is_account(a, rg, name))
         .ok_or_else(|| resource_not_found(TYPE, name, rg))?;
     let mut changed = account.clone();
     if let Some(sku) = body["sku"]["name"].as_str() {
@@ -481,12 +472,7 @@ pub(crate) fn update(
         (*sku).clone_into(&mut changed.sku);
     }
     if let Some(kind) = body["kind"].as_str() {
-        if !kind.eq_ignore_ascii_case(&changed.kind) && !kind.eq_ignore_ascii_case("StorageV2") {
-            return Err(bad(format!(
-                "An account of kind {} can only be upgraded to StorageV2.",
-                changed.kind
-            )));
-        }
+        only_upgrade(&changed.kind, kind)?;
         if kind.eq_ignore_ascii_case("StorageV2") && changed.kind != "StorageV2" {
             "StorageV2".clone_into(&mut changed.kind);
             if changed.access_tier.is_none() && changed.sku_tier() == "Standard" {
@@ -501,15 +487,7 @@ pub(crate) fn update(
                 changed.kind, changed.sku
             )));
         }
-        let tier = ["Hot", "Cool", "Cold"]
-            .iter()
-            .find(|t| t.eq_ignore_ascii_case(tier))
-            .ok_or_else(|| {
-                bad(format!(
-                    "'{tier}' is not an access tier: use Hot, Cool or Cold."
-                ))
-            })?;
-        changed.access_tier = Some((*tier).to_owned());
+        changed.access_tier = Some(access_tier(tier)?);
     }
     if let Some(action) = body["properties"]["networkAcls"]["defaultAction"].as_str() {
         changed.network_rules_deny = action.eq_ignore_ascii_case("Deny");
@@ -518,18 +496,22 @@ pub(crate) fn update(
         changed.tags = serde_json::from_value(body["tags"].clone()).unwrap_or_default();
     }
     *account = changed;
+    written(state, &tenant, subscription, rg, name)
+}
+
+/// Saves the tenant after an update and answers 200 with the account.
+fn written(
+    state: &Shared,
+    tenant: &crate::tenant::Tenant,
+    subscription: &str,
+    rg: &str,
+    name: &str,
+) -> Result<Response, ArmError> {
     let json = tenant
         .subscription(subscription)
-        .and_then(|s| {
-            s.storage_accounts
-                .iter()
-                .find(|a| {
-                    a.resource_group.eq_ignore_ascii_case(rg) && a.name.eq_ignore_ascii_case(name)
-                })
-                .map(|a| account_json(state, s, a))
-        })
+        .and_then(|s| find(s, rg, name).ok().map(|a| account_json(state, s, a)))
         .unwrap_or_default();
-    state.persist(&tenant)?;
+    state.persist(tenant)?;
     Ok(Json(json).into_response())
 }
 
@@ -585,9 +567,7 @@ pub(crate) fn delete(
         .subscription_mut(subscription)
         .ok_or_else(|| subscription_not_found(subscription))?;
     let before = sub.storage_accounts.len();
-    sub.storage_accounts.retain(|a| {
-        !(a.resource_group.eq_ignore_ascii_case(rg) && a.name.eq_ignore_ascii_case(name))
-    });
+    sub.storage_accounts.retain(|a| !is_account(a, rg, name));
     let status = if sub.storage_accounts.len() < before {
         StatusCode::OK
     } else {
@@ -603,9 +583,8 @@ pub(crate) fn delete(
 
 /// Why the account cannot stage a restore of a VM, if it cannot: what the Backup restore docs
 /// allow (same region as the vault; general-purpose, not Blob storage; locally or geo-redundant,
-/// not zone-redundant; no premium account with network rules for managed VMs). The messages
-/// follow the troubleshooting article's wording; the article names no codes, so the
-/// `UserErrorStorageAccount…` codes are the sandbox's own.
+/// not zone-redundant; no premium account with network rules for managed VMs). The
+/// `UserErrorStorageAccount…` codes are the sandbox's own, as the restore docs name none.
 pub(crate) fn staging_refusal(
     account: &StorageAccountRecord,
     vault_location: &str,
@@ -615,7 +594,7 @@ pub(crate) fn staging_refusal(
         return Some((
             "UserErrorStorageAccountRegionMismatch",
             format!(
-                "The Recovery Services vault and target storage account are in two different regions: the vault is in '{vault_location}', the account '{}' in '{}'.",
+                "Staging account '{}' is in '{}', but the vault is in '{vault_location}'; restores stage in the vault's region.",
                 account.name, account.location
             ),
         ));
@@ -624,7 +603,7 @@ pub(crate) fn staging_refusal(
         return Some((
             "UserErrorStorageAccountNotOnline",
             format!(
-                "The storage account '{}' specified for the restore operation isn't online yet.",
+                "Staging account '{}' is still being created; try the restore once it is ready.",
                 account.name
             ),
         ));
@@ -638,7 +617,7 @@ pub(crate) fn staging_refusal(
         return Some((
             "UserErrorStorageAccountNotSupported",
             format!(
-                "The storage account '{}' ({}, {}) specified for the restore operation isn't supported: use a general-purpose account with locally or geo-redundant replication{}.",
+                "Staging account '{}' ({}, {}) cannot stage a restore: it must be general-purpose with locally or geo-redundant replication{}.",
                 account.name,
                 account.kind,
                 account.sku,
