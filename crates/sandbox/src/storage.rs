@@ -136,22 +136,6 @@ pub(crate) fn account_json(
     })
 }
 
-fn group_exists(sub: &SubscriptionRecord, rg: &str) -> Result<(), ArmError> {
-    if sub
-        .resource_groups
-        .iter()
-        .any(|g| g.name.eq_ignore_ascii_case(rg))
-    {
-        Ok(())
-    } else {
-        Err(ArmError::new(
-            StatusCode::NOT_FOUND,
-            "ResourceGroupNotFound",
-            format!("Resource group '{rg}' could not be found."),
-        ))
-    }
-}
-
 /// `GET {sub}[/resourceGroups/{rg}]/providers/Microsoft.Storage/storageAccounts`
 pub(crate) fn list(
     state: &Shared,
@@ -161,7 +145,7 @@ pub(crate) fn list(
     page: Page,
 ) -> Result<Response, ArmError> {
     if let Some(rg) = rg {
-        group_exists(sub, rg)?;
+        sub.require_group(rg)?;
     }
     let accounts = sub
         .storage_accounts
@@ -377,7 +361,7 @@ pub(crate) fn create(
     let sub = tenant
         .subscription_mut(subscription)
         .ok_or_else(|| subscription_not_found(subscription))?;
-    group_exists(sub, rg)?;
+    sub.require_group(rg)?;
     if taken_elsewhere {
         return Err(ArmError::new(
             StatusCode::CONFLICT,
@@ -410,11 +394,7 @@ pub(crate) fn create(
     }
     let operation = uuid::Uuid::new_v4().to_string();
     let location = wanted.location.clone();
-    let group = sub
-        .resource_groups
-        .iter()
-        .find(|g| g.name.eq_ignore_ascii_case(rg))
-        .map_or_else(|| rg.to_owned(), |g| g.name.clone());
+    let group = sub.group_name(rg);
     sub.storage_accounts.push(StorageAccountRecord {
         resource_group: group,
         name: name.to_owned(),

@@ -1,6 +1,7 @@
 //! The HTTP handlers under `.../providers/Microsoft.Network/`.
 
 use super::*;
+use crate::tenant::Tenant;
 
 /// A request under `.../providers/Microsoft.Network/`.
 pub(crate) struct NetworkRequest<'a> {
@@ -16,6 +17,25 @@ pub(crate) struct NetworkRequest<'a> {
     pub page: Page,
     /// The list URL with its api-version, for nextLinks.
     pub base: &'a str,
+}
+
+impl NetworkRequest<'_> {
+    /// The request's subscription.
+    fn subscription_in<'t>(&self, tenant: &'t Tenant) -> Result<&'t SubscriptionRecord, ArmError> {
+        tenant
+            .subscription(self.subscription)
+            .ok_or_else(|| subscription_not_found(self.subscription))
+    }
+
+    /// The request's subscription, to change.
+    fn subscription_in_mut<'t>(
+        &self,
+        tenant: &'t mut Tenant,
+    ) -> Result<&'t mut SubscriptionRecord, ArmError> {
+        tenant
+            .subscription_mut(self.subscription)
+            .ok_or_else(|| subscription_not_found(self.subscription))
+    }
 }
 
 pub(super) fn operation_urls(
@@ -67,15 +87,12 @@ pub(crate) fn dispatch(
         (rg, [kind]) if method == Method::GET => {
             let kind = Kind::from_segment(kind)?;
             let tenant = state.tenant();
-            tenant
-                .subscription(r.subscription)
-                .ok_or_else(|| subscription_not_found(r.subscription))
-                .and_then(|sub| {
-                    if let Some(rg) = rg {
-                        require_group(sub, rg)?;
-                    }
-                    Ok(Json(render_list(sub, kind, rg, r.page, r.base)).into_response())
-                })
+            r.subscription_in(&tenant).and_then(|sub| {
+                if let Some(rg) = rg {
+                    sub.require_group(rg)?;
+                }
+                Ok(Json(render_list(sub, kind, rg, r.page, r.base)).into_response())
+            })
         }
         (Some(rg), [kind, _]) => {
             let kind = Kind::from_segment(kind)?;
@@ -83,18 +100,15 @@ pub(crate) fn dispatch(
         }
         (Some(rg), ["virtualnetworks", _, "subnets"]) if method == Method::GET => {
             let tenant = state.tenant();
-            tenant
-                .subscription(r.subscription)
-                .ok_or_else(|| subscription_not_found(r.subscription))
-                .and_then(|sub| {
-                    let v = find::<VirtualNetworkRecord>(&sub.network, rg, r.rest[1])
-                        .ok_or_else(|| not_found(Kind::VirtualNetwork, r.rest[1], rg))?;
-                    Ok(Json(
-                        r.page
-                            .render(&v.subnets, |s| subnet_json(sub, v, s), r.base),
-                    )
-                    .into_response())
-                })
+            r.subscription_in(&tenant).and_then(|sub| {
+                let v = find::<VirtualNetworkRecord>(&sub.network, rg, r.rest[1])
+                    .ok_or_else(|| not_found(Kind::VirtualNetwork, r.rest[1], rg))?;
+                Ok(Json(
+                    r.page
+                        .render(&v.subnets, |s| subnet_json(sub, v, s), r.base),
+                )
+                .into_response())
+            })
         }
         (Some(rg), ["virtualnetworks", _, "subnets", _]) => {
             subnet(state, r, rg, r.rest[1], r.rest[3])
@@ -114,9 +128,7 @@ pub(super) fn resource(
     match *r.method {
         Method::GET => {
             let tenant = state.tenant();
-            let sub = tenant
-                .subscription(r.subscription)
-                .ok_or_else(|| subscription_not_found(r.subscription))?;
+            let sub = r.subscription_in(&tenant)?;
             render_one(sub, kind, rg, name)
                 .map(|v| Json(v).into_response())
                 .ok_or_else(|| not_found(kind, name, rg))
@@ -124,9 +136,7 @@ pub(super) fn resource(
         Method::PUT => {
             let body = parse_body(r.body)?;
             let mut tenant = state.tenant_mut();
-            let sub = tenant
-                .subscription_mut(r.subscription)
-                .ok_or_else(|| subscription_not_found(r.subscription))?;
+            let sub = r.subscription_in_mut(&mut tenant)?;
             let created = put_resource(sub, kind, rg, name, &body)?;
             let value = render_one(sub, kind, rg, name).unwrap_or_default();
             let location = value["location"].as_str().unwrap_or_default().to_owned();
@@ -139,9 +149,7 @@ pub(super) fn resource(
             let body = parse_body(r.body)?;
             let tags = body_tags(&body);
             let mut tenant = state.tenant_mut();
-            let sub = tenant
-                .subscription_mut(r.subscription)
-                .ok_or_else(|| subscription_not_found(r.subscription))?;
+            let sub = r.subscription_in_mut(&mut tenant)?;
             let n = &mut sub.network;
             let found = match kind {
                 Kind::VirtualNetwork => set_tags::<VirtualNetworkRecord>(n, rg, name, tags),
@@ -158,9 +166,7 @@ pub(super) fn resource(
         }
         Method::DELETE => {
             let mut tenant = state.tenant_mut();
-            let sub = tenant
-                .subscription_mut(r.subscription)
-                .ok_or_else(|| subscription_not_found(r.subscription))?;
+            let sub = r.subscription_in_mut(&mut tenant)?;
             let location = render_one(sub, kind, rg, name)
                 .and_then(|v| v["location"].as_str().map(str::to_owned));
             let deleted = delete_resource(sub, kind, rg, name)?;
@@ -240,9 +246,7 @@ pub(super) fn subnet(
     match *r.method {
         Method::GET => {
             let tenant = state.tenant();
-            let sub = tenant
-                .subscription(r.subscription)
-                .ok_or_else(|| subscription_not_found(r.subscription))?;
+            let sub = r.subscription_in(&tenant)?;
             render(sub)
                 .map(|(v, _)| Json(v).into_response())
                 .ok_or_else(subnet_missing)
@@ -250,10 +254,8 @@ pub(super) fn subnet(
         Method::PUT => {
             let body = parse_body(r.body)?;
             let mut tenant = state.tenant_mut();
-            let sub = tenant
-                .subscription_mut(r.subscription)
-                .ok_or_else(|| subscription_not_found(r.subscription))?;
-            require_group(sub, rg)?;
+            let sub = r.subscription_in_mut(&mut tenant)?;
+            sub.require_group(rg)?;
             let created = put_subnet(sub, rg, vnet, name, &body)?;
             let (value, location) = render(sub).unwrap_or_default();
             state.persist(&tenant)?;
@@ -262,9 +264,7 @@ pub(super) fn subnet(
         }
         Method::DELETE => {
             let mut tenant = state.tenant_mut();
-            let sub = tenant
-                .subscription_mut(r.subscription)
-                .ok_or_else(|| subscription_not_found(r.subscription))?;
+            let sub = r.subscription_in_mut(&mut tenant)?;
             let location = render(sub).map(|(_, l)| l);
             let deleted = delete_subnet(sub, rg, vnet, name)?;
             state.persist(&tenant)?;

@@ -100,14 +100,6 @@ pub(super) fn find<'a, R: Record>(n: &'a NetworkRecords, rg: &str, name: &str) -
     position::<R>(n, rg, name).map(|i| &R::list(n)[i])
 }
 
-/// The record at `existing` and its location, for the checks a PUT makes before it writes.
-pub(super) fn existing_location<R: Record>(
-    n: &NetworkRecords,
-    existing: Option<usize>,
-) -> Option<&str> {
-    existing.map(|i| R::list(n)[i].location())
-}
-
 /// Stores a record a PUT built: a new one is appended (`true`), an update replaces the old one and
 /// keeps its GUID and creation time, and whatever else `keep` carries over (`false`).
 pub(super) fn store<R: Record>(

@@ -22,6 +22,25 @@ pub(super) fn body_tags(body: &Value) -> std::collections::BTreeMap<String, Stri
     serde_json::from_value(body["tags"].clone()).unwrap_or_default()
 }
 
+/// Where a PUT of `name` in `rg` goes: the body's location, and the position of the record it
+/// updates, if any (which must stay in its region).
+pub(super) fn placement<R: Record>(
+    n: &crate::tenant::NetworkRecords,
+    rg: &str,
+    name: &str,
+    body: &Value,
+) -> Result<(String, Option<usize>), ArmError> {
+    let location = body_location(body)?;
+    let existing = position::<R>(n, rg, name);
+    keep_location(
+        existing.map(|i| R::list(n)[i].location()),
+        &location,
+        name,
+        rg,
+    )?;
+    Ok((location, existing))
+}
+
 pub(super) fn keep_location(
     existing: Option<&str>,
     wanted: &str,
@@ -144,14 +163,7 @@ pub(super) fn put_vnet(
     name: &str,
     body: &Value,
 ) -> Result<bool, ArmError> {
-    let location = body_location(body)?;
-    let existing = position::<VirtualNetworkRecord>(&sub.network, rg, name);
-    keep_location(
-        existing_location::<VirtualNetworkRecord>(&sub.network, existing),
-        &location,
-        name,
-        rg,
-    )?;
+    let (location, existing) = placement::<VirtualNetworkRecord>(&sub.network, rg, name, body)?;
     let owner = id(sub, rg, Kind::VirtualNetwork, name);
     let address_prefixes: Vec<String> = body["properties"]["addressSpace"]["addressPrefixes"]
         .as_array()
@@ -182,7 +194,7 @@ pub(super) fn put_vnet(
         subnets.push(parse_subnet(sub, s, subnet_name, &location, &owner)?);
     }
     let record = VirtualNetworkRecord {
-        resource_group: group_name(sub, rg),
+        resource_group: sub.group_name(rg),
         name: name.to_owned(),
         location,
         address_prefixes,
@@ -318,14 +330,7 @@ pub(super) fn put_nic(
     name: &str,
     body: &Value,
 ) -> Result<bool, ArmError> {
-    let location = body_location(body)?;
-    let existing = position::<NetworkInterfaceRecord>(&sub.network, rg, name);
-    keep_location(
-        existing_location::<NetworkInterfaceRecord>(&sub.network, existing),
-        &location,
-        name,
-        rg,
-    )?;
+    let (location, existing) = placement::<NetworkInterfaceRecord>(&sub.network, rg, name, body)?;
     let owner = id(sub, rg, Kind::NetworkInterface, name);
     let requested = body["properties"]["ipConfigurations"]
         .as_array()
@@ -473,7 +478,7 @@ pub(super) fn put_nic(
         None => None,
     };
     let record = NetworkInterfaceRecord {
-        resource_group: group_name(sub, rg),
+        resource_group: sub.group_name(rg),
         name: name.to_owned(),
         location,
         ip_configurations: configurations,
@@ -503,14 +508,7 @@ pub(super) fn put_public_ip(
     name: &str,
     body: &Value,
 ) -> Result<bool, ArmError> {
-    let location = body_location(body)?;
-    let existing = position::<PublicIpRecord>(&sub.network, rg, name);
-    keep_location(
-        existing_location::<PublicIpRecord>(&sub.network, existing),
-        &location,
-        name,
-        rg,
-    )?;
+    let (location, existing) = placement::<PublicIpRecord>(&sub.network, rg, name, body)?;
     let sku = match body["sku"]["name"].as_str() {
         None => "Basic".to_owned(),
         Some(s) if s.eq_ignore_ascii_case("Basic") => "Basic".to_owned(),
@@ -571,7 +569,7 @@ pub(super) fn put_public_ip(
         None
     };
     let record = PublicIpRecord {
-        resource_group: group_name(sub, rg),
+        resource_group: sub.group_name(rg),
         name: name.to_owned(),
         location,
         sku,
@@ -637,14 +635,7 @@ pub(super) fn put_nsg(
     name: &str,
     body: &Value,
 ) -> Result<bool, ArmError> {
-    let location = body_location(body)?;
-    let existing = position::<SecurityGroupRecord>(&sub.network, rg, name);
-    keep_location(
-        existing_location::<SecurityGroupRecord>(&sub.network, existing),
-        &location,
-        name,
-        rg,
-    )?;
+    let (location, existing) = placement::<SecurityGroupRecord>(&sub.network, rg, name, body)?;
     let owner = id(sub, rg, Kind::SecurityGroup, name);
     let mut rules: Vec<SecurityRuleRecord> = Vec::new();
     for rule in body["properties"]["securityRules"]
@@ -669,7 +660,7 @@ pub(super) fn put_nsg(
         rules.push(rule);
     }
     let record = SecurityGroupRecord {
-        resource_group: group_name(sub, rg),
+        resource_group: sub.group_name(rg),
         name: name.to_owned(),
         location,
         rules,
@@ -678,29 +669,6 @@ pub(super) fn put_nsg(
         created: now_rfc3339(),
     };
     Ok(store(&mut sub.network, existing, record, |_, _| {}))
-}
-
-pub(super) fn group_name(sub: &SubscriptionRecord, rg: &str) -> String {
-    sub.resource_groups
-        .iter()
-        .find(|g| g.name.eq_ignore_ascii_case(rg))
-        .map_or_else(|| rg.to_owned(), |g| g.name.clone())
-}
-
-pub(super) fn require_group(sub: &SubscriptionRecord, rg: &str) -> Result<(), ArmError> {
-    if sub
-        .resource_groups
-        .iter()
-        .any(|g| g.name.eq_ignore_ascii_case(rg))
-    {
-        Ok(())
-    } else {
-        Err(ArmError::new(
-            StatusCode::NOT_FOUND,
-            "ResourceGroupNotFound",
-            format!("Resource group '{rg}' could not be found."),
-        ))
-    }
 }
 
 /// Creates or updates a resource of `kind` from its (evaluated) body; `true` when created. Used
@@ -712,7 +680,7 @@ pub(crate) fn put_resource(
     name: &str,
     body: &Value,
 ) -> Result<bool, ArmError> {
-    require_group(sub, rg)?;
+    sub.require_group(rg)?;
     match kind {
         Kind::VirtualNetwork => put_vnet(sub, rg, name, body),
         Kind::NetworkInterface => put_nic(sub, rg, name, body),
