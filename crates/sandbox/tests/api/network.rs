@@ -26,6 +26,17 @@ fn first_subnet(vnet: &Value) -> String {
         .to_owned()
 }
 
+/// A sandbox, a token, the path of Contoso Production, and the `default` subnet of a new
+/// japaneast VNet in rg-app-prod.
+async fn with_vnet(name: &str, prefix: &str) -> (Running, String, String, String) {
+    let s = start_fast().await;
+    let token = s.arm_token().await;
+    let sub = s.sub_path(&token, "Contoso Production").await;
+    let vnet = create_vnet(&s, &token, &sub, "rg-app-prod", name, "japaneast", prefix).await;
+    let subnet = first_subnet(&vnet);
+    (s, token, sub, subnet)
+}
+
 /// The private IP address of a NIC's first IP configuration.
 fn private_ip(nic: &Value) -> &Value {
     &nic["properties"]["ipConfigurations"][0]["properties"]["privateIPAddress"]
@@ -124,20 +135,7 @@ async fn address_prefixes_are_checked_like_the_service_does() {
 
 #[tokio::test]
 async fn nics_get_addresses_from_their_subnet_and_references_must_exist_in_their_region() {
-    let s = start_fast().await;
-    let token = s.arm_token().await;
-    let sub = s.sub_path(&token, "Contoso Production").await;
-    let vnet = create_vnet(
-        &s,
-        &token,
-        &sub,
-        "rg-app-prod",
-        "vnet-nics",
-        "japaneast",
-        "10.50.0.0/16",
-    )
-    .await;
-    let subnet = first_subnet(&vnet);
+    let (s, token, sub, subnet) = with_vnet("vnet-nics", "10.50.0.0/16").await;
     let put_nic = |name: &str, body: Value| {
         let (s, token, path) = (&s, &token, app(&sub, &format!("networkInterfaces/{name}")));
         async move { s.put(&path, token, &body).await }
@@ -176,20 +174,7 @@ async fn nics_get_addresses_from_their_subnet_and_references_must_exist_in_their
 
 #[tokio::test]
 async fn resources_in_use_cannot_be_deleted_and_deletes_are_long_running() {
-    let s = start_fast().await;
-    let token = s.arm_token().await;
-    let sub = s.sub_path(&token, "Contoso Production").await;
-    let vnet = create_vnet(
-        &s,
-        &token,
-        &sub,
-        "rg-app-prod",
-        "vnet-del",
-        "japaneast",
-        "10.60.0.0/16",
-    )
-    .await;
-    let subnet = first_subnet(&vnet);
+    let (s, token, sub, subnet) = with_vnet("vnet-del", "10.60.0.0/16").await;
     let pip_path = app(&sub, "publicIPAddresses/pip-del");
     let nsg_path = app(&sub, "networkSecurityGroups/nsg-del");
     let vnet_path = app(&sub, "virtualNetworks/vnet-del");

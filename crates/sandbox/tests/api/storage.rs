@@ -161,30 +161,22 @@ async fn bad_names_kinds_and_groups_are_refused() {
     let sub = s.sub_path(&token, "Contoso Production").await;
     let body =
         json!({"location": "japaneast", "kind": "StorageV2", "sku": {"name": "Standard_LRS"}});
-    let (status, error) = s
-        .put(
-            &account_path(&sub, "rg-backup-prod", "Bad-Name"),
-            &token,
-            &body,
-        )
-        .await;
-    assert_eq!(status, 400);
-    arm_error(&error, "AccountNameInvalid");
-    let (status, error) = s
-        .put(&account_path(&sub, "rg-nope", "stnogroup"), &token, &body)
-        .await;
-    assert_eq!(status, 404);
-    arm_error(&error, "ResourceGroupNotFound");
+    let bad_name = account_path(&sub, "rg-backup-prod", "Bad-Name");
+    refused(
+        s.put(&bad_name, &token, &body).await,
+        400,
+        "AccountNameInvalid",
+    );
+    let no_group = account_path(&sub, "rg-nope", "stnogroup");
+    refused(
+        s.put(&no_group, &token, &body).await,
+        404,
+        "ResourceGroupNotFound",
+    );
     let mut odd = body.clone();
     odd["kind"] = json!("FloppyDisk");
-    let (status, _) = s
-        .put(
-            &account_path(&sub, "rg-backup-prod", "stoddkind"),
-            &token,
-            &odd,
-        )
-        .await;
-    assert_eq!(status, 400);
+    let odd_kind = account_path(&sub, "rg-backup-prod", "stoddkind");
+    assert_eq!(s.put(&odd_kind, &token, &odd).await.0, 400);
 }
 
 #[tokio::test]
