@@ -381,7 +381,7 @@ impl SubscriptionRecord {
                 crate::arm::ArmError::new(
                     axum::http::StatusCode::NOT_FOUND,
                     "ResourceGroupNotFound",
-                    format!("Resource group '{rg}' could not be found."),
+                    format!("There is no resource group '{rg}' in this subscription."),
                 )
             })
     }

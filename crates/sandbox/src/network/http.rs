@@ -238,7 +238,7 @@ pub(super) fn subnet(
             StatusCode::NOT_FOUND,
             "NotFound",
             format!(
-                "Resource /subscriptions/{}/resourceGroups/{rg}/providers/Microsoft.Network/virtualNetworks/{vnet}/subnets/{name} not found.",
+                "There is no subnet /subscriptions/{}/resourceGroups/{rg}/providers/Microsoft.Network/virtualNetworks/{vnet}/subnets/{name}.",
                 r.subscription
             ),
         )

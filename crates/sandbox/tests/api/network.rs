@@ -37,6 +37,18 @@ async fn with_vnet(name: &str, prefix: &str) -> (Running, String, String, String
     (s, token, sub, subnet)
 }
 
+/// Asserts that `vm` names the NIC at `nic_path` first and that the NIC names the VM back;
+/// returns the NIC.
+async fn assert_attached(s: &Running, token: &str, vm: &Value, nic_path: &str) -> Value {
+    let nic = s.ok(nic_path, token).await;
+    assert_eq!(
+        vm["properties"]["networkProfile"]["networkInterfaces"][0]["id"],
+        nic["id"]
+    );
+    assert_eq!(nic["properties"]["virtualMachine"]["id"], vm["id"]);
+    nic
+}
+
 /// The private IP address of a NIC's first IP configuration.
 fn private_ip(nic: &Value) -> &Value {
     &nic["properties"]["ipConfigurations"][0]["properties"]["privateIPAddress"]
@@ -373,12 +385,7 @@ async fn a_deployment_creates_network_resources_and_refuses_a_vm_on_a_nic_of_ano
             &token,
         )
         .await;
-    assert_eq!(
-        vm["properties"]["networkProfile"]["networkInterfaces"][0]["id"],
-        nic["id"]
-    );
-    let nic = s.ok(&nic_path, &token).await;
-    assert_eq!(nic["properties"]["virtualMachine"]["id"], vm["id"]);
+    assert_attached(&s, &token, &vm, &nic_path).await;
     let response = s.delete(&nic_path, &token).await;
     assert_eq!(response.status(), 400);
     arm_error(&response.json().await.unwrap(), "NicInUse");
@@ -490,12 +497,7 @@ async fn a_vm_put_attaches_a_restored_disk_and_needs_a_free_nic_of_its_region() 
     let vm = s
         .put_long_running(&vm_path("vm-direct"), &token, &body(&nic), 201)
         .await;
-    assert_eq!(
-        vm["properties"]["networkProfile"]["networkInterfaces"][0]["id"],
-        nic["id"]
-    );
-    let nic = s.ok(&nic_path, &token).await;
-    assert_eq!(nic["properties"]["virtualMachine"]["id"], vm["id"]);
+    let nic = assert_attached(&s, &token, &vm, &nic_path).await;
 
     // The NIC is taken now; the existing VM is not something a PUT changes here.
     let second = s.put(&vm_path("vm-direct-2"), &token, &body(&nic)).await;
