@@ -27,6 +27,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             commands::vaults::list_vaults,
             commands::accounts::list_accounts,
             commands::accounts::sign_in,
+            commands::accounts::discover_cloud,
             commands::accounts::sign_out,
             commands::accounts::refresh_tenants,
             commands::accounts::set_account_scope,

@@ -74,7 +74,7 @@ impl AppState {
                 let accounts = Arc::new(Accounts::open(
                     self.data_dir.clone(),
                     keystore,
-                    safehold_azure::credential::default_cli_folders(),
+                    safehold_azure::identity::credential::default_cli_folders(),
                 ));
                 if let Err(error) = accounts.ensure_default().await {
                     tracing::warn!(error = %error.chain(), "could not sign in to the sandbox");

@@ -22,6 +22,11 @@ export const commands = {
 	 *  `operation_id` ends it, keeping nothing.
 	 */
 	signIn: (request: SignInRequest, operationId: string, onDeviceCode: Channel<DeviceCodeShown>) => typedError<AccountView, AppError>(__TAURI_INVOKE("sign_in", { request, operationId, onDeviceCode })),
+	/**
+	 *  Reads a custom cloud's metadata and says where it signs in and which token audience it
+	 *  uses, so the user can check them before the first sign-in.
+	 */
+	discoverCloud: (armEndpoint: string, caCertificatePath: string | null) => typedError<DiscoveredCloud, AppError>(__TAURI_INVOKE("discover_cloud", { armEndpoint, caCertificatePath })),
 	/**  Signs an account out: its keyring entries are deleted and checked gone. */
 	signOut: (accountId: string) => typedError<AccountsView, AppError>(__TAURI_INVOKE("sign_out", { accountId })),
 	/**  Lists an account's tenants again. */
@@ -410,6 +415,23 @@ export type DirectoryName = {
 	kind: DirectoryKind,
 };
 
+/**
+ *  What a custom cloud's metadata says, shown before the first sign-in so the user can check
+ *  where they would sign in and which tokens the cloud would receive.
+ */
+export type DiscoveredCloud = {
+	/**  The cloud's name in its metadata (or its host). */
+	name: string,
+	/**  Its Resource Manager endpoint. */
+	armEndpoint: string,
+	/**  Where its users sign in (the Entra ID or AD FS authority). */
+	loginEndpoint: string,
+	/**  The audience its Resource Manager tokens are requested for. */
+	armAudience: string,
+	/**  Its Microsoft Graph endpoint. */
+	graphEndpoint: string,
+};
+
 /**  Where a VM's disks live. */
 export type DiskKind = 
 /**  Managed disks (`managedDisk.id`). */
@@ -626,7 +648,7 @@ export type InventoryVm = {
 	/**  The readiness verdict, for VMs encrypted with ADE. */
 	verdict: Verdict | null,
 	/**  What could not be read about it. */
-	problems: string[],
+	problems: ReadProblem[],
 };
 
 /**  Whether the disk-encryption key (BEK, a secret) is wrapped by a key-encryption key (KEK). */
@@ -966,6 +988,26 @@ export type ProxyMode =
 "explicit" | 
 /**  Direct connections only. */
 "none";
+
+/**
+ *  Something about an item the service described oddly: the item is kept, and the UI says what
+ *  could not be read.
+ */
+export type ReadProblem = 
+/**  The item came without a resource id. */
+{ id: "noId" } | 
+/**  An OS type Safehold does not know. */
+{ id: "unknownOsType"; 
+/**  As the service wrote it. */
+value: string } | 
+/**  The OS disk is neither a managed disk nor a VHD. */
+{ id: "unknownDiskKind" } | 
+/**  The VM's instance view was not in the list of instance views. */
+{ id: "noInstanceView" } | 
+/**  The item's shape could not be read; the reader's detail is kept for support. */
+{ id: "unreadableShape"; 
+/**  What the reader said (a field name and what it expected). */
+detail: string };
 
 /**  One check's result. */
 export type Reason = {

@@ -16,14 +16,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use azure_core::credentials::TokenCredential;
-use safehold_azure::credential::{self, CertificatePem};
-use safehold_azure::user::{self, RefreshTokenHolder, RefreshTokenSink, SignIn, UserCredential};
+use safehold_azure::identity::credential::{self, CertificatePem};
+use safehold_azure::identity::user::{
+    self, RefreshTokenHolder, RefreshTokenSink, SignIn, UserCredential,
+};
 use safehold_azure::{ArmClient, Cloud};
 use safehold_core::cloud::CloudKind;
 use safehold_core::inventory::{RecoveryVault, Subscription, Tenant};
-use safehold_core::ports::ArmApi;
+use safehold_core::ports::{RecoveryServicesApi as _, ResourceManagerApi as _};
 use safehold_core::problem::KeyringFailure;
-use safehold_core::{Advice, AppError, Error, ErrorCode, Problem, Service, ServiceError};
+use safehold_core::{
+    Advice, AppError, Error, ErrorCode, Problem, Service, ServiceError, SubscriptionId, TenantId,
+};
 use safehold_keystore::{SecretStore, StoreError};
 use safehold_sandbox::Sandbox;
 use tokio::sync::{Mutex, OnceCell};
@@ -64,7 +68,7 @@ struct Live {
     cloud: Cloud,
     auth: Auth,
     /// One set of clients per tenant, so each keeps its access tokens.
-    clients: HashMap<String, Arc<TenantClients>>,
+    clients: HashMap<TenantId, Arc<TenantClients>>,
     remembered: bool,
 }
 
@@ -73,7 +77,7 @@ struct State {
     records: Vec<AccountRecord>,
     live: HashMap<String, Live>,
     /// Which account and tenant each listed subscription came from, lower-cased id.
-    owners: HashMap<String, (String, String)>,
+    owners: HashMap<SubscriptionId, (String, String)>,
 }
 
 /// The accounts service: app state, shared by every command.
@@ -89,16 +93,89 @@ pub struct Accounts {
     network: std::sync::RwLock<NetworkSettings>,
 }
 
-/// Stores rotated refresh tokens in the keyring.
+/// Stores rotated refresh tokens in the keyring, off the async runtime.
+///
+/// A rotation is reported from inside a token renewal on the runtime, while the credential
+/// holds its lock, and a keyring write may block (the Secret Service is a D-Bus round trip or
+/// an unlock prompt). So the write runs on a blocking thread. Only the newest token matters:
+/// while a write runs, later rotations replace the waiting token instead of queueing, and one
+/// write never overtakes another. The keystore's `replace` keeps the previous token when the
+/// new one cannot be saved, so a failed write costs the rotation, not the sign-in.
 struct KeyringSink {
     store: Arc<SecretStore>,
     name: String,
+    pending: Arc<std::sync::Mutex<PendingToken>>,
+}
+
+/// The rotated token waiting to be written, and whether a writer is running.
+#[derive(Default)]
+struct PendingToken {
+    token: Option<Zeroizing<String>>,
+    writing: bool,
+}
+
+impl KeyringSink {
+    fn new(store: Arc<SecretStore>, name: String) -> Self {
+        Self {
+            store,
+            name,
+            pending: Arc::default(),
+        }
+    }
+
+    /// Writes waiting tokens until none is left, newest last.
+    fn write_pending(store: &SecretStore, name: &str, pending: &std::sync::Mutex<PendingToken>) {
+        loop {
+            let token = {
+                let mut pending = pending
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                let Some(token) = pending.token.take() else {
+                    pending.writing = false;
+                    return;
+                };
+                token
+            };
+            match store.replace(name, &token) {
+                Ok(()) => tracing::debug!(entry = %name, "kept a renewed sign-in in the keyring"),
+                Err(error) => tracing::warn!(
+                    entry = %name,
+                    error = %error,
+                    "could not keep a renewed sign-in in the keyring; the previous one stays"
+                ),
+            }
+        }
+    }
+
+    #[cfg(test)]
+    fn is_idle(&self) -> bool {
+        let pending = self
+            .pending
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        !pending.writing && pending.token.is_none()
+    }
 }
 
 impl RefreshTokenSink for KeyringSink {
     fn store(&self, refresh_token: &str) {
-        if let Err(error) = self.store.put(&self.name, refresh_token) {
-            tracing::warn!(entry = %self.name, error = %error, "could not keep a renewed sign-in in the keyring");
+        {
+            let mut pending = self
+                .pending
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            pending.token = Some(Zeroizing::new(refresh_token.to_owned()));
+            if pending.writing {
+                return;
+            }
+            pending.writing = true;
+        }
+        let (store, name, pending) = (self.store.clone(), self.name.clone(), self.pending.clone());
+        let write = move || Self::write_pending(&store, &name, &pending);
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => drop(runtime.spawn_blocking(write)),
+            // Outside a runtime nothing async waits on this thread.
+            Err(_) => write(),
         }
     }
 }
@@ -126,6 +203,20 @@ fn keyring_error(error: StoreError) -> Error {
             Advice::UnlockKeyring,
         ),
         StoreError::WriteFailed { name, .. } => (
+            KeyringFailure::WriteFailedLeftover,
+            Some(name),
+            Advice::DeleteKeyringEntry,
+        ),
+        StoreError::ReplaceFailed {
+            name,
+            previous_kept: true,
+            ..
+        } => (
+            KeyringFailure::WriteFailed,
+            Some(name),
+            Advice::UnlockKeyring,
+        ),
+        StoreError::ReplaceFailed { name, .. } => (
             KeyringFailure::WriteFailedLeftover,
             Some(name),
             Advice::DeleteKeyringEntry,
@@ -282,6 +373,32 @@ impl Accounts {
         Ok(cloud)
     }
 
+    /// Reads the metadata of the custom cloud at `arm_endpoint` (trusting the CA in
+    /// `ca_certificate_path` too, if given) and says where it would sign in and which token
+    /// audience it would ask for, before anyone signs in. Refused as a sign-in would be.
+    pub async fn discover_cloud(
+        &self,
+        arm_endpoint: &str,
+        ca_certificate_path: Option<&str>,
+    ) -> Result<DiscoveredCloud, Error> {
+        let ca_pem = read_ca_file(ca_certificate_path)?;
+        let proxy = self.network_settings().proxy()?;
+        let cloud = Cloud::discover(arm_endpoint, ca_pem, proxy).await?;
+        tracing::info!(
+            arm = %cloud.arm_endpoint,
+            login = %cloud.authority_host,
+            audience = %cloud.arm_audience,
+            "custom cloud discovered"
+        );
+        Ok(DiscoveredCloud {
+            name: cloud.name,
+            arm_endpoint: without_slash(cloud.arm_endpoint.as_str()),
+            login_endpoint: without_slash(cloud.authority_host.as_str()),
+            arm_audience: cloud.arm_audience,
+            graph_endpoint: without_slash(cloud.graph_endpoint.as_str()),
+        })
+    }
+
     /// The network settings in force.
     pub fn network_settings(&self) -> NetworkSettings {
         self.network
@@ -357,7 +474,7 @@ impl Accounts {
         let clients = client_for(&live, &record, &e.tenant_id, &self.cli_folders)?;
         record.tenants = clients.arm.list_tenants().await?;
         live.clients
-            .insert(e.tenant_id.to_ascii_lowercase(), clients);
+            .insert(TenantId::new(e.tenant_id.as_str()), clients);
         let mut state = self.state.lock().await;
         if !state.records.is_empty() {
             return Ok(());
@@ -679,7 +796,7 @@ impl Accounts {
         let mut state = self.state.lock().await;
         let mut live = live;
         live.clients
-            .insert(home_tenant.to_ascii_lowercase(), clients);
+            .insert(TenantId::new(home_tenant.as_str()), clients);
         state.live.insert(id.clone(), live);
         state.records.push(record);
         self.save(&state)?;
@@ -768,10 +885,10 @@ impl Accounts {
         match (&self.keystore, remembered) {
             (Ok(store), true) => RefreshTokenHolder::new(
                 holder_secret(&holder),
-                Arc::new(KeyringSink {
-                    store: store.clone(),
-                    name: format!("{id}.refresh-token"),
-                }),
+                Arc::new(KeyringSink::new(
+                    store.clone(),
+                    format!("{id}.refresh-token"),
+                )),
             ),
             _ => holder,
         }
@@ -818,10 +935,7 @@ impl Accounts {
                     SignInMethod::Browser | SignInMethod::DeviceCode => {
                         Auth::Person(RefreshTokenHolder::new(
                             secret,
-                            Arc::new(KeyringSink {
-                                store: store.clone(),
-                                name,
-                            }),
+                            Arc::new(KeyringSink::new(store.clone(), name)),
                         ))
                     }
                     SignInMethod::ServicePrincipalSecret => Auth::Secret(secret),
@@ -855,7 +969,7 @@ impl Accounts {
             if let Some(client) = state
                 .live
                 .get(account)
-                .and_then(|live| live.clients.get(&tenant.to_ascii_lowercase()))
+                .and_then(|live| live.clients.get(&TenantId::new(tenant)))
             {
                 return Ok(client.clone());
             }
@@ -877,8 +991,7 @@ impl Accounts {
             .get_mut(account)
             .ok_or_else(|| not_found(account))?;
         let client = client_for(live, &record, tenant, &self.cli_folders)?;
-        live.clients
-            .insert(tenant.to_ascii_lowercase(), client.clone());
+        live.clients.insert(TenantId::new(tenant), client.clone());
         Ok(client)
     }
 
@@ -974,7 +1087,7 @@ impl Accounts {
                                 f.iter()
                                     .any(|id| id.eq_ignore_ascii_case(&s.subscription_id))
                             });
-                            let key = s.subscription_id.to_ascii_lowercase();
+                            let key = SubscriptionId::new(s.subscription_id.as_str());
                             if wanted && !owners.contains_key(&key) {
                                 owners.insert(key, (record.id.clone(), tenant.clone()));
                                 found.push(s);
@@ -1001,7 +1114,7 @@ impl Accounts {
             .lock()
             .await
             .owners
-            .get(&subscription_id.to_ascii_lowercase())
+            .get(&SubscriptionId::new(subscription_id))
             .cloned()
     }
 
@@ -1012,7 +1125,7 @@ impl Accounts {
             .lock()
             .await
             .owners
-            .get(&subscription_id.to_ascii_lowercase())
+            .get(&SubscriptionId::new(subscription_id))
             .cloned();
         let owner = match owner {
             Some(owner) => owner,
@@ -1022,7 +1135,7 @@ impl Accounts {
                     .lock()
                     .await
                     .owners
-                    .get(&subscription_id.to_ascii_lowercase())
+                    .get(&SubscriptionId::new(subscription_id))
                     .cloned()
                     .ok_or_else(|| {
                         Error::new(
@@ -1106,12 +1219,15 @@ fn custom_ca(request: &SignInRequest) -> Result<Option<String>, Error> {
         | SignInRequest::ServicePrincipalCertificate { cloud, .. }
         | SignInRequest::AzureCli { cloud, .. } => cloud,
     };
-    let Some(path) = choice
-        .ca_certificate_path
-        .as_deref()
-        .map(str::trim)
-        .filter(|p| !p.is_empty() && choice.kind == CloudKind::Custom)
-    else {
+    if choice.kind != CloudKind::Custom {
+        return Ok(None);
+    }
+    read_ca_file(choice.ca_certificate_path.as_deref())
+}
+
+/// The PEM of a CA file, if a path is given: checked to hold at least one certificate.
+fn read_ca_file(path: Option<&str>) -> Result<Option<String>, Error> {
+    let Some(path) = path.map(str::trim).filter(|p| !p.is_empty()) else {
         return Ok(None);
     };
     let pem = std::fs::read_to_string(path).map_err(|e| {
@@ -1134,6 +1250,10 @@ fn custom_ca(request: &SignInRequest) -> Result<Option<String>, Error> {
         .with_advice(Advice::ChooseCaPem));
     }
     Ok(Some(pem))
+}
+
+fn without_slash(url: &str) -> String {
+    url.trim_end_matches('/').to_owned()
 }
 
 fn tenant_or_organizations(tenant: Option<&str>) -> String {

@@ -47,6 +47,23 @@ pub struct CloudChoice {
     pub ca_certificate_path: Option<String>,
 }
 
+/// What a custom cloud's metadata says, shown before the first sign-in so the user can check
+/// where they would sign in and which tokens the cloud would receive.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct DiscoveredCloud {
+    /// The cloud's name in its metadata (or its host).
+    pub name: String,
+    /// Its Resource Manager endpoint.
+    pub arm_endpoint: String,
+    /// Where its users sign in (the Entra ID or AD FS authority).
+    pub login_endpoint: String,
+    /// The audience its Resource Manager tokens are requested for.
+    pub arm_audience: String,
+    /// Its Microsoft Graph endpoint.
+    pub graph_endpoint: String,
+}
+
 /// A sign-in the panel asks for. Secrets come in here once and go to the keyring; no answer
 /// ever carries one back.
 #[derive(Deserialize, specta::Type)]

@@ -300,7 +300,7 @@ async fn no_secret_or_token_reaches_a_file_a_log_or_an_ipc_answer() {
     let refresh_token = backend
         .raw(&format!("{}.refresh-token", person.id))
         .expect("the refresh token is in the keyring");
-    let sp = safehold_azure::credential::client_secret(
+    let sp = safehold_azure::identity::credential::client_secret(
         &sandbox.cloud,
         &e.tenant_id,
         &e.client_id,
@@ -619,7 +619,7 @@ async fn the_azure_cli_sign_in_is_used_in_the_cloud_the_cli_is_set_to() {
     let sandbox = accounts.sandbox().await.unwrap();
     let e = sandbox.sandbox.endpoints().clone();
     // A stand-in `az` that prints what `az account get-access-token` prints.
-    let sp = safehold_azure::credential::client_secret(
+    let sp = safehold_azure::identity::credential::client_secret(
         &sandbox.cloud,
         &e.tenant_id,
         &e.client_id,
@@ -680,4 +680,151 @@ async fn the_azure_cli_sign_in_is_used_in_the_cloud_the_cli_is_set_to() {
     assert_eq!(account.method, SignInMethod::AzureCli);
     assert_eq!(account.home_tenant_id, e.tenant_id);
     assert_eq!(accounts.subscriptions().await.unwrap().len(), 2);
+}
+
+/// A keyring whose writes wait for the test to let them through, once armed.
+#[derive(Clone, Default)]
+struct GatedBackend {
+    inner: MemoryBackend,
+    gate: Arc<std::sync::Mutex<Option<std::sync::mpsc::Receiver<()>>>>,
+    waited_too_long: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl GatedBackend {
+    fn arm(&self) -> std::sync::mpsc::Sender<()> {
+        let (open, gate) = std::sync::mpsc::channel();
+        *self.gate.lock().unwrap() = Some(gate);
+        open
+    }
+}
+
+impl safehold_keystore::Backend for GatedBackend {
+    fn set(&self, name: &str, value: &str) -> Result<(), safehold_keystore::BackendError> {
+        if let Some(gate) = self.gate.lock().unwrap().take()
+            && gate.recv_timeout(Duration::from_secs(5)).is_err()
+        {
+            self.waited_too_long
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+        self.inner.set(name, value)
+    }
+    fn get(&self, name: &str) -> Result<Option<String>, safehold_keystore::BackendError> {
+        self.inner.get(name)
+    }
+    fn delete(&self, name: &str) -> Result<(), safehold_keystore::BackendError> {
+        self.inner.delete(name)
+    }
+}
+
+async fn written(sink: &KeyringSink) {
+    for _ in 0..500 {
+        if sink.is_idle() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("the rotated token was never written");
+}
+
+#[tokio::test]
+async fn a_rotated_refresh_token_is_written_off_the_runtime() {
+    let dir = tempfile::tempdir().unwrap();
+    let backend = GatedBackend::default();
+    let store =
+        Arc::new(SecretStore::open(Box::new(backend.clone()), dir.path().join("o")).unwrap());
+    let sink = KeyringSink::new(store.clone(), "a.refresh-token".to_owned());
+    let open = backend.arm();
+    // On this single-threaded runtime, a write on the calling thread would hold the gate shut
+    // until it gave up.
+    sink.store("rotated");
+    open.send(()).unwrap();
+    written(&sink).await;
+    assert!(
+        !backend
+            .waited_too_long
+            .load(std::sync::atomic::Ordering::SeqCst)
+    );
+    assert_eq!(
+        store.get("a.refresh-token").unwrap().unwrap().as_str(),
+        "rotated"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_rotation_keeps_the_previous_refresh_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let backend = MemoryBackend::new();
+    let store =
+        Arc::new(SecretStore::open(Box::new(backend.clone()), dir.path().join("o")).unwrap());
+    store.put("a.refresh-token", "previous").unwrap();
+    let sink = KeyringSink::new(store.clone(), "a.refresh-token".to_owned());
+    backend.fail_next_writes(1);
+    sink.store("rotated");
+    written(&sink).await;
+    assert_eq!(
+        store.get("a.refresh-token").unwrap().unwrap().as_str(),
+        "previous",
+        "the next start can still sign in"
+    );
+    sink.store("rotated again");
+    written(&sink).await;
+    assert_eq!(
+        store.get("a.refresh-token").unwrap().unwrap().as_str(),
+        "rotated again"
+    );
+}
+
+#[tokio::test]
+async fn a_custom_clouds_endpoints_are_read_before_any_sign_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let accounts = Accounts::open(dir.path().to_owned(), keystore(dir.path()), vec![]);
+    let sandbox = accounts.sandbox().await.unwrap();
+    let e = sandbox.sandbox.endpoints().clone();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, sandbox.sandbox.ca_pem()).unwrap();
+    let ca = ca.display().to_string();
+
+    let discovered = accounts
+        .discover_cloud(&e.arm_endpoint, Some(&ca))
+        .await
+        .unwrap();
+    assert_eq!(
+        discovered,
+        DiscoveredCloud {
+            name: "SafeholdSandbox".to_owned(),
+            arm_endpoint: e.arm_endpoint.trim_end_matches('/').to_owned(),
+            login_endpoint: e.authority_host.trim_end_matches('/').to_owned(),
+            // The sandbox also lists Azure's audiences; its own is the one used.
+            arm_audience: e.arm_endpoint.trim_end_matches('/').to_owned(),
+            graph_endpoint: "https://graph.microsoft.com".to_owned(),
+        }
+    );
+    assert!(
+        accounts.view().await.accounts.is_empty(),
+        "nobody signed in"
+    );
+
+    // Without its CA the sandbox's certificate is not trusted.
+    let error = accounts
+        .discover_cloud(&e.arm_endpoint, None)
+        .await
+        .unwrap_err();
+    assert_eq!(error.code, ErrorCode::Network, "{}", error.chain());
+    // A CA path that is not a certificate says so, as the sign-in would.
+    let not_pem = dir.path().join("not.pem");
+    std::fs::write(&not_pem, "hello").unwrap();
+    let error = accounts
+        .discover_cloud(&e.arm_endpoint, Some(&not_pem.display().to_string()))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error.problem, Problem::NoPemCertificate { .. }),
+        "{:?}",
+        error.problem
+    );
+    let error = accounts
+        .discover_cloud("http://example.com", None)
+        .await
+        .unwrap_err();
+    assert_eq!(error.code, ErrorCode::InvalidInput);
 }

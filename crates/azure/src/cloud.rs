@@ -237,9 +237,32 @@ impl Cloud {
             "authentication.loginEndpoint",
             &m.authentication.login_endpoint,
         )?;
-        let audience =
-            m.authentication.audiences.first().cloned().ok_or_else(|| {
+        let first_audience =
+            m.authentication.audiences.first().ok_or_else(|| {
                 malformed(MetadataDefect::Missing, Some("authentication.audiences"))
+            })?;
+        // Tokens are scoped by audience, not by where they are sent: a cloud that names Azure's
+        // audience gets tokens Azure's Resource Manager accepts, whatever its login endpoint.
+        // So the judgement is on the audience alone. (Azure Stack Hub with Entra ID signs in at
+        // the public login endpoint yet has its own audience, and is fine.) Of the audiences a
+        // document lists, the first one no other cloud owns is used; when every one belongs to
+        // a built-in cloud whose Resource Manager this is not, the cloud is refused.
+        let audience = m
+            .authentication
+            .audiences
+            .iter()
+            .find(|audience| foreign_owner(audience, arm_endpoint).is_none())
+            .cloned()
+            .ok_or_else(|| {
+                let owner = foreign_owner(first_audience, arm_endpoint).unwrap_or_default();
+                Error::new(
+                    ErrorCode::InvalidInput,
+                    Problem::CloudBorrowsAudience {
+                        audience: first_audience.clone(),
+                        owner,
+                    },
+                )
+                .with_advice(Advice::UseTheCloudsOwnAudience)
             })?;
         let graph = m
             .microsoft_graph_resource_id
@@ -282,6 +305,48 @@ impl Cloud {
             simulated: self.kind == CloudKind::Sandbox,
         }
     }
+}
+
+/// The hosts of each built-in cloud's Resource Manager token audiences: the current one and the
+/// classic `management.core.` one, which Entra ID still honours for the same service.
+const BUILT_IN_AUDIENCE_HOSTS: [(CloudKind, &[&str]); 3] = [
+    (
+        CloudKind::AzurePublic,
+        &["management.azure.com", "management.core.windows.net"],
+    ),
+    (
+        CloudKind::AzureUsGovernment,
+        &[
+            "management.usgovcloudapi.net",
+            "management.core.usgovcloudapi.net",
+        ],
+    ),
+    (
+        CloudKind::AzureChina,
+        &[
+            "management.chinacloudapi.cn",
+            "management.core.chinacloudapi.cn",
+        ],
+    ),
+];
+
+/// The name of the built-in cloud that owns `audience`, unless `arm_endpoint` is that cloud's
+/// own Resource Manager (its metadata legitimately names its own audience). An audience is
+/// owned by host, so a path or a trailing slash does not make it another one.
+fn foreign_owner(audience: &str, arm_endpoint: &Url) -> Option<String> {
+    let host = Url::parse(audience.trim())
+        .ok()?
+        .host_str()?
+        .trim_end_matches('.')
+        .to_ascii_lowercase();
+    let (kind, _) = BUILT_IN_AUDIENCE_HOSTS
+        .iter()
+        .find(|(_, hosts)| hosts.contains(&host.as_str()))?;
+    let owner = Cloud::builtin(*kind)?;
+    let arm_host = arm_endpoint
+        .host_str()
+        .map(|host| host.trim_end_matches('.').to_ascii_lowercase());
+    (arm_host.as_deref() != owner.arm_endpoint.host_str()).then_some(owner.name)
 }
 
 /// The public client id the sandbox registers for Safehold.
@@ -349,6 +414,125 @@ mod tests {
             Some(BACKUP_APP_ID_US_GOVERNMENT)
         );
         assert_eq!(Cloud::azure_china().backup_app_id, None);
+    }
+
+    fn metadata(login: &str, audiences: &[&str]) -> Vec<u8> {
+        serde_json::json!({
+            "name": "Test",
+            "authentication": { "loginEndpoint": login, "audiences": audiences },
+        })
+        .to_string()
+        .into_bytes()
+    }
+
+    fn borrowed(arm: &str, audiences: &[&str]) -> Option<(String, String)> {
+        let arm = Url::parse(arm).unwrap();
+        let doc = metadata("https://login.microsoftonline.com/", audiences);
+        match Cloud::from_metadata(&arm, &doc, None) {
+            Ok(_) => None,
+            Err(error) => {
+                assert_eq!(error.code, ErrorCode::InvalidInput);
+                assert_eq!(error.advice, Advice::UseTheCloudsOwnAudience);
+                match error.problem {
+                    Problem::CloudBorrowsAudience { audience, owner } => Some((audience, owner)),
+                    other => panic!("unexpected problem {other:?}"),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_custom_cloud_may_not_name_a_built_in_clouds_audience() {
+        let evil = "https://management.evil.example";
+        for (audience, owner) in [
+            ("https://management.core.windows.net/", "Azure"),
+            ("https://management.azure.com/", "Azure"),
+            ("https://MANAGEMENT.azure.com", "Azure"),
+            ("https://management.azure.com/some/path", "Azure"),
+            (
+                "https://management.usgovcloudapi.net/",
+                "Azure US Government",
+            ),
+            (
+                "https://management.core.usgovcloudapi.net/",
+                "Azure US Government",
+            ),
+            (
+                "https://management.chinacloudapi.cn/",
+                "Azure China (21Vianet)",
+            ),
+            (
+                "https://management.core.chinacloudapi.cn/",
+                "Azure China (21Vianet)",
+            ),
+        ] {
+            assert_eq!(
+                borrowed(evil, &[audience]),
+                Some((audience.to_owned(), owner.to_owned())),
+                "{audience}"
+            );
+        }
+        // Every audience listed belongs to another cloud.
+        assert_eq!(
+            borrowed(
+                evil,
+                &[
+                    "https://management.core.windows.net/",
+                    "https://management.azure.com/"
+                ]
+            ),
+            Some((
+                "https://management.core.windows.net/".to_owned(),
+                "Azure".to_owned()
+            ))
+        );
+    }
+
+    #[test]
+    fn a_built_in_clouds_own_metadata_and_its_own_audiences_are_accepted() {
+        // Azure's own metadata, read as a custom cloud, is Azure.
+        assert_eq!(
+            borrowed(
+                "https://management.azure.com",
+                &[
+                    "https://management.core.windows.net/",
+                    "https://management.azure.com/"
+                ]
+            ),
+            None
+        );
+        assert_eq!(
+            borrowed(
+                "https://management.usgovcloudapi.net/",
+                &["https://management.core.usgovcloudapi.net/"]
+            ),
+            None
+        );
+        // Azure Stack Hub signs in at the public login endpoint with an audience of its own.
+        assert_eq!(
+            borrowed(
+                "https://management.region.azurestack.contoso.com",
+                &[
+                    "https://management.contoso.onmicrosoft.com/4c9f7f4e-5d8f-4f57-8a3a-9b2b1f0e6d21"
+                ]
+            ),
+            None
+        );
+    }
+
+    #[test]
+    fn of_several_audiences_the_clouds_own_is_used() {
+        let arm = Url::parse("https://127.0.0.1:8443").unwrap();
+        let doc = metadata(
+            "https://127.0.0.1:8443",
+            &[
+                "https://management.azure.com/",
+                "https://management.core.windows.net/",
+                "https://127.0.0.1:8443/",
+            ],
+        );
+        let cloud = Cloud::from_metadata(&arm, &doc, None).unwrap();
+        assert_eq!(cloud.arm_scope(), "https://127.0.0.1:8443/.default");
     }
 
     #[test]

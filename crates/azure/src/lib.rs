@@ -9,20 +9,27 @@
 //! [`ErrorCode`](safehold_core::ErrorCode) here, where the HTTP status and service code are known.
 #![deny(missing_docs)]
 
-pub mod arm;
+//! One module per Azure service, named as Azure names it: `resource_manager` (the client every
+//! Resource Manager call goes through, tenants and subscriptions), `compute`, `key_vault`,
+//! `authorization`, `recovery_services`, `graph`, and `identity` (sign-in). `cloud` knows the
+//! clouds' endpoints; `errors` reads the services' refusals into data.
+
+mod authorization;
 pub mod cloud;
-mod compute_wire;
-pub mod credential;
+mod compute;
 mod errors;
 mod graph;
 mod http;
-mod inventory;
+pub mod identity;
+mod json;
+mod key_vault;
+mod recovery_services;
+pub mod resource_manager;
 #[cfg(feature = "test-support")]
 pub mod sandboxed;
-pub mod user;
 
 pub use http::Proxy;
 
-pub use arm::ArmClient;
 pub use cloud::Cloud;
 pub use graph::GraphClient;
+pub use resource_manager::ArmClient;

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use azure_core::credentials::TokenCredential;
 use safehold_sandbox::{Config, Sandbox};
 
-use crate::{ArmClient, Cloud, credential};
+use crate::identity::credential;
+use crate::{ArmClient, Cloud};
 
 /// A running sandbox with its own data folder, and the cloud that names it.
 pub struct Running {

@@ -70,7 +70,7 @@ pub struct VmRecord {
     /// Managed disk ids (OS disk first), to join with the subscription's disks.
     pub managed_disk_ids: Vec<String>,
     /// What could not be read about this VM.
-    pub problems: Vec<String>,
+    pub problems: Vec<ReadProblem>,
 }
 
 /// A managed disk's ADE references (`encryptionSettingsCollection`).
@@ -264,4 +264,28 @@ mod tests {
         assert_eq!(resource_id_segment(id, "disks"), None);
         assert_eq!(resource_id_segment("/subscriptions", "subscriptions"), None);
     }
+}
+
+/// Something about an item the service described oddly: the item is kept, and the UI says what
+/// could not be read.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(tag = "id", rename_all = "camelCase", rename_all_fields = "camelCase")]
+pub enum ReadProblem {
+    /// The item came without a resource id.
+    NoId,
+    /// An OS type Safehold does not know.
+    UnknownOsType {
+        /// As the service wrote it.
+        value: String,
+    },
+    /// The OS disk is neither a managed disk nor a VHD.
+    UnknownDiskKind,
+    /// The VM's instance view was not in the list of instance views.
+    NoInstanceView,
+    /// The item's shape could not be read; the reader's detail is kept for support.
+    UnreadableShape {
+        /// What the reader said (a field name and what it expected).
+        detail: String,
+    },
 }

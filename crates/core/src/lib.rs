@@ -9,11 +9,15 @@ pub mod ade;
 pub mod clock;
 pub mod cloud;
 pub mod error;
+#[cfg(feature = "test-support")]
+pub mod fakes;
 pub mod grant;
+pub mod id;
 pub mod inventory;
 pub mod ports;
 pub mod problem;
 pub mod readiness;
 
 pub use error::{AppError, Error, ErrorCode, Result, ServiceError, ServiceWords};
+pub use id::{ResourceId, SubscriptionId, TenantId};
 pub use problem::{Advice, Problem, Service};

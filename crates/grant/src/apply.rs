@@ -8,7 +8,7 @@ use std::time::Duration;
 use safehold_core::ade::Permissions;
 use safehold_core::grant::{GrantChange, GrantPlan, RoleHolder, plan, role_guid};
 use safehold_core::inventory::AccessPolicy;
-use safehold_core::ports::{InventoryApi, KeyVaultAccessApi};
+use safehold_core::ports::{AuthorizationApi, KeyVaultApi, RoleAssignmentFilter};
 use safehold_core::{Advice, Error, ErrorCode, Problem};
 
 /// For a role grant on an RBAC vault: reads every role assignment that applies at the vault,
@@ -16,14 +16,15 @@ use safehold_core::{Advice, Error, ErrorCode, Problem};
 /// and everyone else's in `holders`. Other plans are left as they are.
 pub async fn add_role_holders(
     plan: &mut GrantPlan,
-    access: &dyn KeyVaultAccessApi,
-    roles: &dyn InventoryApi,
+    roles: &dyn AuthorizationApi,
 ) -> Result<(), Error> {
     if !matches!(plan.change, GrantChange::RoleAssignment { .. }) {
         return Ok(());
     }
     let vault_id = plan.vault_id.clone();
-    let assignments = access.role_assignments(&vault_id).await?;
+    let assignments = roles
+        .role_assignments(&vault_id, RoleAssignmentFilter::Everyone)
+        .await?;
     let mut guids: Vec<String> = assignments
         .iter()
         .map(|a| role_guid(&a.role_definition_id).to_ascii_lowercase())
@@ -97,11 +98,16 @@ const ROLE_READ_BACK_PAUSE: Duration = Duration::from_secs(1);
 pub const CONFLICT_RETRIES: u32 = 8;
 const CONFLICT_PAUSE: Duration = Duration::from_millis(400);
 
+/// What a grant writes through: the vault's access policies, and role assignments.
+pub trait GrantApi: KeyVaultApi + AuthorizationApi {}
+
+impl<T: KeyVaultApi + AuthorizationApi> GrantApi for T {}
+
 /// Applies a planned grant: re-plans against the vault as it is now (someone may have changed
 /// it since the preview), adds Backup's entry, retrying conflicts, and reads the vault back
 /// to check that Backup has what it needs and every other entry is as it was.
 pub async fn apply(
-    api: &dyn KeyVaultAccessApi,
+    api: &dyn GrantApi,
     locks: &VaultLocks,
     vault_id: &str,
     principal_id: &str,
@@ -125,7 +131,10 @@ pub async fn apply(
                 if attempt > 0 {
                     tokio::time::sleep(ROLE_READ_BACK_PAUSE).await;
                 }
-                assigned = api.role_assignments(&vault.id).await?.iter().any(|a| {
+                let listed = api
+                    .role_assignments(&vault.id, RoleAssignmentFilter::Everyone)
+                    .await?;
+                assigned = listed.iter().any(|a| {
                     a.principal_id.eq_ignore_ascii_case(principal_id)
                         && role_guid(&a.role_definition_id).eq_ignore_ascii_case(role_definition)
                 });
@@ -203,6 +212,69 @@ mod tests {
         }
     }
 
+    #[tokio::test]
+    async fn an_access_policy_grant_adds_backups_entry_and_leaves_the_others() {
+        use safehold_core::fakes::{FakeAzure, FakeTenant};
+        let others = AccessPolicy {
+            tenant_id: "t".to_owned(),
+            object_id: "ops".to_owned(),
+            application_id: None,
+            permissions: Permissions::from_lists(["all"], ["all"]),
+        };
+        let azure = FakeAzure::new(FakeTenant {
+            key_vaults: vec![KeyVaultRecord {
+                access_policies: vec![others.clone()],
+                ..vault(false)
+            }],
+            ..FakeTenant::default()
+        });
+        let id = vault(false).id;
+        let done = apply(
+            &azure,
+            &VaultLocks::default(),
+            &id,
+            "backup",
+            &required_permissions(KeyProtection::BekKek),
+        )
+        .await
+        .unwrap();
+        assert!(matches!(done.change, GrantChange::AccessPolicy { .. }));
+        let after = &azure.tenant().key_vaults[0];
+        assert_eq!(after.access_policies[0], others);
+        assert_eq!(after.access_policies.len(), 2);
+        // Only ever added, and read back once.
+        assert_eq!(azure.calls("add_access_policy"), 1);
+        assert_eq!(azure.calls("get_key_vault"), 2);
+    }
+
+    #[tokio::test]
+    async fn a_refused_write_is_the_services_error_and_nothing_changes() {
+        use safehold_core::fakes::{FakeAzure, FakeTenant};
+        let azure = FakeAzure::new(FakeTenant {
+            key_vaults: vec![vault(false)],
+            ..FakeTenant::default()
+        });
+        azure.fail("add_access_policy", || {
+            Error::new(
+                ErrorCode::Forbidden,
+                Problem::ServiceRefused {
+                    service: safehold_core::Service::KeyVault,
+                },
+            )
+        });
+        let error = apply(
+            &azure,
+            &VaultLocks::default(),
+            &vault(false).id,
+            "backup",
+            &required_permissions(KeyProtection::BekOnly),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(error.code, ErrorCode::Forbidden);
+        assert!(azure.tenant().key_vaults[0].access_policies.is_empty());
+    }
+
     /// An RBAC vault whose role assignments do not show the new one yet.
     struct Lagging {
         assigned: std::sync::Mutex<Vec<String>>,
@@ -212,16 +284,31 @@ mod tests {
     }
 
     #[async_trait::async_trait]
-    impl KeyVaultAccessApi for Lagging {
+    impl KeyVaultApi for Lagging {
+        async fn list_key_vaults(&self, _: &str) -> Result<Vec<KeyVaultRecord>, Error> {
+            Ok(vec![vault(true)])
+        }
         async fn get_key_vault(&self, _: &str) -> Result<KeyVaultRecord, Error> {
             Ok(vault(true))
         }
         async fn add_access_policy(&self, _: &str, _: &AccessPolicy) -> Result<(), Error> {
             unreachable!("an RBAC vault takes no access policies")
         }
+    }
+
+    #[async_trait::async_trait]
+    impl AuthorizationApi for Lagging {
+        async fn get_role_definition(
+            &self,
+            _: &str,
+            _: &str,
+        ) -> Result<safehold_core::inventory::RoleDefinitionRecord, Error> {
+            unreachable!("a grant names no roles")
+        }
         async fn role_assignments(
             &self,
             _: &str,
+            _: RoleAssignmentFilter<'_>,
         ) -> Result<Vec<safehold_core::inventory::RoleAssignmentRecord>, Error> {
             let mut reads = self.reads.lock().unwrap();
             *reads += 1;

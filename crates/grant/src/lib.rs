@@ -7,5 +7,8 @@
 mod apply;
 mod service;
 
-pub use apply::{CONFLICT_RETRIES, VaultLocks, add_role_holders, apply};
+pub use apply::{CONFLICT_RETRIES, GrantApi, VaultLocks, add_role_holders, apply};
 pub use service::GrantService;
+
+#[cfg(test)]
+mod tests;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use safehold_accounts::TenantClients;
 use safehold_core::ade::Permissions;
 use safehold_core::grant::GrantPlan;
-use safehold_core::ports::{DirectoryApi as _, KeyVaultAccessApi as _};
+use safehold_core::ports::{DirectoryApi as _, KeyVaultApi as _};
 use safehold_core::{Advice, Error, ErrorCode, Problem};
 use safehold_inventory::InventoryService;
 
@@ -72,7 +72,7 @@ impl GrantService {
         let vault = clients.arm.get_key_vault(vault_id).await?;
         let mut plan = safehold_core::grant::plan(&vault, &principal, &required);
         // On an RBAC vault, who holds which role there.
-        crate::add_role_holders(&mut plan, clients.arm.as_ref(), clients.arm.as_ref()).await?;
+        crate::add_role_holders(&mut plan, clients.arm.as_ref()).await?;
         // Names make "who else has access" readable; without them the ids still say it.
         let mut ids: Vec<String> = plan
             .others

@@ -6,7 +6,9 @@ use std::sync::Arc;
 use safehold_core::ade::{KeyProtection, Permissions, required_permissions};
 use safehold_core::grant::GrantChange;
 use safehold_core::inventory::AccessPolicy;
-use safehold_core::ports::{ArmApi, DirectoryApi, KeyVaultAccessApi};
+use safehold_core::ports::{
+    AuthorizationApi, DirectoryApi, KeyVaultApi, ResourceManagerApi, RoleAssignmentFilter,
+};
 use safehold_grant::{VaultLocks, apply};
 
 use safehold_azure::sandboxed::{Running, start};
@@ -82,12 +84,14 @@ async fn a_grant_adds_backups_entry_and_leaves_every_other_entry_as_it_was() {
 
 #[tokio::test]
 async fn an_rbac_vault_gets_key_vault_administrator_for_backup() {
-    use safehold_core::ports::InventoryApi;
     let (_r, arm, backup, production) = setup().await;
     let id = vault_id(&production, "rg-hr", "kv-hr-rbac");
     // Backup starts with "Key Vault Secrets User" only.
     assert_eq!(
-        arm.list_role_assignments(&id, &backup).await.unwrap().len(),
+        arm.role_assignments(&id, RoleAssignmentFilter::Principal(&backup))
+            .await
+            .unwrap()
+            .len(),
         1
     );
     let planned = apply(
@@ -100,7 +104,10 @@ async fn an_rbac_vault_gets_key_vault_administrator_for_backup() {
     .await
     .unwrap();
     assert!(matches!(planned.change, GrantChange::RoleAssignment { .. }));
-    let assignments = arm.list_role_assignments(&id, &backup).await.unwrap();
+    let assignments = arm
+        .role_assignments(&id, RoleAssignmentFilter::Principal(&backup))
+        .await
+        .unwrap();
     assert_eq!(
         safehold_inventory::scan::rbac_access(arm.as_ref(), &id, &assignments)
             .await
@@ -121,9 +128,7 @@ async fn an_rbac_grant_shows_backups_roles_as_a_diff_and_everyone_elses_untouche
     // The plan as the app shows it: the vault as it is, with the roles held there.
     let preview = async || {
         let mut planned = plan(&arm.get_key_vault(&id).await.unwrap(), &backup, &required);
-        add_role_holders(&mut planned, arm.as_ref(), arm.as_ref())
-            .await
-            .unwrap();
+        add_role_holders(&mut planned, arm.as_ref()).await.unwrap();
         planned
     };
     let planned = preview().await;
@@ -168,12 +173,14 @@ async fn an_rbac_grant_shows_backups_roles_as_a_diff_and_everyone_elses_untouche
 
 #[tokio::test]
 async fn an_rbac_vault_names_backups_roles_and_accepts_a_least_privilege_custom_role() {
-    use safehold_core::ports::InventoryApi as _;
     use safehold_inventory::scan::{BackupAccess, rbac_access};
     let (_r, arm, backup, production) = setup().await;
     let id = vault_id(&production, "rg-hr", "kv-hr-rbac");
     // The demo gave Backup "Key Vault Secrets User" here: it falls short, and says how.
-    let assignments = arm.list_role_assignments(&id, &backup).await.unwrap();
+    let assignments = arm
+        .role_assignments(&id, RoleAssignmentFilter::Principal(&backup))
+        .await
+        .unwrap();
     match rbac_access(arm.as_ref(), &id, &assignments).await.unwrap() {
         BackupAccess::RoleMissing { roles, missing } => {
             assert_eq!(roles, ["Key Vault Secrets User"]);
@@ -193,7 +200,10 @@ async fn an_rbac_vault_names_backups_roles_and_accepts_a_least_privilege_custom_
     arm.assign_role(&id, safehold_sandbox::BACKUP_KEY_READER_ROLE, &backup)
         .await
         .unwrap();
-    let assignments = arm.list_role_assignments(&id, &backup).await.unwrap();
+    let assignments = arm
+        .role_assignments(&id, RoleAssignmentFilter::Principal(&backup))
+        .await
+        .unwrap();
     assert_eq!(
         rbac_access(arm.as_ref(), &id, &assignments).await.unwrap(),
         BackupAccess::GrantedByRole {

@@ -24,8 +24,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use peak_alloc::PeakAlloc;
-use safehold_azure::{ArmClient, Cloud, GraphClient, credential};
-use safehold_core::ports::{ArmApi, DirectoryApi as _, InventoryApi};
+use safehold_azure::identity::credential;
+use safehold_azure::{ArmClient, Cloud, GraphClient};
+use safehold_core::ports::{DirectoryApi as _, ResourceManagerApi as _};
 use safehold_core::readiness::Outcome;
 use safehold_inventory::scan::{Clients, Inventory};
 use safehold_sandbox::scale::{ScaleSpec, generate};
@@ -150,17 +151,6 @@ fn model(spec: &ScaleSpec, page_size: usize) -> (u64, u64) {
     (requests, subscription_pages + longest.max(1))
 }
 
-struct Sandboxed(Arc<ArmClient>);
-
-impl Clients for Sandboxed {
-    fn arm(&self) -> Arc<dyn ArmApi> {
-        self.0.clone()
-    }
-    fn inventory(&self) -> Arc<dyn InventoryApi> {
-        self.0.clone()
-    }
-}
-
 struct Target {
     cloud: Cloud,
     tenant_id: String,
@@ -234,10 +224,10 @@ async fn scan(
             .await
             .ok()
             .flatten();
-        HashMap::from([(tenant_id, principal)])
+        HashMap::from([(safehold_core::TenantId::new(tenant_id), principal)])
     };
     let subscriptions = arm.list_subscriptions().await?;
-    let clients: Arc<dyn Clients> = Arc::new(Sandboxed(arm));
+    let clients: Arc<dyn Clients> = arm;
     let inventory = safehold_inventory::scan::build(
         subscriptions,
         &|_| clients.clone(),

@@ -14,8 +14,8 @@ use std::sync::{Arc, RwLock};
 use safehold_accounts::{Accounts, TenantClients};
 use safehold_core::clock::Clock;
 use safehold_core::inventory::Subscription;
-use safehold_core::ports::{ArmApi, DirectoryApi, InventoryApi};
-use safehold_core::{Error, Problem};
+use safehold_core::ports::DirectoryApi;
+use safehold_core::{Error, Problem, SubscriptionId, TenantId};
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
@@ -45,17 +45,6 @@ pub struct InventoryProgress {
     pub total: u32,
     /// Whether its lists could be read.
     pub failed: bool,
-}
-
-struct TenantAdapter(Arc<TenantClients>);
-
-impl scan::Clients for TenantAdapter {
-    fn arm(&self) -> Arc<dyn ArmApi> {
-        self.0.arm.clone()
-    }
-    fn inventory(&self) -> Arc<dyn InventoryApi> {
-        self.0.arm.clone()
-    }
 }
 
 /// Where the inventory is kept between runs.
@@ -200,9 +189,9 @@ impl InventoryService {
     ) -> Result<InventorySnapshot, Error> {
         let accounts = &self.accounts;
         let subscriptions = accounts.subscriptions().await?;
-        let mut clients: HashMap<String, Arc<dyn scan::Clients>> = HashMap::new();
+        let mut clients: HashMap<SubscriptionId, Arc<dyn scan::Clients>> = HashMap::new();
         // One client per tenant looks up the Backup Management Service there.
-        let mut directories: HashMap<String, Arc<TenantClients>> = HashMap::new();
+        let mut directories: HashMap<TenantId, Arc<TenantClients>> = HashMap::new();
         let mut scanned: Vec<Subscription> = vec![];
         for subscription in subscriptions {
             let Some((account, tenant)) = accounts.owner_of(&subscription.subscription_id).await
@@ -211,11 +200,11 @@ impl InventoryService {
             };
             let tenant_clients = accounts.clients(&account, &tenant).await?;
             directories
-                .entry(subscription.tenant_id.to_ascii_lowercase())
+                .entry(TenantId::new(subscription.tenant_id.as_str()))
                 .or_insert_with(|| tenant_clients.clone());
             clients.insert(
-                subscription.subscription_id.to_ascii_lowercase(),
-                Arc::new(TenantAdapter(tenant_clients)),
+                SubscriptionId::new(subscription.subscription_id.as_str()),
+                tenant_clients.arm.clone(),
             );
             scanned.push(subscription);
         }
@@ -241,7 +230,7 @@ impl InventoryService {
         let started = std::time::Instant::now();
         let inventory = scan::build(
             scanned,
-            &|s| clients[&s.subscription_id.to_ascii_lowercase()].clone(),
+            &|s| clients[&SubscriptionId::new(s.subscription_id.as_str())].clone(),
             principals,
             scan::failed_jobs_since(self.clock.as_ref()),
             &|scan: &SubscriptionScan| {

@@ -8,23 +8,48 @@ use std::sync::Arc;
 use futures::StreamExt as _;
 
 use safehold_core::ade::{
-    Classification, DiskKind, KeyProtection, Permissions, classify, missing_permissions,
-    required_permissions,
+    Classification, DiskKind, KeyProtection, Permissions, VaultObject, classify,
+    missing_permissions, required_permissions,
 };
 use safehold_core::inventory::{
     FailedJob, KeyVaultRecord, ProtectedVmRecord, RecoveryVault, RoleAssignmentRecord,
     Subscription, VmRecord, join_disks,
 };
-use safehold_core::ports::{ArmApi, InventoryApi};
+use safehold_core::ports::{
+    AuthorizationApi, ComputeApi, KeyVaultApi, RecoveryServicesApi, RoleAssignmentFilter,
+};
 use safehold_core::readiness::{Context, VaultAccess, Verdict, assess};
-use safehold_core::{Error, Problem};
+use safehold_core::{Error, Problem, ResourceId, TenantId};
 
-/// The clients of one subscription (each subscription may come from another account).
+/// The services one subscription's scan reads (each subscription may come from another
+/// account). Anything that implements the four ports is one, the Azure client included.
 pub trait Clients: Send + Sync {
-    /// ARM for the subscription's vaults.
-    fn arm(&self) -> Arc<dyn ArmApi>;
-    /// The inventory's list calls.
-    fn inventory(&self) -> Arc<dyn InventoryApi>;
+    /// Azure Compute.
+    fn compute(&self) -> &dyn ComputeApi;
+    /// Key Vault's management plane.
+    fn key_vault(&self) -> &dyn KeyVaultApi;
+    /// Role-based access control.
+    fn authorization(&self) -> &dyn AuthorizationApi;
+    /// Azure Backup's vaults.
+    fn recovery_services(&self) -> &dyn RecoveryServicesApi;
+}
+
+impl<T> Clients for T
+where
+    T: ComputeApi + KeyVaultApi + AuthorizationApi + RecoveryServicesApi,
+{
+    fn compute(&self) -> &dyn ComputeApi {
+        self
+    }
+    fn key_vault(&self) -> &dyn KeyVaultApi {
+        self
+    }
+    fn authorization(&self) -> &dyn AuthorizationApi {
+        self
+    }
+    fn recovery_services(&self) -> &dyn RecoveryServicesApi {
+        self
+    }
 }
 
 /// One VM of the inventory.
@@ -48,7 +73,7 @@ pub struct InventoryVm {
     /// The readiness verdict, for VMs encrypted with ADE.
     pub verdict: Option<Verdict>,
     /// What could not be read about it.
-    pub problems: Vec<String>,
+    pub problems: Vec<safehold_core::inventory::ReadProblem>,
 }
 
 /// Backup's access to one key vault, as the inventory found it.
@@ -159,28 +184,27 @@ async fn list_subscription(
     clients: &dyn Clients,
     since: i64,
 ) -> Result<Listed, Error> {
-    let inventory = clients.inventory();
-    let arm = clients.arm();
+    let (compute, backup) = (clients.compute(), clients.recovery_services());
     let id = subscription.subscription_id.as_str();
     // A vault's protected items and failed jobs need only the vault list, so they are read
     // alongside the VM and disk lists rather than after them: in a subscription with thousands
     // of VMs and protected items, both chains are long.
     let vaults_and_contents = async {
-        let recovery_vaults = arm.list_recovery_vaults(id).await?;
+        let recovery_vaults = backup.list_recovery_vaults(id).await?;
         let per_vault = futures::future::try_join_all(recovery_vaults.iter().map(|v| async {
             futures::try_join!(
-                inventory.list_protected_vms(&v.id),
-                inventory.list_failed_jobs(&v.id, since)
+                backup.list_protected_vms(&v.id),
+                backup.list_failed_jobs(&v.id, since)
             )
         }))
         .await?;
         Ok::<_, Error>((recovery_vaults, per_vault))
     };
     let (vms, classic, disks, key_vaults, (recovery_vaults, per_vault)) = futures::try_join!(
-        inventory.list_vms(id),
-        inventory.list_classic_vms(id),
-        inventory.list_disks(id),
-        inventory.list_key_vaults(id),
+        compute.list_vms(id),
+        compute.list_classic_vms(id),
+        compute.list_disks(id),
+        clients.key_vault().list_key_vaults(id),
         vaults_and_contents,
     )?;
     let mut vms = vms;
@@ -236,7 +260,7 @@ pub const CONCURRENCY: usize = 64;
 pub async fn build(
     subscriptions: Vec<Subscription>,
     clients: &(dyn Fn(&Subscription) -> Arc<dyn Clients> + Sync),
-    backup_principal: impl Future<Output = HashMap<String, Option<String>>>,
+    backup_principal: impl Future<Output = HashMap<TenantId, Option<String>>>,
     failed_jobs_since: i64,
     progress: &(dyn Fn(&SubscriptionScan) + Sync),
 ) -> Inventory {
@@ -289,19 +313,30 @@ pub async fn build(
             .cmp(&b.0.subscription.subscription_id)
     });
     let mut inventory = Inventory::default();
-    let mut vaults_by_name: HashMap<String, (KeyVaultRecord, Arc<dyn Clients>, String)> =
+    // Key vaults by their full resource id; a disk that names its vault only by URL is
+    // matched by name among the vaults of its own tenant, so two accounts or clouds with a
+    // vault of the same name never mix their VMs.
+    let mut vaults: HashMap<ResourceId, (KeyVaultRecord, Arc<dyn Clients>, String)> =
         HashMap::new();
+    let mut by_name: HashMap<(TenantId, String), ResourceId> = HashMap::new();
     let mut vm_lists = vec![];
+    let mut tenants: Vec<TenantId> = vec![];
     for (scan, clients, result) in listed {
         let tenant = scan.subscription.tenant_id.clone();
         inventory.subscriptions.push(scan);
         let Ok(listed) = result else { continue };
         for vault in &listed.key_vaults {
-            vaults_by_name.insert(
-                vault.name.to_ascii_lowercase(),
-                (vault.clone(), clients.clone(), tenant.clone()),
+            let id = ResourceId::new(vault.id.as_str());
+            by_name.insert(
+                (
+                    TenantId::new(tenant.as_str()),
+                    vault.name.to_ascii_lowercase(),
+                ),
+                id.clone(),
             );
+            vaults.insert(id, (vault.clone(), clients.clone(), tenant.clone()));
         }
+        tenants.push(TenantId::new(tenant.as_str()));
         inventory
             .recovery_vaults
             .extend(listed.recovery_vaults.iter().cloned());
@@ -313,8 +348,17 @@ pub async fn build(
             .cmp(&b.subscription.display_name)
     });
 
+    // Which key vault a disk's reference is: its resource id, or its name within the tenant.
+    let resolve = |object: &VaultObject, tenant: &TenantId| -> Option<ResourceId> {
+        match &object.vault_id {
+            Some(id) => Some(ResourceId::new(id.as_str())),
+            None => by_name
+                .get(&(tenant.clone(), object.vault_name.to_ascii_lowercase()))
+                .cloned(),
+        }
+    };
     // What Backup needs on each key vault, from the VMs whose keys it holds.
-    let mut needs: BTreeMap<String, (Permissions, Vec<String>)> = BTreeMap::new();
+    let mut needs: BTreeMap<ResourceId, (Permissions, Vec<String>)> = BTreeMap::new();
     let mut classified = vec![];
     let classifications: Vec<Vec<Classification>> = vm_lists
         .iter_mut()
@@ -323,21 +367,20 @@ pub async fn build(
     for (index, (listed, classifications)) in vm_lists.iter().zip(classifications).enumerate() {
         for (vm, classification) in listed.vms.iter().zip(classifications) {
             if let Some(ade) = &classification.ade {
-                if let Some(secret) = &ade.secret {
-                    // Key vault names are DNS names: compared without case.
-                    let entry = needs
-                        .entry(secret.vault_name.to_ascii_lowercase())
-                        .or_default();
+                if let Some(id) = ade
+                    .secret
+                    .as_ref()
+                    .and_then(|o| resolve(o, &tenants[index]))
+                {
+                    let entry = needs.entry(id).or_default();
                     entry
                         .0
                         .secrets
                         .extend(required_permissions(KeyProtection::BekOnly).secrets);
                     entry.1.push(vm.name.clone());
                 }
-                if let Some(key) = &ade.key {
-                    let entry = needs
-                        .entry(key.vault_name.to_ascii_lowercase())
-                        .or_default();
+                if let Some(id) = ade.key.as_ref().and_then(|o| resolve(o, &tenants[index])) {
+                    let entry = needs.entry(id).or_default();
                     let kek = required_permissions(KeyProtection::BekKek);
                     entry.0.keys.extend(kek.keys);
                     // The same VM was just added when its BEK is in this vault too.
@@ -353,16 +396,19 @@ pub async fn build(
     // Backup's access to each of those vaults: access policies are read from the list; RBAC
     // vaults need their role assignments (one call per RBAC vault, all at once).
     let mut checks = vec![];
-    for (name, (required, vms)) in needs {
-        let Some((vault, clients, tenant)) = vaults_by_name.get(&name) else {
+    for (id, (required, vms)) in needs {
+        let Some((vault, clients, tenant)) = vaults.get(&id) else {
             continue;
         };
-        let principal = backup_principal.get(tenant).cloned().flatten();
+        let principal = backup_principal
+            .get(&TenantId::new(tenant.as_str()))
+            .cloned()
+            .flatten();
         let (vault, clients) = (vault.clone(), clients.clone());
         checks.push(async move {
             let state = backup_access(&vault, clients.as_ref(), principal, &required).await;
             (
-                name,
+                id,
                 InventoryKeyVault {
                     vault,
                     required,
@@ -372,13 +418,13 @@ pub async fn build(
             )
         });
     }
-    let checked: Vec<(String, InventoryKeyVault)> = futures::stream::iter(checks)
+    let checked: Vec<(ResourceId, InventoryKeyVault)> = futures::stream::iter(checks)
         .buffer_unordered(CONCURRENCY)
         .collect()
         .await;
-    let mut access: HashMap<String, BackupAccess> = HashMap::new();
-    for (name, vault) in checked {
-        access.insert(name, vault.backup_access.clone());
+    let mut access: HashMap<ResourceId, BackupAccess> = HashMap::new();
+    for (id, vault) in checked {
+        access.insert(id, vault.backup_access.clone());
         inventory.key_vaults.push(vault);
     }
 
@@ -433,10 +479,10 @@ pub async fn build(
             .ade
             .iter()
             .flat_map(|ade| ade.secret.iter().chain(ade.key.iter()))
-            .map(|object| object.vault_name.clone())
-            .collect::<std::collections::BTreeSet<_>>()
+            .map(|object| (object.vault_name.clone(), resolve(object, &tenants[index])))
+            .collect::<std::collections::BTreeMap<_, _>>()
             .into_iter()
-            .map(|vault| match access.get(&vault.to_ascii_lowercase()) {
+            .map(|(vault, id)| match id.and_then(|id| access.get(&id)) {
                 Some(BackupAccess::Granted | BackupAccess::GrantedByRole { .. }) => {
                     VaultAccess::Granted { vault }
                 }
@@ -502,11 +548,11 @@ async fn backup_access(
             .into(),
         },
         Some(object_id) if vault.rbac_authorization => match clients
-            .inventory()
-            .list_role_assignments(&vault.id, &object_id)
+            .authorization()
+            .role_assignments(&vault.id, RoleAssignmentFilter::Principal(&object_id))
             .await
         {
-            Ok(assignments) => rbac_access(clients.inventory().as_ref(), &vault.id, &assignments)
+            Ok(assignments) => rbac_access(clients.authorization(), &vault.id, &assignments)
                 .await
                 .unwrap_or_else(|error| BackupAccess::Unknown {
                     error: error.into(),
@@ -546,7 +592,7 @@ pub fn policy_access(
 /// Vault Administrator, or roles (a least-privilege custom role, say) whose data actions cover
 /// the five Backup needs. Definitions other than Key Vault Administrator's are read, once each.
 pub async fn rbac_access(
-    api: &dyn InventoryApi,
+    api: &dyn AuthorizationApi,
     vault_id: &str,
     assignments: &[RoleAssignmentRecord],
 ) -> Result<BackupAccess, Error> {
@@ -648,22 +694,7 @@ mod tests {
     }
 
     #[async_trait::async_trait]
-    impl ArmApi for Fake {
-        async fn list_tenants(
-            &self,
-        ) -> safehold_core::Result<Vec<safehold_core::inventory::Tenant>> {
-            Ok(vec![])
-        }
-        async fn list_subscriptions(&self) -> safehold_core::Result<Vec<Subscription>> {
-            Ok(vec![])
-        }
-        async fn list_recovery_vaults(&self, _: &str) -> safehold_core::Result<Vec<RecoveryVault>> {
-            Ok(self.recovery_vaults.clone())
-        }
-    }
-
-    #[async_trait::async_trait]
-    impl InventoryApi for Fake {
+    impl ComputeApi for Fake {
         async fn list_vms(&self, _: &str) -> safehold_core::Result<Vec<VmRecord>> {
             Ok(self.vms.clone())
         }
@@ -679,8 +710,29 @@ mod tests {
             }
             Ok(vec![])
         }
+    }
+
+    #[async_trait::async_trait]
+    impl KeyVaultApi for Fake {
         async fn list_key_vaults(&self, _: &str) -> safehold_core::Result<Vec<KeyVaultRecord>> {
             Ok(self.key_vaults.clone())
+        }
+        async fn get_key_vault(&self, _: &str) -> safehold_core::Result<KeyVaultRecord> {
+            unreachable!("the scan reads vaults from the list")
+        }
+        async fn add_access_policy(
+            &self,
+            _: &str,
+            _: &safehold_core::inventory::AccessPolicy,
+        ) -> safehold_core::Result<()> {
+            unreachable!("the scan changes nothing")
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl RecoveryServicesApi for Fake {
+        async fn list_recovery_vaults(&self, _: &str) -> safehold_core::Result<Vec<RecoveryVault>> {
+            Ok(self.recovery_vaults.clone())
         }
         async fn list_protected_vms(
             &self,
@@ -694,6 +746,10 @@ mod tests {
         async fn list_failed_jobs(&self, _: &str, _: i64) -> safehold_core::Result<Vec<FailedJob>> {
             Ok(vec![])
         }
+    }
+
+    #[async_trait::async_trait]
+    impl AuthorizationApi for Fake {
         async fn get_role_definition(
             &self,
             _: &str,
@@ -706,30 +762,22 @@ mod tests {
                 },
             ))
         }
-        async fn list_role_assignments(
+        async fn role_assignments(
             &self,
             _: &str,
-            _: &str,
+            _: RoleAssignmentFilter<'_>,
         ) -> safehold_core::Result<Vec<RoleAssignmentRecord>> {
             Ok(vec![])
         }
-    }
-
-    struct Both(Arc<Fake>);
-
-    impl Clients for Both {
-        fn arm(&self) -> Arc<dyn ArmApi> {
-            self.0.clone()
-        }
-        fn inventory(&self) -> Arc<dyn InventoryApi> {
-            self.0.clone()
+        async fn assign_role(&self, _: &str, _: &str, _: &str) -> safehold_core::Result<()> {
+            unreachable!("the scan changes nothing")
         }
     }
 
     /// Scans one subscription ("s1" in tenant "t") served by `fake`, with Backup's principal
     /// `backup` in that tenant.
     async fn scan_one(fake: Arc<Fake>, backup: Option<&str>) -> Inventory {
-        let clients: Arc<dyn Clients> = Arc::new(Both(fake));
+        let clients: Arc<dyn Clients> = fake;
         let subscription = Subscription {
             subscription_id: "s1".to_owned(),
             display_name: "One".to_owned(),
@@ -739,11 +787,128 @@ mod tests {
         build(
             vec![subscription],
             &|_| clients.clone(),
-            std::future::ready(HashMap::from([("t".to_owned(), backup.map(str::to_owned))])),
+            std::future::ready(HashMap::from([("t".into(), backup.map(str::to_owned))])),
             0,
             &|_| {},
         )
         .await
+    }
+
+    /// An encrypted VM of subscription `sub` whose BEK is in a vault named `kv`, referenced
+    /// by URL only.
+    fn vm_with_bek_by_url(sub: &str, name: &str) -> VmRecord {
+        use safehold_core::ade::{AgentState, DiskKeys, DiskKind, ExtensionFacts, OsType, VmFacts};
+        VmRecord {
+            id: format!(
+                "/subscriptions/{sub}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/{name}"
+            ),
+            name: name.to_owned(),
+            subscription_id: sub.to_owned(),
+            location: "japaneast".to_owned(),
+            facts: VmFacts {
+                os: Some(OsType::Windows),
+                disks: Some(DiskKind::Managed),
+                disk_keys: vec![DiskKeys {
+                    secret: Some(VaultObject::new(
+                        "https://kv.vault.azure.net/secrets/bek/1",
+                        None,
+                    )),
+                    key: None,
+                }],
+                disk_states: vec!["EncryptionState/encrypted".to_owned()],
+                extensions: vec![ExtensionFacts {
+                    kind: "Microsoft.Azure.Security.AzureDiskEncryption".to_owned(),
+                    version: "2.2".to_owned(),
+                    status: Some("ProvisioningState/succeeded".to_owned()),
+                    message: None,
+                }],
+                agent: AgentState::Ready,
+                ..VmFacts::default()
+            },
+            ..VmRecord::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn two_tenants_with_a_vault_of_the_same_name_keep_their_vms_apart() {
+        let vault = |sub: &str, granted: bool| KeyVaultRecord {
+            id: format!(
+                "/subscriptions/{sub}/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv"
+            ),
+            name: "kv".to_owned(),
+            subscription_id: sub.to_owned(),
+            access_policies: if granted {
+                vec![AccessPolicy {
+                    object_id: "backup".to_owned(),
+                    permissions: Permissions::from_lists([], ["get", "list", "backup"]),
+                    ..AccessPolicy::default()
+                }]
+            } else {
+                vec![]
+            },
+            ..KeyVaultRecord::default()
+        };
+        use safehold_core::fakes::{FakeAzure, FakeTenant};
+        let a: Arc<dyn Clients> = Arc::new(FakeAzure::new(FakeTenant {
+            vms: vec![vm_with_bek_by_url("sa", "vm-a")],
+            key_vaults: vec![vault("sa", true)],
+            ..FakeTenant::default()
+        }));
+        let b: Arc<dyn Clients> = Arc::new(FakeAzure::new(FakeTenant {
+            vms: vec![vm_with_bek_by_url("sb", "vm-b")],
+            key_vaults: vec![vault("sb", false)],
+            ..FakeTenant::default()
+        }));
+        let subscription = |id: &str, tenant: &str| Subscription {
+            subscription_id: id.to_owned(),
+            display_name: id.to_owned(),
+            state: "Enabled".to_owned(),
+            tenant_id: tenant.to_owned(),
+        };
+        let inventory = build(
+            vec![subscription("sa", "ta"), subscription("sb", "tb")],
+            &|s| {
+                if s.subscription_id == "sa" {
+                    a.clone()
+                } else {
+                    b.clone()
+                }
+            },
+            std::future::ready(HashMap::from([
+                ("ta".into(), Some("backup".to_owned())),
+                ("tb".into(), Some("backup".to_owned())),
+            ])),
+            0,
+            &|_| {},
+        )
+        .await;
+        assert_eq!(inventory.key_vaults.len(), 2, "{:?}", inventory.key_vaults);
+        let access_of = |vm: &str| {
+            let vm = inventory.vms.iter().find(|v| v.name == vm).unwrap();
+            vm.verdict
+                .as_ref()
+                .unwrap()
+                .reasons
+                .iter()
+                .find(|r| r.check == safehold_core::readiness::Check::KeyVaultAccess)
+                .unwrap()
+                .outcome
+        };
+        use safehold_core::readiness::Outcome;
+        assert_eq!(access_of("vm-a"), Outcome::Pass);
+        assert_eq!(access_of("vm-b"), Outcome::Fail);
+        let vault_of = |vm: &str| {
+            inventory
+                .key_vaults
+                .iter()
+                .find(|k| k.vms.iter().any(|v| v == vm))
+                .unwrap()
+                .vault
+                .subscription_id
+                .clone()
+        };
+        assert_eq!(vault_of("vm-a"), "sa");
+        assert_eq!(vault_of("vm-b"), "sb");
     }
 
     #[tokio::test]

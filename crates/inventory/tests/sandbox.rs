@@ -2,19 +2,8 @@
 //! names what to fix, and faults on the wire do not change the picture.
 
 use safehold_azure::sandboxed::{Running, start};
-use safehold_core::ports::{ArmApi, InventoryApi};
+use safehold_core::ports::ResourceManagerApi;
 use safehold_inventory::scan;
-
-struct Sandboxed(std::sync::Arc<safehold_azure::ArmClient>);
-
-impl scan::Clients for Sandboxed {
-    fn arm(&self) -> std::sync::Arc<dyn ArmApi> {
-        self.0.clone()
-    }
-    fn inventory(&self) -> std::sync::Arc<dyn InventoryApi> {
-        self.0.clone()
-    }
-}
 
 #[tokio::test]
 async fn the_demo_tenants_verdicts_name_what_to_fix() {
@@ -33,9 +22,10 @@ async fn the_demo_tenants_verdicts_name_what_to_fix() {
         .unwrap();
     assert!(backup.is_some());
     let tenant_id = r.sandbox.endpoints().tenant_id.clone();
-    let principals = std::collections::HashMap::from([(tenant_id, backup)]);
+    let principals =
+        std::collections::HashMap::from([(safehold_core::TenantId::new(tenant_id), backup)]);
     let subscriptions = arm.list_subscriptions().await.unwrap();
-    let clients: std::sync::Arc<dyn scan::Clients> = std::sync::Arc::new(Sandboxed(arm));
+    let clients: std::sync::Arc<dyn scan::Clients> = arm;
     let progress = std::sync::Mutex::new(vec![]);
     let inventory = scan::build(
         subscriptions,
@@ -187,9 +177,10 @@ async fn scan(r: &Running) -> scan::Inventory {
         .await
         .unwrap();
     let tenant_id = r.sandbox.endpoints().tenant_id.clone();
-    let principals = std::collections::HashMap::from([(tenant_id, backup)]);
+    let principals =
+        std::collections::HashMap::from([(safehold_core::TenantId::new(tenant_id), backup)]);
     let subscriptions = arm.list_subscriptions().await.unwrap();
-    let clients: std::sync::Arc<dyn scan::Clients> = std::sync::Arc::new(Sandboxed(arm));
+    let clients: std::sync::Arc<dyn scan::Clients> = arm;
     scan::build(
         subscriptions,
         &|_| clients.clone(),

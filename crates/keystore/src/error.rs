@@ -31,6 +31,25 @@ pub enum StoreError {
         /// this name is left.
         cleanup_verified: bool,
     },
+    /// A secret could not be replaced. What the failed write changed was put back; whether the
+    /// previous secret could be confirmed to be there is in `previous_kept`.
+    #[error(
+        "Could not save the new secret '{name}' in the keyring: {detail}. {}",
+        if *.previous_kept {
+            "The previous one is kept."
+        } else {
+            "Safehold could not confirm that the previous one is still there."
+        }
+    )]
+    ReplaceFailed {
+        /// The entry's name.
+        name: String,
+        /// What failed.
+        detail: String,
+        /// Whether Safehold checked afterwards that the previous entry (and its file, if it
+        /// had one) is there as before.
+        previous_kept: bool,
+    },
     /// A secret could not be read (the keyring failed, or its file could not be read).
     #[error("Could not read the secret '{name}': {detail}")]
     ReadFailed {
@@ -91,6 +110,18 @@ impl StoreError {
             } => format!(
                 "Open your keyring manager ({KEYRING_MANAGER}), delete Safehold's entry '{name}' \
                  if it is there, then try again."
+            ),
+            StoreError::ReplaceFailed {
+                previous_kept: true,
+                ..
+            } => "Make sure the keyring is unlocked and try again.".to_owned(),
+            StoreError::ReplaceFailed {
+                name,
+                previous_kept: false,
+                ..
+            } => format!(
+                "Make sure the keyring is unlocked, then sign in again if Safehold asks: the \
+                 entry '{name}' in your keyring manager ({KEYRING_MANAGER}) may be incomplete."
             ),
             StoreError::ReadFailed { .. } => {
                 "Make sure the keyring is unlocked and try again.".to_owned()
@@ -219,6 +250,16 @@ mod tests {
                 name: name(),
                 detail: detail(),
                 cleanup_verified: false,
+            },
+            StoreError::ReplaceFailed {
+                name: name(),
+                detail: detail(),
+                previous_kept: true,
+            },
+            StoreError::ReplaceFailed {
+                name: name(),
+                detail: detail(),
+                previous_kept: false,
             },
             StoreError::ReadFailed {
                 name: name(),

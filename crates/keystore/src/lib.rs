@@ -9,9 +9,10 @@
 //! keyring entry too and is never written to disk.
 //!
 //! There is no fallback: without a keyring [`SecretStore::open_os`] fails with
-//! [`StoreError::Unavailable`] and nothing is saved anywhere. A write that fails part-way removes
-//! what it wrote and checks that nothing of that name is left. Values never appear in errors,
-//! `Debug` output or logs.
+//! [`StoreError::Unavailable`] and nothing is saved anywhere. A [`SecretStore::put`] that fails
+//! part-way removes what it wrote and checks that nothing of that name is left; a
+//! [`SecretStore::replace`] that fails puts the previous secret back instead (a rotated refresh
+//! token). Values never appear in errors, `Debug` output or logs.
 //!
 //! ```no_run
 //! # fn main() -> Result<(), safehold_keystore::StoreError> {
@@ -142,7 +143,8 @@ impl SecretStore {
     /// Saves `secret` under `name`, replacing what was there.
     ///
     /// If any step fails, the entry and its file are removed, so that nothing of `name` is left
-    /// (not the previous secret either), and the result is [`StoreError::WriteFailed`].
+    /// (not the previous secret either), and the result is [`StoreError::WriteFailed`]. To keep
+    /// the previous secret when the new one cannot be saved, use [`SecretStore::replace`].
     pub fn put(&self, name: &str, secret: &str) -> Result<(), StoreError> {
         check_name(name)?;
         let _guard = self.lock();
@@ -184,6 +186,132 @@ impl SecretStore {
         secret: &str,
         created_key: &mut bool,
     ) -> Result<&'static str, String> {
+        let path = self.seal_to_file(name, secret, created_key)?;
+        self.set_verified(name, &marker(name))?;
+        tracing::debug!(name, file = %path.display(), "large secret encrypted to a file");
+        Ok("encrypted in an overflow file")
+    }
+
+    /// Saves `secret` under `name` in place of what was there, keeping the previous secret when
+    /// the new one cannot be saved (a rotated refresh token must not cost the one that works).
+    ///
+    /// The new value is written before anything of the old one is removed: a keyring entry is
+    /// overwritten in place, and an overflow file is replaced by an atomic rename. If a step
+    /// fails, what the write changed is put back and the result is [`StoreError::ReplaceFailed`],
+    /// which says whether the previous secret could be confirmed to be there.
+    pub fn replace(&self, name: &str, secret: &str) -> Result<(), StoreError> {
+        check_name(name)?;
+        let _guard = self.lock();
+        let previous = self
+            .backend
+            .get(name)
+            .map_err(|error| StoreError::ReadFailed {
+                name: name.to_owned(),
+                detail: error.to_string(),
+            })?
+            .map(Zeroizing::new);
+        let previous_in_file = previous
+            .as_deref()
+            .is_some_and(|entry| entry.starts_with(MARKER_PREFIX));
+        let mut created_key = false;
+        let written = if fits_entry(secret) {
+            self.replace_inline(name, secret)
+        } else {
+            self.replace_overflow(name, secret, previous.as_deref(), &mut created_key)
+        };
+        match written {
+            Ok(how) => {
+                tracing::debug!(name, how, "secret replaced");
+                Ok(())
+            }
+            Err(detail) => {
+                let previous_kept = self.restore_previous(
+                    name,
+                    previous.as_deref().map(String::as_str),
+                    previous_in_file,
+                    created_key,
+                );
+                tracing::warn!(name, %detail, previous_kept, "replacing a secret failed");
+                Err(StoreError::ReplaceFailed {
+                    name: name.to_owned(),
+                    detail,
+                    previous_kept,
+                })
+            }
+        }
+    }
+
+    fn replace_inline(&self, name: &str, secret: &str) -> Result<&'static str, String> {
+        self.set_verified(name, secret)?;
+        // The new secret is in place; a file the previous one used is now only clutter, and
+        // failing to remove it does not make the replacement fail.
+        let file = self.overflow_path(name);
+        if let Err(error) = overflow::remove(&file) {
+            tracing::warn!(name, %error, "could not remove the previous secret's file");
+        }
+        Ok("in the keyring entry")
+    }
+
+    fn replace_overflow(
+        &self,
+        name: &str,
+        secret: &str,
+        previous: Option<&String>,
+        created_key: &mut bool,
+    ) -> Result<&'static str, String> {
+        let path = self.seal_to_file(name, secret, created_key)?;
+        // When the entry already points at this file, the rename above was the whole
+        // replacement: the entry is not touched, so it cannot fail half-way.
+        let marker = marker(name);
+        if previous.map(String::as_str) != Some(marker.as_str()) {
+            self.set_verified(name, &marker)?;
+        }
+        tracing::debug!(name, file = %path.display(), "large secret encrypted to a file");
+        Ok("encrypted in an overflow file")
+    }
+
+    /// Puts back what a failed [`SecretStore::replace`] changed and reports whether the
+    /// previous entry (and its file, if it had one) is confirmed to be there.
+    fn restore_previous(
+        &self,
+        name: &str,
+        previous: Option<&str>,
+        previous_in_file: bool,
+        created_key: bool,
+    ) -> bool {
+        let current = self.backend.get(name).map(|read| read.map(Zeroizing::new));
+        let entry_kept = match (&current, previous) {
+            (Ok(current), previous) if current.as_deref().map(String::as_str) == previous => true,
+            (_, Some(previous)) => self.set_verified(name, previous).is_ok(),
+            (_, None) => {
+                let _ = self.backend.delete(name);
+                matches!(self.backend.get(name), Ok(None))
+            }
+        };
+        let file = self.overflow_path(name);
+        if previous_in_file {
+            entry_kept && overflow::exists(&file)
+        } else {
+            // A file written for the new secret protects nothing the entry points at.
+            if let Err(error) = overflow::remove(&file) {
+                tracing::warn!(name, %error, "cleanup: could not remove the new file");
+            }
+            // A data key made for this write protects nothing yet.
+            if created_key && let Err(error) = self.backend.delete(OVERFLOW_KEY_NAME) {
+                tracing::warn!(%error, "cleanup: could not remove the new data key");
+            }
+            entry_kept && !overflow::exists(&file)
+        }
+    }
+
+    /// Encrypts `secret` into `name`'s overflow file (atomically replacing it), creating the
+    /// data key first if there is none.
+    fn seal_to_file(
+        &self,
+        name: &str,
+        secret: &str,
+        created_key: &mut bool,
+    ) -> Result<PathBuf, String> {
         let key = match self
             .backend
             .get(OVERFLOW_KEY_NAME)
@@ -206,17 +334,14 @@ impl SecretStore {
             }
         };
         let sealed = overflow::seal(&key, name, secret)?;
-        let file = overflow::file_name(name);
-        let path =
-            overflow::write_atomically(&self.overflow_dir, &file, &sealed).map_err(|error| {
+        overflow::write_atomically(&self.overflow_dir, &overflow::file_name(name), &sealed).map_err(
+            |error| {
                 format!(
                     "could not write the encrypted file in {}: {error}",
                     self.overflow_dir.display()
                 )
-            })?;
-        self.set_verified(name, &format!("{MARKER_PREFIX}{file}"))?;
-        tracing::debug!(name, file = %path.display(), "large secret encrypted to a file");
-        Ok("encrypted in an overflow file")
+            },
+        )
     }
 
     /// Sets an entry and reads it back.
@@ -413,6 +538,11 @@ impl SecretStore {
     fn lock(&self) -> std::sync::MutexGuard<'_, ()> {
         self.lock.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// What the entry of `name` holds when its secret is in an overflow file.
+fn marker(name: &str) -> String {
+    format!("{MARKER_PREFIX}{}", overflow::file_name(name))
 }
 
 /// Whether `secret` goes straight into a keyring entry. A secret that looks like a marker is

@@ -278,6 +278,104 @@ fn a_failed_write_removes_the_previous_secret_too() {
     assert!(store.get("token").unwrap().is_none());
 }
 
+fn replace_failed(result: Result<(), StoreError>) -> (String, bool) {
+    match result {
+        Err(ref error @ StoreError::ReplaceFailed { previous_kept, .. }) => {
+            (error.to_string(), previous_kept)
+        }
+        other => panic!("expected ReplaceFailed, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_failed_replace_keeps_the_previous_secret() {
+    let Fixture { store, backend, .. } = fixture();
+    store.put("token", "old").unwrap();
+    backend.fail_next_writes(1);
+    let (message, kept) = replace_failed(store.replace("token", "new"));
+    assert!(kept, "{message}");
+    assert!(message.contains("previous one is kept"), "{message}");
+    assert_eq!(store.get("token").unwrap().unwrap().as_str(), "old");
+    // The next rotation goes through.
+    store.replace("token", "new").unwrap();
+    assert_eq!(store.get("token").unwrap().unwrap().as_str(), "new");
+}
+
+#[test]
+fn a_failed_replace_of_a_large_secret_by_a_small_one_keeps_the_file() {
+    let Fixture { store, backend, .. } = fixture();
+    store.put("token", &large_secret()).unwrap();
+    backend.fail_next_writes(1);
+    let (message, kept) = replace_failed(store.replace("token", "small"));
+    assert!(kept, "{message}");
+    assert_eq!(*store.get("token").unwrap().unwrap(), large_secret());
+    store.replace("token", "small").unwrap();
+    assert_eq!(store.get("token").unwrap().unwrap().as_str(), "small");
+    assert!(overflow_files(&store).is_empty(), "the old file goes");
+}
+
+#[test]
+fn a_failed_replace_of_a_small_secret_by_a_large_one_leaves_no_file() {
+    let Fixture { store, backend, .. } = fixture();
+    store.put("token", "small").unwrap();
+    // With a data key already there, the one keyring write is the marker, and it fails.
+    store.replace("other", &large_secret()).unwrap();
+    backend.fail_next_writes(1);
+    let (message, kept) = replace_failed(store.replace("token", &large_secret()));
+    assert!(kept, "{message}");
+    assert_eq!(store.get("token").unwrap().unwrap().as_str(), "small");
+    assert_eq!(overflow_files(&store), vec![overflow::file_name("other")]);
+    assert_eq!(*store.get("other").unwrap().unwrap(), large_secret());
+}
+
+#[test]
+fn a_failed_data_key_write_during_replace_keeps_the_small_secret() {
+    let Fixture { store, backend, .. } = fixture();
+    store.put("token", "small").unwrap();
+    backend.fail_next_writes(1);
+    let (message, kept) = replace_failed(store.replace("token", &large_secret()));
+    assert!(kept, "{message}");
+    assert_eq!(store.get("token").unwrap().unwrap().as_str(), "small");
+    assert!(overflow_files(&store).is_empty());
+    assert_eq!(
+        backend.names(),
+        vec!["token".to_owned()],
+        "no stray data key"
+    );
+}
+
+#[test]
+fn replacing_a_large_secret_by_another_rewrites_only_the_file() {
+    let Fixture { store, backend, .. } = fixture();
+    store.put("token", &large_secret()).unwrap();
+    let marker = backend.raw("token").unwrap();
+    let other_large = large_secret().replace('M', "m");
+    // A keyring write would fail, but none is needed: the entry already points at the file.
+    backend.fail_next_writes(1);
+    store.replace("token", &other_large).unwrap();
+    assert_eq!(backend.raw("token"), Some(marker));
+    assert_eq!(*store.get("token").unwrap().unwrap(), other_large);
+}
+
+#[test]
+fn a_failed_replace_of_nothing_leaves_nothing() {
+    let Fixture { store, backend, .. } = fixture();
+    backend.fail_next_writes(1);
+    let (message, kept) = replace_failed(store.replace("token", "new"));
+    assert!(kept, "{message}");
+    assert!(backend.names().is_empty());
+    assert!(store.get("token").unwrap().is_none());
+}
+
+#[test]
+fn a_keyring_that_refuses_the_new_value_keeps_the_old_one() {
+    let Fixture { store, .. } = fixture_with(MemoryBackend::with_entry_limit(100));
+    store.put("token", "old").unwrap();
+    let (message, kept) = replace_failed(store.replace("token", &"a".repeat(200)));
+    assert!(kept, "{message}");
+    assert_eq!(store.get("token").unwrap().unwrap().as_str(), "old");
+}
+
 #[test]
 fn a_failed_file_write_leaves_nothing() {
     let dir = TempDir::new().unwrap();

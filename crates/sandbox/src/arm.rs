@@ -395,7 +395,7 @@ fn route(state: &Shared, claims: &Claims, method: &Method, uri: &Uri, body: &[u8
             ],
         ) => {
             let version = require_api_version(&pairs, &api_versions::RECOVERY_SERVICES_BACKUP)?;
-            let request = crate::backup::VaultRequest {
+            let request = crate::recovery_services::VaultRequest {
                 page,
                 base: uri_base(state, path, version),
                 method,
@@ -407,7 +407,7 @@ fn route(state: &Shared, claims: &Claims, method: &Method, uri: &Uri, body: &[u8
                 pairs: &pairs,
                 body,
             };
-            crate::backup::dispatch(state, &request)
+            crate::recovery_services::dispatch(state, &request)
                 .unwrap_or_else(|| Err(not_served(method, path)))
         }
         (
@@ -491,7 +491,7 @@ fn route(state: &Shared, claims: &Claims, method: &Method, uri: &Uri, body: &[u8
             ],
         ) => {
             require_api_version(&pairs, &api_versions::RECOVERY_SERVICES_BACKUP)?;
-            crate::backup::backup_status(state, segments[1], body)
+            crate::recovery_services::backup_status(state, segments[1], body)
         }
         (
             &Method::DELETE,
@@ -544,7 +544,13 @@ fn route(state: &Shared, claims: &Claims, method: &Method, uri: &Uri, body: &[u8
             ],
         ) => {
             require_api_version(&pairs, &api_versions::RECOVERY_SERVICES_VAULTS)?;
-            crate::resources::put_recovery_vault(state, segments[1], segments[3], segments[7], body)
+            crate::recovery_services::vaults::put_recovery_vault(
+                state,
+                segments[1],
+                segments[3],
+                segments[7],
+                body,
+            )
         }
         (
             &Method::PUT,
@@ -738,12 +744,14 @@ fn read_in_subscription(r: &ReadRequest<'_>, scope: &Scope<'_>) -> Option<ArmRes
         (Some(rg), []) => r
             .version(&api_versions::RESOURCE_GROUPS)
             .and_then(|_| resources::get_resource_group(sub, rg)),
-        (_, ["providers", "microsoft.recoveryservices", "vaults"]) => r
-            .base(&api_versions::RECOVERY_SERVICES_VAULTS)
-            .map(|base| resources::list_recovery_vaults(sub, rg, &base, r.page)),
+        (_, ["providers", "microsoft.recoveryservices", "vaults"]) => {
+            r.base(&api_versions::RECOVERY_SERVICES_VAULTS).map(|base| {
+                crate::recovery_services::vaults::list_recovery_vaults(sub, rg, &base, r.page)
+            })
+        }
         (Some(rg), ["providers", "microsoft.recoveryservices", "vaults", _]) => r
             .version(&api_versions::RECOVERY_SERVICES_VAULTS)
-            .and_then(|_| resources::get_recovery_vault(sub, rg, rest[3])),
+            .and_then(|_| crate::recovery_services::vaults::get_recovery_vault(sub, rg, rest[3])),
         (_, ["providers", "microsoft.compute", "virtualmachines"]) => {
             // `statusOnly=true` (subscription-wide lists only): the instance views instead of
             // the models. The flag stays on the nextLink.

@@ -1,9 +1,14 @@
-//! Azure RBAC at key vault scope: role assignments (list, get, create, delete) and the
-//! built-in Key Vault role definitions.
+//! Azure RBAC for key vaults: role assignments at a vault's scope (list, get, create, delete),
+//! the built-in Key Vault role definitions and the tenant's custom ones, and the one decision of
+//! whether a principal may perform a data action on a vault ([`grants_data_action`]).
 //!
-//! An assignment of Key Vault Administrator, or of roles (the tenant's custom ones included)
-//! whose data actions cover what Backup needs, to the Backup Management Service is what lets
-//! Backup read an RBAC vault's keys and secrets; the backup outcome reads these records.
+//! Both the Key Vault data plane (on an RBAC vault) and Backup's check of its access to a key
+//! vault ask [`grants_data_action`], so a role that lets Backup read a vault also lets the
+//! data plane serve Backup's reads, and the other way round. The decision follows Azure's
+//! rules: every assignment of the principal at the vault, its resource group or its
+//! subscription counts; a role grants an action when one of its data actions matches it and
+//! none of its not-data-actions does; `*` matches any run of characters; role definition ids
+//! and principal ids compare without case.
 
 use axum::Json;
 use axum::http::{Method, StatusCode};
@@ -13,9 +18,13 @@ use serde_json::{Value, json};
 
 use crate::Shared;
 use crate::arm::{ArmError, subscription_not_found};
-use crate::tenant::{KeyVaultRecord, RoleAssignmentRecord, Tenant};
+use crate::tenant::{KeyVaultRecord, RoleAssignmentRecord, SubscriptionRecord, Tenant};
 
-/// A built-in role: id, name, description, data actions.
+/// Key Vault Administrator, the built-in role the docs prescribe for RBAC vaults.
+pub const KEY_VAULT_ADMINISTRATOR: &str = "00482a5a-887f-4fb3-b363-3b7fe8e74483";
+
+/// A built-in role: id, name, description, data actions. None of the Key Vault roles takes
+/// data actions back.
 struct BuiltInRole {
     id: &'static str,
     name: &'static str,
@@ -25,7 +34,7 @@ struct BuiltInRole {
 
 const ROLES: &[BuiltInRole] = &[
     BuiltInRole {
-        id: crate::backup::KEY_VAULT_ADMINISTRATOR,
+        id: crate::authorization::KEY_VAULT_ADMINISTRATOR,
         name: "Key Vault Administrator",
         description: "Every data-plane operation on a key vault and its keys, secrets and certificates.",
         data_actions: &["Microsoft.KeyVault/vaults/*"],
@@ -72,7 +81,21 @@ struct RoleView<'a> {
     name: &'a str,
     description: &'a str,
     data_actions: Vec<&'a str>,
+    not_data_actions: Vec<&'a str>,
     kind: &'static str,
+}
+
+impl RoleView<'_> {
+    /// Whether this role, on its own, grants `action`.
+    fn grants(&self, action: &str) -> bool {
+        self.data_actions
+            .iter()
+            .any(|pattern| action_matches(pattern, action))
+            && !self
+                .not_data_actions
+                .iter()
+                .any(|pattern| action_matches(pattern, action))
+    }
 }
 
 /// Every role the tenant can assign: the built-in Key Vault roles, then its custom ones.
@@ -84,6 +107,7 @@ fn all_roles(tenant: &Tenant) -> Vec<RoleView<'_>> {
             name: r.name,
             description: r.description,
             data_actions: r.data_actions.to_vec(),
+            not_data_actions: vec![],
             kind: "BuiltInRole",
         })
         .chain(tenant.custom_roles.iter().map(|r| RoleView {
@@ -91,28 +115,78 @@ fn all_roles(tenant: &Tenant) -> Vec<RoleView<'_>> {
             name: &r.name,
             description: &r.description,
             data_actions: r.data_actions.iter().map(String::as_str).collect(),
+            not_data_actions: r.not_data_actions.iter().map(String::as_str).collect(),
             kind: "CustomRole",
         }))
         .collect()
 }
 
-/// The data actions role `id` grants (none for an unknown role).
-pub fn data_actions_of(tenant: &Tenant, id: &str) -> Vec<String> {
-    all_roles(tenant)
-        .into_iter()
-        .find(|r| r.id.eq_ignore_ascii_case(id))
-        .map(|r| r.data_actions.iter().map(|a| (*a).to_owned()).collect())
-        .unwrap_or_default()
+/// The role a role definition id names: a bare GUID or a full
+/// `.../providers/Microsoft.Authorization/roleDefinitions/{guid}` id, in any case.
+fn role<'a>(roles: &'a [RoleView<'a>], definition: &str) -> Option<&'a RoleView<'a>> {
+    let guid = definition.rsplit('/').next().unwrap_or(definition);
+    roles.iter().find(|r| r.id.eq_ignore_ascii_case(guid))
 }
 
-/// Whether a data-action pattern (`*` at its end or alone) grants `action`, without case.
-pub fn grants(pattern: &str, action: &str) -> bool {
-    match pattern.strip_suffix('*') {
-        Some(prefix) => action
-            .to_ascii_lowercase()
-            .starts_with(&prefix.to_ascii_lowercase()),
-        None => pattern.eq_ignore_ascii_case(action),
+/// The role assignments that apply at key vault `kv` of `sub`: those made at the vault, at
+/// its resource group and at the subscription.
+pub fn assignments_at_vault<'a>(
+    sub: &'a SubscriptionRecord,
+    kv: &'a KeyVaultRecord,
+) -> impl Iterator<Item = &'a RoleAssignmentRecord> {
+    let group = sub
+        .resource_groups
+        .iter()
+        .filter(|g| g.name.eq_ignore_ascii_case(&kv.resource_group))
+        .flat_map(|g| &g.role_assignments);
+    kv.role_assignments
+        .iter()
+        .chain(group)
+        .chain(&sub.role_assignments)
+}
+
+/// Whether `principal`'s role assignments that apply at key vault `kv` of `sub` grant the data
+/// action `action` (for example `Microsoft.KeyVault/vaults/secrets/getSecret/action`).
+///
+/// Roles are the built-in Key Vault ones and the tenant's custom ones; an assignment of a role
+/// that does not exist grants nothing. Access policies are not consulted: the caller decides
+/// whether the vault uses RBAC.
+pub fn grants_data_action(
+    tenant: &Tenant,
+    sub: &SubscriptionRecord,
+    kv: &KeyVaultRecord,
+    principal: &str,
+    action: &str,
+) -> bool {
+    let roles = all_roles(tenant);
+    assignments_at_vault(sub, kv)
+        .filter(|a| a.principal_id.eq_ignore_ascii_case(principal))
+        .filter_map(|a| role(&roles, &a.role_definition))
+        .any(|r| r.grants(action))
+}
+
+/// Whether the action pattern `pattern` matches `action`, without case; `*` stands for any
+/// run of characters (`Microsoft.KeyVault/vaults/secrets/*`, `Microsoft.KeyVault/*/read`).
+fn action_matches(pattern: &str, action: &str) -> bool {
+    let pattern = pattern.to_ascii_lowercase();
+    let action = action.to_ascii_lowercase();
+    let mut parts = pattern.split('*');
+    let first = parts.next().unwrap_or_default();
+    let Some(mut rest) = action.strip_prefix(first) else {
+        return false;
+    };
+    let parts: Vec<&str> = parts.collect();
+    let Some((last, middle)) = parts.split_last() else {
+        // No `*`: the whole action must be the pattern.
+        return rest.is_empty();
+    };
+    for part in middle {
+        match rest.find(part) {
+            Some(at) => rest = &rest[at + part.len()..],
+            None => return false,
+        }
     }
+    rest.ends_with(last)
 }
 
 fn role_json(subscription: &str, role: &RoleView<'_>) -> Value {
@@ -125,7 +199,7 @@ fn role_json(subscription: &str, role: &RoleView<'_>) -> Value {
             "type": role.kind,
             "description": role.description,
             "assignableScopes": if role.kind == "BuiltInRole" { json!(["/"]) } else { json!([format!("/subscriptions/{subscription}")]) },
-            "permissions": [{ "actions": [], "notActions": [], "dataActions": role.data_actions, "notDataActions": [] }]
+            "permissions": [{ "actions": [], "notActions": [], "dataActions": role.data_actions, "notDataActions": role.not_data_actions }]
         }
     })
 }
@@ -174,7 +248,10 @@ fn vault_scope(subscription: &str, kv: &KeyVaultRecord) -> String {
 }
 
 fn assignment_json(subscription: &str, kv: &KeyVaultRecord, a: &RoleAssignmentRecord) -> Value {
-    let scope = vault_scope(subscription, kv);
+    scoped_assignment_json(subscription, &vault_scope(subscription, kv), a)
+}
+
+fn scoped_assignment_json(subscription: &str, scope: &str, a: &RoleAssignmentRecord) -> Value {
     json!({
         "id": format!("{scope}/providers/Microsoft.Authorization/roleAssignments/{}", a.name),
         "name": a.name,
@@ -257,9 +334,10 @@ pub fn role_assignments(state: &Shared, r: &VaultScoped<'_>) -> Result<Response,
     }
 }
 
-/// `GET` of a vault's role assignments, all of them or one: `$filter=principalId eq '…'`
-/// keeps one principal's; `atScope()` (or no filter) keeps them all, as every assignment the
-/// sandbox holds is made at the vault.
+/// `GET` of a vault's role assignments, all of them or one. A list holds those that apply at
+/// the vault, inherited ones included (shown at their own scope), as ARM lists them:
+/// `$filter=principalId eq '…'` keeps one principal's; `atScope()` (or no filter) keeps them
+/// all, as the sandbox holds no assignment below a vault.
 fn read_assignments(state: &Shared, r: &VaultScoped<'_>) -> Result<Response, ArmError> {
     let tenant = state.tenant();
     let sub = tenant
@@ -272,11 +350,32 @@ fn read_assignments(state: &Shared, r: &VaultScoped<'_>) -> Result<Response, Arm
                 .filter
                 .and_then(|f| f.trim().strip_prefix("principalId eq '"))
                 .and_then(|p| p.strip_suffix('\''));
-            let value: Vec<Value> = kv
+            let subscription = &sub.subscription_id;
+            let at_vault = kv
                 .role_assignments
                 .iter()
-                .filter(|a| principal.is_none_or(|p| a.principal_id.eq_ignore_ascii_case(p)))
-                .map(|a| assignment_json(&sub.subscription_id, kv, a))
+                .map(|a| (vault_scope(subscription, kv), a));
+            let at_group = sub
+                .resource_groups
+                .iter()
+                .filter(|g| g.name.eq_ignore_ascii_case(&kv.resource_group))
+                .flat_map(|g| {
+                    g.role_assignments.iter().map(|a| {
+                        (
+                            format!("/subscriptions/{subscription}/resourceGroups/{}", g.name),
+                            a,
+                        )
+                    })
+                });
+            let at_subscription = sub
+                .role_assignments
+                .iter()
+                .map(|a| (format!("/subscriptions/{subscription}"), a));
+            let value: Vec<Value> = at_vault
+                .chain(at_group)
+                .chain(at_subscription)
+                .filter(|(_, a)| principal.is_none_or(|p| a.principal_id.eq_ignore_ascii_case(p)))
+                .map(|(scope, a)| scoped_assignment_json(subscription, &scope, a))
                 .collect();
             Ok(Json(json!({ "value": value })).into_response())
         }
@@ -374,4 +473,221 @@ fn create(state: &Shared, r: &VaultScoped<'_>) -> Result<Response, ArmError> {
     kv.role_assignments.push(record);
     state.persist(&tenant)?;
     Ok((StatusCode::CREATED, Json(json)).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tenant::CustomRoleRecord;
+
+    const SECRETS_USER: &str = "4633458b-17de-408a-b874-0445c86b69e6";
+    const PRINCIPAL: &str = "5b0c1e2d-3f4a-4b5c-8d6e-7f8091a2b3c4";
+    const GET_SECRET: &str = "Microsoft.KeyVault/vaults/secrets/getSecret/action";
+    const READ_KEY: &str = "Microsoft.KeyVault/vaults/keys/read";
+    const BACKUP_SECRET: &str = "Microsoft.KeyVault/vaults/secrets/backup/action";
+    const PURGE_SECRET: &str = "Microsoft.KeyVault/vaults/secrets/purge/action";
+
+    /// The demo tenant with one RBAC vault (`kv-hr-rbac`, in rg-hr) stripped of its
+    /// assignments, and the position of its subscription.
+    fn tenant() -> (Tenant, usize) {
+        let mut tenant = crate::seed::contoso_in("00000000-0000-0000-0000-0000000000aa");
+        let index = tenant
+            .subscriptions
+            .iter()
+            .position(|s| s.key_vaults.iter().any(|k| k.name == "kv-hr-rbac"))
+            .expect("the seed has kv-hr-rbac");
+        for kv in &mut tenant.subscriptions[index].key_vaults {
+            kv.role_assignments.clear();
+        }
+        (tenant, index)
+    }
+
+    fn assignment(role: &str, principal: &str) -> RoleAssignmentRecord {
+        RoleAssignmentRecord {
+            name: uuid::Uuid::new_v4().to_string(),
+            role_definition: role.to_owned(),
+            principal_id: principal.to_owned(),
+            principal_type: "ServicePrincipal".to_owned(),
+        }
+    }
+
+    fn vault_mut<'a>(tenant: &'a mut Tenant, sub: usize, name: &str) -> &'a mut KeyVaultRecord {
+        tenant.subscriptions[sub]
+            .key_vaults
+            .iter_mut()
+            .find(|k| k.name == name)
+            .expect("vault exists")
+    }
+
+    /// Whether `PRINCIPAL` may do `action` on vault `name`.
+    fn may(tenant: &Tenant, sub: usize, name: &str, action: &str) -> bool {
+        let sub = &tenant.subscriptions[sub];
+        let kv = sub
+            .key_vaults
+            .iter()
+            .find(|k| k.name == name)
+            .expect("vault");
+        grants_data_action(tenant, sub, kv, PRINCIPAL, action)
+    }
+
+    #[test]
+    fn key_vault_administrator_grants_every_data_action() {
+        let (mut tenant, sub) = tenant();
+        vault_mut(&mut tenant, sub, "kv-hr-rbac")
+            .role_assignments
+            .push(assignment(KEY_VAULT_ADMINISTRATOR, PRINCIPAL));
+        for action in [GET_SECRET, READ_KEY, BACKUP_SECRET, PURGE_SECRET] {
+            assert!(may(&tenant, sub, "kv-hr-rbac", action), "{action}");
+        }
+        assert!(
+            !grants_data_action(
+                &tenant,
+                &tenant.subscriptions[sub],
+                &tenant.subscriptions[sub].key_vaults[0],
+                "someone-else",
+                GET_SECRET
+            ),
+            "only the assigned principal"
+        );
+    }
+
+    #[test]
+    fn secrets_user_reads_secrets_and_nothing_else() {
+        let (mut tenant, sub) = tenant();
+        vault_mut(&mut tenant, sub, "kv-hr-rbac")
+            .role_assignments
+            .push(assignment(SECRETS_USER, PRINCIPAL));
+        assert!(may(&tenant, sub, "kv-hr-rbac", GET_SECRET));
+        assert!(may(
+            &tenant,
+            sub,
+            "kv-hr-rbac",
+            "Microsoft.KeyVault/vaults/secrets/readMetadata/action"
+        ));
+        assert!(!may(&tenant, sub, "kv-hr-rbac", BACKUP_SECRET));
+        assert!(!may(&tenant, sub, "kv-hr-rbac", READ_KEY));
+    }
+
+    #[test]
+    fn the_least_privilege_custom_role_grants_what_backup_needs_and_no_more() {
+        let (mut tenant, sub) = tenant();
+        vault_mut(&mut tenant, sub, "kv-hr-rbac")
+            .role_assignments
+            .push(assignment(crate::seed::BACKUP_KEY_READER_ROLE, PRINCIPAL));
+        for action in [
+            "Microsoft.KeyVault/vaults/keys/backup/action",
+            BACKUP_SECRET,
+            GET_SECRET,
+            READ_KEY,
+            "Microsoft.KeyVault/vaults/secrets/readMetadata/action",
+        ] {
+            assert!(may(&tenant, sub, "kv-hr-rbac", action), "{action}");
+        }
+        assert!(!may(
+            &tenant,
+            sub,
+            "kv-hr-rbac",
+            "Microsoft.KeyVault/vaults/secrets/setSecret/action"
+        ));
+        assert!(!may(&tenant, sub, "kv-hr-rbac", PURGE_SECRET));
+    }
+
+    #[test]
+    fn not_data_actions_take_back_what_a_wildcard_grants() {
+        let (mut tenant, sub) = tenant();
+        let role = "9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a";
+        tenant.custom_roles.push(CustomRoleRecord {
+            id: role.to_owned(),
+            name: "Secrets, never purged".to_owned(),
+            description: "Everything on secrets except purging them.".to_owned(),
+            data_actions: vec!["Microsoft.KeyVault/vaults/secrets/*".to_owned()],
+            not_data_actions: vec!["Microsoft.KeyVault/vaults/secrets/purge/*".to_owned()],
+        });
+        vault_mut(&mut tenant, sub, "kv-hr-rbac")
+            .role_assignments
+            .push(assignment(role, PRINCIPAL));
+        assert!(may(&tenant, sub, "kv-hr-rbac", GET_SECRET));
+        assert!(may(&tenant, sub, "kv-hr-rbac", BACKUP_SECRET));
+        assert!(!may(&tenant, sub, "kv-hr-rbac", PURGE_SECRET));
+        assert!(!may(&tenant, sub, "kv-hr-rbac", READ_KEY));
+        // Another role that grants the purge still counts: not-data-actions bind one role only.
+        vault_mut(&mut tenant, sub, "kv-hr-rbac")
+            .role_assignments
+            .push(assignment(KEY_VAULT_ADMINISTRATOR, PRINCIPAL));
+        assert!(may(&tenant, sub, "kv-hr-rbac", PURGE_SECRET));
+    }
+
+    #[test]
+    fn role_definition_and_principal_ids_compare_without_case() {
+        let (mut tenant, sub) = tenant();
+        let subscription = tenant.subscriptions[sub].subscription_id.clone();
+        let kv = vault_mut(&mut tenant, sub, "kv-hr-rbac");
+        kv.role_assignments.push(assignment(
+            &SECRETS_USER.to_ascii_uppercase(),
+            &PRINCIPAL.to_ascii_uppercase(),
+        ));
+        assert!(may(&tenant, sub, "kv-hr-rbac", GET_SECRET));
+        // A full role definition id, upper-case GUID and all.
+        let (mut tenant, sub) = self::tenant();
+        vault_mut(&mut tenant, sub, "kv-hr-rbac")
+            .role_assignments
+            .push(assignment(
+                &format!(
+                    "/subscriptions/{subscription}/providers/Microsoft.Authorization/roleDefinitions/{}",
+                    KEY_VAULT_ADMINISTRATOR.to_ascii_uppercase()
+                ),
+                PRINCIPAL,
+            ));
+        assert!(may(&tenant, sub, "kv-hr-rbac", READ_KEY));
+    }
+
+    #[test]
+    fn assignments_at_the_resource_group_or_subscription_apply_to_the_vault() {
+        let (mut tenant, sub) = tenant();
+        let other = tenant.subscriptions[sub]
+            .key_vaults
+            .iter()
+            .find(|k| !k.resource_group.eq_ignore_ascii_case("rg-hr"))
+            .map(|k| k.name.clone())
+            .expect("a vault in another resource group");
+        let group = tenant.subscriptions[sub]
+            .resource_groups
+            .iter_mut()
+            .find(|g| g.name.eq_ignore_ascii_case("rg-hr"))
+            .expect("rg-hr exists");
+        group
+            .role_assignments
+            .push(assignment(SECRETS_USER, PRINCIPAL));
+        assert!(may(&tenant, sub, "kv-hr-rbac", GET_SECRET));
+        assert!(
+            !may(&tenant, sub, &other, GET_SECRET),
+            "a group's assignment stays in its group"
+        );
+        tenant.subscriptions[sub]
+            .role_assignments
+            .push(assignment(KEY_VAULT_ADMINISTRATOR, PRINCIPAL));
+        assert!(may(&tenant, sub, &other, GET_SECRET));
+    }
+
+    #[test]
+    fn wildcards_match_any_run_of_characters() {
+        assert!(action_matches("*", GET_SECRET));
+        assert!(action_matches(
+            "microsoft.keyvault/vaults/secrets/*",
+            GET_SECRET
+        ));
+        assert!(action_matches(
+            "Microsoft.KeyVault/*/getSecret/action",
+            GET_SECRET
+        ));
+        assert!(!action_matches(
+            "Microsoft.KeyVault/vaults/keys/*",
+            GET_SECRET
+        ));
+        assert!(!action_matches(
+            "Microsoft.KeyVault/vaults/secrets/getSecret",
+            GET_SECRET
+        ));
+        assert!(action_matches(GET_SECRET, &GET_SECRET.to_ascii_uppercase()));
+    }
 }

@@ -727,7 +727,7 @@ pub fn create_vm(
 /// `GET {sub}/providers/Microsoft.Compute/locations/{loc}/operations/{id}`: a VM create finishes
 /// when it is answered.
 pub fn operation_status(id: &str) -> Response {
-    let now = crate::backup::rfc3339(crate::token::now());
+    let now = crate::recovery_services::rfc3339(crate::token::now());
     Json(json!({ "name": id, "status": "Succeeded", "startTime": now, "endTime": now }))
         .into_response()
 }

@@ -130,7 +130,7 @@ pub(crate) fn entries(sub: &SubscriptionRecord) -> Vec<Entry> {
                 &disk.name,
                 &disk.location,
             )
-            .created(&crate::backup::rfc3339(disk.available_at))
+            .created(&crate::recovery_services::rfc3339(disk.available_at))
             .with("sku", json!({ "name": "Premium_LRS", "tier": "Premium" })),
         );
     }

@@ -19,7 +19,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::Shared;
-use crate::tenant::{KeyRecord, KeyVaultRecord, SecretRecord, Tenant};
+use crate::tenant::{KeyRecord, KeyVaultRecord, SecretRecord, SubscriptionRecord, Tenant};
 
 /// Accepted data-plane api-versions.
 const VERSIONS: &[&str] = &[
@@ -130,24 +130,42 @@ impl Kind {
     }
 }
 
-/// Whether `oid` may do `operation` (`get`, `list`, `set`, `backup`, …) on `kind` in `kv`.
-fn allowed(kv: &KeyVaultRecord, oid: &str, kind: Kind, operation: &str) -> bool {
+/// The RBAC data action an operation (`get`, `list`, `set`, `backup`, …) on `kind` needs.
+/// Reading a deleted object counts as listing.
+fn data_action(kind: Kind, operation: &str) -> String {
+    let verb = match (kind, operation) {
+        (Kind::Secret, "get") => "getSecret/action",
+        (Kind::Secret, "list") => "readMetadata/action",
+        (Kind::Secret, "set") => "setSecret/action",
+        (Kind::Key, "get" | "list") => "read",
+        (_, "delete") => "delete",
+        (_, "backup") => "backup/action",
+        (_, "restore") => "restore/action",
+        (_, "recover") => "recover/action",
+        (_, "purge") => "purge/action",
+        (_, other) => other,
+    };
+    format!("Microsoft.KeyVault/vaults/{}s/{verb}", kind.word())
+}
+
+/// Whether `oid` may do `operation` (`get`, `list`, `set`, `backup`, …) on `kind` in `kv` of
+/// `sub`: by its role assignments on an RBAC vault, by the access policies otherwise.
+fn allowed(
+    tenant: &Tenant,
+    sub: &SubscriptionRecord,
+    kv: &KeyVaultRecord,
+    oid: &str,
+    kind: Kind,
+    operation: &str,
+) -> bool {
     if kv.rbac_authorization {
-        return kv.role_assignments.iter().any(|a| {
-            a.principal_id.eq_ignore_ascii_case(oid)
-                && match a.role_definition.as_str() {
-                    crate::backup::KEY_VAULT_ADMINISTRATOR => true,
-                    "14b46e9e-c2b7-41b4-b07b-48a6ebf60603" => kind == Kind::Key,
-                    "b86a8fe4-44ce-4948-aee5-eccb2c155cd7" => kind == Kind::Secret,
-                    "4633458b-17de-408a-b874-0445c86b69e6" => {
-                        kind == Kind::Secret && matches!(operation, "get" | "list")
-                    }
-                    "12338af0-0e69-4776-bea7-57ae8d297424" => {
-                        kind == Kind::Key && matches!(operation, "get" | "list")
-                    }
-                    _ => false,
-                }
-        });
+        return crate::authorization::grants_data_action(
+            tenant,
+            sub,
+            kv,
+            oid,
+            &data_action(kind, operation),
+        );
     }
     kv.access_policies.iter().any(|p| {
         p.object_id.eq_ignore_ascii_case(oid) && {
@@ -331,12 +349,11 @@ impl Request<'_> {
                 None,
             );
         }
-        let kv = tenant
+        let (sub, kv) = tenant
             .get()
             .key_vault(&self.host.vault)
-            .map(|(_, kv)| kv)
             .expect("found above");
-        if !allowed(kv, self.oid, kind, operation) {
+        if !allowed(tenant.get(), sub, kv, self.oid, kind, operation) {
             let (message, inner) = if kv.rbac_authorization {
                 (
                     format!(

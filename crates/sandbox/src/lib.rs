@@ -13,7 +13,6 @@ mod admin;
 mod api_versions;
 pub mod arm;
 mod authorization;
-mod backup;
 mod blob;
 mod compute;
 mod deployments;
@@ -27,8 +26,8 @@ pub mod keyvault_data;
 mod metadata;
 mod network;
 pub mod pki;
+mod recovery_services;
 mod resources;
-mod restore;
 mod sas;
 pub mod scale;
 mod seed;
@@ -161,7 +160,7 @@ pub struct Shared {
     key_vault_writes: Arc<keyvault::VaultWrites>,
     key_vault_write_window: std::time::Duration,
     faults: Arc<faults::Faults>,
-    operations: std::sync::Mutex<std::collections::HashMap<String, backup::Operation>>,
+    operations: std::sync::Mutex<std::collections::HashMap<String, recovery_services::Operation>>,
     job_duration_secs: i64,
     lro_retry_after_secs: u64,
     tenant_seed: TenantSeed,

@@ -116,6 +116,7 @@ pub fn generate(spec: &ScaleSpec, tenant_id: &str) -> Tenant {
                 .map(|r| ResourceGroupRecord {
                     name: format!("rg-{r}"),
                     location: (*r).to_owned(),
+                    role_assignments: vec![],
                 })
                 .collect(),
             virtual_machines: vec![],
@@ -126,6 +127,7 @@ pub fn generate(spec: &ScaleSpec, tenant_id: &str) -> Tenant {
             restored_disks: vec![],
             deployments: vec![],
             network: Default::default(),
+            role_assignments: vec![],
         })
         .collect();
 

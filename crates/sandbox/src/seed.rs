@@ -34,10 +34,15 @@
 
 use std::collections::BTreeMap;
 
+use crate::recovery_services::failures::{
+    AGENT_NOT_READY, BEK_ONLY_VALIDATION, Failure, KEY_VAULT_ACCESS, RESTORE_KEYS_GONE,
+    RESTORE_NOT_AUTHORISED, RESTORE_VAULT_GONE,
+};
+
 use crate::tenant::{
     AccessPolicyRecord, AdePass, AdeRecord, BackupPolicyRecord, ClassicVmRecord, CustomRoleRecord,
-    DirectoryRecord, DiskRecord, GroupRecord, JobFailure, JobRecord, KeyRecord, KeyVaultRecord,
-    OsKind, ProtectedItemRecord, PublicClientRecord, RecoveryVaultRecord, ResourceGroupRecord,
+    DirectoryRecord, DiskRecord, GroupRecord, JobRecord, KeyRecord, KeyVaultRecord, OsKind,
+    ProtectedItemRecord, PublicClientRecord, RecoveryVaultRecord, ResourceGroupRecord,
     SecretRecord, ServicePrincipalRecord, StorageAccountRecord, SubscriptionRecord, Tenant,
     UserRecord, VaultObjectRef, VirtualMachineRecord,
 };
@@ -137,6 +142,7 @@ fn group(name: &str, location: &str) -> ResourceGroupRecord {
     ResourceGroupRecord {
         name: name.to_owned(),
         location: location.to_owned(),
+        role_assignments: vec![],
     }
 }
 
@@ -398,7 +404,7 @@ pub fn contoso_in(tenant_id: &str) -> Tenant {
         .role_assignments
         .push(crate::tenant::RoleAssignmentRecord {
             name: id(),
-            role_definition: crate::backup::KEY_VAULT_ADMINISTRATOR.to_owned(),
+            role_definition: crate::authorization::KEY_VAULT_ADMINISTRATOR.to_owned(),
             principal_id: operator.clone(),
             principal_type: "ServicePrincipal".to_owned(),
         });
@@ -882,6 +888,7 @@ pub fn contoso_in(tenant_id: &str) -> Tenant {
             ]
             .map(str::to_owned)
             .to_vec(),
+            not_data_actions: vec![],
         }],
         groups: vec![GroupRecord {
             object_id: ops_group,
@@ -971,6 +978,7 @@ pub fn contoso_in(tenant_id: &str) -> Tenant {
                 restored_disks: vec![],
                 deployments: vec![],
                 network: Default::default(),
+                role_assignments: vec![],
             },
             SubscriptionRecord {
                 subscription_id: id(),
@@ -993,6 +1001,7 @@ pub fn contoso_in(tenant_id: &str) -> Tenant {
                 restored_disks: vec![],
                 deployments: vec![],
                 network: Default::default(),
+                role_assignments: vec![],
             },
             SubscriptionRecord {
                 subscription_id: id(),
@@ -1015,6 +1024,7 @@ pub fn contoso_in(tenant_id: &str) -> Tenant {
                 restored_disks: vec![],
                 deployments: vec![],
                 network: Default::default(),
+                role_assignments: vec![],
             },
         ],
     };
@@ -1074,46 +1084,6 @@ pub fn public_clients() -> Vec<PublicClientRecord> {
 /// The application id Safehold's desktop app signs in with in the sandbox.
 pub const SAFEHOLD_PUBLIC_CLIENT_ID: &str = "5afe4010-da7a-4c1e-9b3d-5a4d0b0c1e11";
 
-/// A failure as the seed's history records it: symbolic code, number, message, what to do.
-struct SeedFailure(&'static str, i64, &'static str, &'static str);
-
-const KEY_VAULT_ACCESS: SeedFailure = SeedFailure(
-    "UserErrorKeyvaultPermissionsNotConfigured",
-    400_110,
-    "Backup lacks the permissions on the key vault that it needs to back up this encrypted VM.",
-    "Give the Backup Management Service get, list and backup on the vault's keys and secrets (secrets only for BEK-only VMs), or the Key Vault Administrator role on an RBAC vault, then retry.",
-);
-const AGENT_NOT_READY: SeedFailure = SeedFailure(
-    "UserErrorGuestAgentStatusUnavailable",
-    400_112,
-    "The VM agent does not answer, so Backup cannot take a snapshot.",
-    "Make sure the VM is running and its agent is installed, up to date and reporting Ready, then retry.",
-);
-const BEK_ONLY_VALIDATION: SeedFailure = SeedFailure(
-    "UserErrorBekOnlyEncryptedVmNotSupported",
-    400_115,
-    "Validation failed because the virtual machine is encrypted with a BEK only. Backup can be enabled only for VMs encrypted with both a BEK and a KEK.",
-    "Decrypt the VM, encrypt it again with a BEK and a KEK, then enable backup.",
-);
-const RESTORE_VAULT_GONE: SeedFailure = SeedFailure(
-    "UserErrorKeyVaultNotFound",
-    400_120,
-    "This encrypted VM cannot be restored: the key vault that held its keys no longer exists.",
-    "Create a key vault, restore the key and secret into it from the backup, then restore the disks.",
-);
-const RESTORE_KEYS_GONE: SeedFailure = SeedFailure(
-    "UserErrorKeyAndSecretNotFound",
-    400_121,
-    "This encrypted VM cannot be restored: its key and secret no longer exist in the key vault.",
-    "Restore the key and secret from the backup into the key vault, then restore the disks.",
-);
-const RESTORE_NOT_AUTHORISED: SeedFailure = SeedFailure(
-    "UserErrorBackupNotAuthorizedInSubscription",
-    400_122,
-    "Backup is not authorised to access resources in the target subscription.",
-    "Restore the disks, then create the VM from them yourself.",
-);
-
 /// Builds protection state and job history for the seed.
 struct History;
 
@@ -1132,7 +1102,7 @@ fn as_of(time: &str, now: i64) -> String {
     if at < RECENT_FROM || days == 0 {
         time.to_owned()
     } else {
-        crate::backup::rfc3339(at + days * 86_400)
+        crate::recovery_services::rfc3339(at + days * 86_400)
     }
 }
 
@@ -1157,7 +1127,7 @@ impl History {
         };
         for (i, (time, encrypted)) in points.iter().enumerate() {
             let time = &as_of(time, crate::token::now());
-            let mut point = crate::backup::point(i, time, vm, *encrypted);
+            let mut point = crate::recovery_services::point(i, time, vm, *encrypted);
             point.available_at += 1_800;
             item.recovery_points.push(point);
             vault.jobs.push(JobRecord {
@@ -1181,7 +1151,7 @@ impl History {
         vm: &VirtualMachineRecord,
         operation: &str,
         time: &str,
-        why: &SeedFailure,
+        why: &Failure,
     ) {
         vault.jobs.push(JobRecord {
             id: id(),
@@ -1190,12 +1160,7 @@ impl History {
             vm_name: vm.name.clone(),
             start: Self::seconds(&as_of(time, crate::token::now())),
             duration_secs: 95,
-            failure: Some(JobFailure {
-                code: why.0.to_owned(),
-                numeric: why.1,
-                message: why.2.to_owned(),
-                recommendation: why.3.to_owned(),
-            }),
+            failure: Some(why.job_failure()),
             user_triggered: operation != "Backup",
             property_bag: Default::default(),
         });

@@ -403,7 +403,7 @@ pub(crate) fn create(
         kind: wanted.kind,
         access_tier: wanted.access_tier,
         network_rules_deny: wanted.network_rules_deny,
-        created: crate::backup::rfc3339(now),
+        created: crate::recovery_services::rfc3339(now),
         tags: wanted.tags,
         ready_at: now + i64::try_from(state.lro_retry_after_secs.min(1)).unwrap_or(1),
         operation: Some(operation.clone()),
@@ -413,7 +413,7 @@ pub(crate) fn create(
     state.persist(&tenant)?;
     drop(tenant);
     let poll = operation_url(state, &sub_id, &location, &operation, api_version);
-    Ok(crate::backup::accepted(state, Some(&poll), None))
+    Ok(crate::recovery_services::accepted(state, Some(&poll), None))
 }
 
 /// `PATCH {sa}` (StorageAccounts_Update): tags, SKU (not to or from the zone-redundant and
@@ -530,7 +530,7 @@ pub(crate) fn operation(
         })?;
     if account.ready_at > crate::token::now() {
         let poll = operation_url(state, &sub.subscription_id, location, id, api_version);
-        return Ok(crate::backup::accepted(state, Some(&poll), None));
+        return Ok(crate::recovery_services::accepted(state, Some(&poll), None));
     }
     Ok(Json(account_json(state, sub, account)).into_response())
 }
@@ -564,29 +564,25 @@ pub(crate) fn delete(
 /// Why the account cannot stage a restore of a VM, if it cannot: what the Backup restore docs
 /// allow (same region as the vault; general-purpose, not Blob storage; locally or geo-redundant,
 /// not zone-redundant; no premium account with network rules for managed VMs). The
-/// `UserErrorStorageAccount…` codes are the sandbox's own, as the restore docs name none.
+/// `UserErrorStorageAccount…` codes are the sandbox's own, as the restore docs name none; their
+/// entries are in the Recovery Services failure catalogue.
 pub(crate) fn staging_refusal(
     account: &StorageAccountRecord,
     vault_location: &str,
     managed: bool,
-) -> Option<(&'static str, String)> {
+) -> Option<crate::arm::ArmError> {
+    use crate::recovery_services::failures::{
+        STAGING_ACCOUNT_IN_OTHER_REGION, STAGING_ACCOUNT_NOT_ONLINE, STAGING_ACCOUNT_UNSUPPORTED,
+    };
     if !account.location.eq_ignore_ascii_case(vault_location) {
-        return Some((
-            "UserErrorStorageAccountRegionMismatch",
-            format!(
-                "Staging account '{}' is in '{}', but the vault is in '{vault_location}'; restores stage in the vault's region.",
-                account.name, account.location
-            ),
-        ));
+        return Some(STAGING_ACCOUNT_IN_OTHER_REGION.error_with(&[
+            ("vault_region", vault_location),
+            ("name", &account.name),
+            ("account_region", &account.location),
+        ]));
     }
     if account.ready_at > crate::token::now() {
-        return Some((
-            "UserErrorStorageAccountNotOnline",
-            format!(
-                "Staging account '{}' is still being created; try the restore once it is ready.",
-                account.name
-            ),
-        ));
+        return Some(STAGING_ACCOUNT_NOT_ONLINE.error_with(&[("name", &account.name)]));
     }
     let general_purpose = account.kind.eq_ignore_ascii_case("StorageV2")
         || account.kind.eq_ignore_ascii_case("Storage");
@@ -594,20 +590,17 @@ pub(crate) fn staging_refusal(
     let premium_with_rules =
         account.sku_tier() == "Premium" && account.network_rules_deny && managed;
     if !general_purpose || zone_redundant || premium_with_rules {
-        return Some((
-            "UserErrorStorageAccountNotSupported",
-            format!(
-                "Staging account '{}' ({}, {}) cannot stage a restore: it must be general-purpose with locally or geo-redundant replication{}.",
-                account.name,
-                account.kind,
-                account.sku,
-                if premium_with_rules {
-                    " and no network rules"
-                } else {
-                    ""
-                }
-            ),
-        ));
+        let rules = if premium_with_rules {
+            " and no network rules"
+        } else {
+            ""
+        };
+        return Some(STAGING_ACCOUNT_UNSUPPORTED.error_with(&[
+            ("name", &account.name),
+            ("kind", &account.kind),
+            ("sku", &account.sku),
+            ("rules", rules),
+        ]));
     }
     None
 }
@@ -655,7 +648,11 @@ mod tests {
 
     #[test]
     fn staging_refuses_other_regions_blob_storage_zrs_and_premium_with_rules() {
-        let code = |a: &StorageAccountRecord| staging_refusal(a, "japaneast", true).unwrap().0;
+        let code = |a: &StorageAccountRecord| {
+            staging_refusal(a, "japaneast", true)
+                .map(|e| e.code().to_owned())
+                .unwrap_or_default()
+        };
         assert_eq!(
             code(&account("StorageV2", "Standard_LRS", "japanwest")),
             "UserErrorStorageAccountRegionMismatch"

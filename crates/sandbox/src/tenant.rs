@@ -85,6 +85,9 @@ pub struct CustomRoleRecord {
     pub description: String,
     /// Data actions it grants (`*` wildcards allowed).
     pub data_actions: Vec<String>,
+    /// Data actions taken back from what `data_actions` grants (`*` wildcards allowed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_data_actions: Vec<String>,
 }
 
 /// A security group of the directory.
@@ -158,6 +161,9 @@ pub struct SubscriptionRecord {
     /// Virtual networks, NICs, public IPs and network security groups.
     #[serde(default)]
     pub network: NetworkRecords,
+    /// Role assignments at the subscription, inherited by everything in it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub role_assignments: Vec<RoleAssignmentRecord>,
 }
 
 /// The network resources of a subscription.
@@ -449,6 +455,9 @@ pub struct ResourceGroupRecord {
     pub name: String,
     /// Region.
     pub location: String,
+    /// Role assignments at the group, inherited by the resources in it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub role_assignments: Vec<RoleAssignmentRecord>,
 }
 
 /// Windows or Linux.
@@ -621,12 +630,12 @@ pub struct KeyRecord {
     pub deleted: bool,
 }
 
-/// A role assignment at a key vault's scope.
+/// A role assignment: at a key vault, a resource group or a subscription, by where it is kept.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RoleAssignmentRecord {
     /// Assignment name (GUID).
     pub name: String,
-    /// Role definition GUID, e.g. Key Vault Administrator's.
+    /// Role definition GUID, e.g. Key Vault Administrator's (compared without case).
     pub role_definition: String,
     /// Principal object id.
     pub principal_id: String,

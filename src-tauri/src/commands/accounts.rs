@@ -8,7 +8,7 @@ use tauri::ipc::Channel;
 use crate::AppState;
 use crate::commands::to_app_error;
 use safehold_accounts::{
-    AccountView, AccountsView, DeviceCodeShown, NetworkSettings, SignInRequest,
+    AccountView, AccountsView, DeviceCodeShown, DiscoveredCloud, NetworkSettings, SignInRequest,
 };
 
 /// Every account, and whether the keyring works.
@@ -52,6 +52,25 @@ pub async fn sign_in(
                 })
             },
         )
+        .await
+        .map_err(|e| to_app_error(&e))
+}
+
+/// Reads a custom cloud's metadata and says where it signs in and which token audience it
+/// uses, so the user can check them before the first sign-in.
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(skip_all, name = "command.discover_cloud")]
+pub async fn discover_cloud(
+    state: State<'_, AppState>,
+    arm_endpoint: String,
+    ca_certificate_path: Option<String>,
+) -> Result<DiscoveredCloud, AppError> {
+    state
+        .services()
+        .await
+        .accounts
+        .discover_cloud(&arm_endpoint, ca_certificate_path.as_deref())
         .await
         .map_err(|e| to_app_error(&e))
 }

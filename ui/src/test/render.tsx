@@ -13,6 +13,7 @@ import type {
   AppError,
   AppInfo,
   DeviceCodeShown,
+  DiscoveredCloud,
   InventoryProgress,
   InventorySnapshot,
   RecoveryVault,
@@ -45,6 +46,7 @@ export type FakeBackend = {
   listAccounts?: () => AccountsView | AppError;
   signIn?: (request: SignInRequest, onDeviceCode: Channel<DeviceCodeShown>) => AccountView | AppError | Promise<AccountView>;
   signOut?: (accountId: string) => AccountsView | AppError;
+  discoverCloud?: (armEndpoint: string, caCertificatePath: string | null) => DiscoveredCloud | AppError;
   setAccountScope?: (accountId: string, tenants: string[], filter: string[] | null) => AccountView | AppError;
   refreshTenants?: (accountId: string) => AccountView | AppError;
   listAccountSubscriptions?: (accountId: string, tenantId: string) => Subscription[] | AppError;
@@ -104,6 +106,13 @@ export function mockBackend(backend: FakeBackend = {}) {
     listAccounts: () => ({ accounts: [operatorAccount], keyring: keyringAvailable }),
     signIn: () => operatorAccount,
     signOut: () => ({ accounts: [], keyring: keyringAvailable }),
+    discoverCloud: (armEndpoint) => ({
+      name: "AzureStackUser",
+      armEndpoint,
+      loginEndpoint: "https://login.microsoftonline.com",
+      armAudience: "https://management.contoso.onmicrosoft.com/4c9f7f4e-5d8f-4f57-8a3a-9b2b1f0e6d21",
+      graphEndpoint: "https://graph.microsoft.com",
+    }),
     setAccountScope: () => operatorAccount,
     refreshTenants: () => operatorAccount,
     listAccountSubscriptions: () => subscriptions,
@@ -131,6 +140,10 @@ export function mockBackend(backend: FakeBackend = {}) {
       case "sign_in": {
         const a = args as { request: SignInRequest; onDeviceCode: Channel<DeviceCodeShown> };
         return answerLater(full.signIn(a.request, a.onDeviceCode));
+      }
+      case "discover_cloud": {
+        const a = args as { armEndpoint: string; caCertificatePath: string | null };
+        return answer(full.discoverCloud(a.armEndpoint, a.caCertificatePath));
       }
       case "cancel_operation":
         return full.cancelOperation((args as { operationId: string }).operationId);

@@ -3,7 +3,7 @@
 
 use safehold_core::ade::{AdePass, AgentState, DiskKind, KeyProtection, OsType, classify};
 use safehold_core::inventory::join_disks;
-use safehold_core::ports::{ArmApi, InventoryApi};
+use safehold_core::ports::{ComputeApi, KeyVaultApi, RecoveryServicesApi, ResourceManagerApi};
 
 use crate::{client, start};
 

@@ -1,8 +1,9 @@
 //! safehold-azure against a sandbox started per test: the exact code path real Azure uses,
 //! over real HTTPS, with only the endpoints and the trusted CA changed.
 
-use safehold_azure::{ArmClient, Cloud, credential};
-use safehold_core::ports::ArmApi;
+use safehold_azure::identity::credential;
+use safehold_azure::{ArmClient, Cloud};
+use safehold_core::ports::{RecoveryServicesApi as _, ResourceManagerApi as _};
 use safehold_core::{Advice, ErrorCode};
 use safehold_sandbox::{Config, Sandbox};
 

@@ -7,10 +7,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use azure_core::credentials::TokenCredential;
-use safehold_azure::credential::{self, CertificatePem};
-use safehold_azure::user::{self, RefreshTokenHolder, RefreshTokenSink, UserCredential};
+use safehold_azure::identity::credential::{self, CertificatePem};
+use safehold_azure::identity::user::{self, RefreshTokenHolder, RefreshTokenSink, UserCredential};
 use safehold_azure::{ArmClient, Cloud};
-use safehold_core::ports::ArmApi;
+use safehold_core::ports::ResourceManagerApi as _;
 use safehold_core::{ErrorCode, Problem};
 use zeroize::Zeroizing;
 

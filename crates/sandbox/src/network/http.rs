@@ -214,7 +214,7 @@ pub(super) fn deleted_response(
         location.unwrap_or("global"),
         r.api_version,
     );
-    let response = crate::backup::accepted(state, Some(&result), Some(&operation));
+    let response = crate::recovery_services::accepted(state, Some(&result), Some(&operation));
     with_header(response, "content-length", "0")
 }
 

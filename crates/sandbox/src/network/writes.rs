@@ -3,7 +3,7 @@
 use super::*;
 
 pub(super) fn now_rfc3339() -> String {
-    crate::backup::rfc3339(crate::token::now())
+    crate::recovery_services::rfc3339(crate::token::now())
 }
 
 pub(super) fn body_location(body: &Value) -> Result<String, ArmError> {

@@ -387,3 +387,78 @@ async fn set_secret_keeps_content_type_and_tags_and_access_policies_decide_who_m
     assert_eq!(status, 403, "{error}");
     assert_eq!(error["error"]["innererror"]["code"], "AccessDenied");
 }
+
+#[tokio::test]
+async fn on_an_rbac_vault_a_custom_role_grants_its_data_actions_and_no_others() {
+    let s = crate::support::start_fast().await;
+    let token = s.arm_token().await;
+    let vault = s.vault_token().await;
+    let kv = s.vault_uri(&token, "rg-hr", "kv-hr-rbac").await;
+    let sub = s.sub_path(&token, "Contoso Production").await;
+    let scope =
+        format!("{sub}/resourceGroups/rg-hr/providers/Microsoft.KeyVault/vaults/kv-hr-rbac");
+    let operator = crate::support::operator_object_id(&s, &token).await;
+
+    // The demo makes the operator Key Vault Administrator here; swap that for the demo's
+    // least-privilege custom role, which may read and back up secrets but not write them.
+    let mine = s
+        .ok(
+            &format!("{scope}/providers/Microsoft.Authorization/roleAssignments?$filter=principalId eq '{operator}'&api-version=2022-04-01"),
+            &token,
+        )
+        .await;
+    for assignment in mine["value"].as_array().unwrap() {
+        let id = assignment["id"].as_str().unwrap();
+        let response = s
+            .http
+            .delete(s.arm(&format!("{id}?api-version=2022-04-01")))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 200);
+    }
+    let (status, _) = call(
+        &s,
+        reqwest::Method::GET,
+        &format!("{kv}secrets?{V}"),
+        &vault,
+        None,
+    )
+    .await;
+    assert_eq!(status, 403, "no role, no listing");
+
+    let body = json!({"properties": {
+        "roleDefinitionId": format!("{sub}/providers/Microsoft.Authorization/roleDefinitions/{}", safehold_sandbox::BACKUP_KEY_READER_ROLE.to_ascii_uppercase()),
+        "principalId": operator,
+        "principalType": "ServicePrincipal"
+    }});
+    let (status, created) = s
+        .put(
+            &format!("{scope}/providers/Microsoft.Authorization/roleAssignments/2d4e6f80-1a3b-4c5d-9e7f-0a1b2c3d4e5f?api-version=2022-04-01"),
+            &token,
+            &body,
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+
+    let (status, listed) = call(
+        &s,
+        reqwest::Method::GET,
+        &format!("{kv}secrets?{V}"),
+        &vault,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{listed}");
+    let (status, error) = call(
+        &s,
+        reqwest::Method::PUT,
+        &format!("{kv}secrets/not-allowed?{V}"),
+        &vault,
+        Some(json!({"value": "x"})),
+    )
+    .await;
+    assert_eq!(status, 403, "{error}");
+    assert_eq!(error["error"]["innererror"]["code"], "ForbiddenByRbac");
+}

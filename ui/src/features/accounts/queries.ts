@@ -14,13 +14,18 @@ export const accountSubscriptionsQuery = (accountId: string, tenantId: string) =
     queryFn: () => unwrap(commands.listAccountSubscriptions(accountId, tenantId)),
   });
 
-/** After an account changes, everything that depends on who is signed in is stale. */
+/**
+ * After an account changes, everything that depends on who is signed in is stale. The inventory
+ * is dropped outright rather than refreshed in place: a signed-out account's VMs must not stay on
+ * screen while the next scan runs.
+ */
 export function useRefreshAfterAccountChange() {
   const queryClient = useQueryClient();
   return () =>
-    Promise.all(
-      ["accounts", "session", "subscriptions", "vaults", "accountSubscriptions"].map((key) =>
+    Promise.all([
+      queryClient.resetQueries({ queryKey: ["inventory"] }),
+      ...["accounts", "session", "subscriptions", "vaults", "accountSubscriptions"].map((key) =>
         queryClient.invalidateQueries({ queryKey: [key] }),
       ),
-    );
+    ]);
 }

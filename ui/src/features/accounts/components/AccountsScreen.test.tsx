@@ -1,6 +1,6 @@
 import { screen, waitFor, within } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
-import { appError, mockBackend, operatorAccount, renderWithProviders, sendOn } from "../../../test/render";
+import { appError, inventorySnapshot, mockBackend, operatorAccount, renderWithProviders, sendOn } from "../../../test/render";
 import { AccountsScreen } from "./AccountsScreen";
 
 describe("Accounts", () => {
@@ -134,6 +134,89 @@ describe("Accounts", () => {
     );
   });
 
+  it("shows a custom cloud's endpoints before its first sign-in, and only for the address read", async () => {
+    const calls = mockBackend();
+    const { user } = renderWithProviders(<AccountsScreen />);
+
+    await user.click(await screen.findByRole("button", { name: "Add account" }));
+    const dialog = await screen.findByRole("dialog");
+    await user.click(within(dialog).getByRole("radio", { name: "Service principal (secret)" }));
+    await user.click(within(dialog).getByRole("radio", { name: "Custom cloud" }));
+    await user.type(within(dialog).getByRole("textbox", { name: "Tenant id" }), "tenant-1");
+    await user.type(within(dialog).getByRole("textbox", { name: "Application (client) id" }), "client-1");
+    await user.type(within(dialog).getByLabelText("Client secret", { exact: false }), "s3cret-value");
+    const address = within(dialog).getByRole("textbox", { name: /Resource Manager endpoint/ });
+    await user.type(address, "https://management.region.contoso.com");
+    const signIn = within(dialog).getByRole("button", { name: "Sign in" });
+    expect(signIn).toBeDisabled();
+    expect(within(dialog).getByText("Read the cloud's endpoints and check them before you sign in.")).toBeInTheDocument();
+
+    await user.click(within(dialog).getByRole("button", { name: "Read the cloud's endpoints" }));
+    const endpoints = await within(dialog).findByLabelText("The cloud's endpoints");
+    expect(endpoints).toHaveTextContent("Sign-in endpointhttps://login.microsoftonline.com");
+    expect(endpoints).toHaveTextContent(
+      "Token audiencehttps://management.contoso.onmicrosoft.com/4c9f7f4e-5d8f-4f57-8a3a-9b2b1f0e6d21",
+    );
+    expect(endpoints).toHaveTextContent("Microsoft Graph endpointhttps://graph.microsoft.com");
+    expect(calls.find((c) => c.cmd === "discover_cloud")?.args).toEqual({
+      armEndpoint: "https://management.region.contoso.com",
+      caCertificatePath: null,
+    });
+    expect(signIn).toBeEnabled();
+
+    // Another CA file is another reading.
+    await user.type(within(dialog).getByRole("textbox", { name: /Private CA certificate/ }), "/etc/ca.pem");
+    expect(within(dialog).queryByLabelText("The cloud's endpoints")).not.toBeInTheDocument();
+    expect(signIn).toBeDisabled();
+    await user.click(within(dialog).getByRole("button", { name: "Read the cloud's endpoints" }));
+    await within(dialog).findByLabelText("The cloud's endpoints");
+    expect(calls.filter((c) => c.cmd === "discover_cloud").at(-1)?.args).toEqual({
+      armEndpoint: "https://management.region.contoso.com",
+      caCertificatePath: "/etc/ca.pem",
+    });
+    await user.click(signIn);
+    await waitFor(() => {
+      expect(calls.find((c) => c.cmd === "sign_in")?.args).toMatchObject({
+        request: {
+          cloud: {
+            kind: "custom",
+            armEndpoint: "https://management.region.contoso.com",
+            caCertificatePath: "/etc/ca.pem",
+          },
+        },
+      });
+    });
+  });
+
+  it("says why a custom cloud's endpoints are refused and keeps Sign in off", async () => {
+    const calls = mockBackend({
+      discoverCloud: () =>
+        appError(
+          "invalidInput",
+          { id: "cloudBorrowsAudience", audience: "https://management.azure.com/", owner: "Azure" },
+          "useTheCloudsOwnAudience",
+        ),
+    });
+    const { user } = renderWithProviders(<AccountsScreen />);
+
+    await user.click(await screen.findByRole("button", { name: "Add account" }));
+    const dialog = await screen.findByRole("dialog");
+    await user.click(within(dialog).getByRole("radio", { name: "Custom cloud" }));
+    await user.type(
+      within(dialog).getByRole("textbox", { name: /Resource Manager endpoint/ }),
+      "https://management.evil.example",
+    );
+    await user.click(within(dialog).getByRole("button", { name: "Read the cloud's endpoints" }));
+
+    expect(
+      await within(dialog).findByText(/names Azure's token audience \(https:\/\/management\.azure\.com\/\)/),
+    ).toBeInTheDocument();
+    expect(within(dialog).getByText(/a cloud may not borrow another cloud's token audience/)).toBeInTheDocument();
+    expect(within(dialog).queryByLabelText("The cloud's endpoints")).not.toBeInTheDocument();
+    expect(within(dialog).getByRole("button", { name: "Sign in" })).toBeDisabled();
+    expect(calls.some((c) => c.cmd === "sign_in")).toBe(false);
+  });
+
   it("signs out after confirming", async () => {
     const calls = mockBackend();
     const { user } = renderWithProviders(<AccountsScreen />);
@@ -145,5 +228,21 @@ describe("Accounts", () => {
     await waitFor(() => {
       expect(calls.some((c) => c.cmd === "sign_out")).toBe(true);
     });
+  });
+
+  it("drops the inventory read through the accounts signed in until now", async () => {
+    mockBackend({ cachedInventory: () => null, scanInventory: () => new Promise(() => undefined) });
+    const { user, queryClient } = renderWithProviders(<AccountsScreen />);
+    queryClient.setQueryData(["inventory", "scan"], inventorySnapshot);
+    queryClient.setQueryData(["inventory", "cached"], inventorySnapshot);
+
+    await user.click(await screen.findByRole("button", { name: "Sign out" }));
+    const dialog = await screen.findByRole("dialog");
+    await user.click(within(dialog).getByRole("button", { name: "Sign out" }));
+
+    await waitFor(() => {
+      expect(queryClient.getQueryData(["inventory", "scan"])).toBeUndefined();
+    });
+    expect(queryClient.getQueryData(["inventory", "cached"])).toBeUndefined();
   });
 });

@@ -22,7 +22,14 @@ import { useMutation } from "@tanstack/react-query";
 import { useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Channel } from "@tauri-apps/api/core";
-import { commands, type CloudKind, type DeviceCodeShown, type SignInMethod, type SignInRequest } from "../../../bindings";
+import {
+  commands,
+  type CloudKind,
+  type DeviceCodeShown,
+  type DiscoveredCloud,
+  type SignInMethod,
+  type SignInRequest,
+} from "../../../bindings";
 import { unwrap } from "../../../lib/ipc";
 import { cancelOperation, newOperationId } from "../../../lib/operations";
 import { ErrorMessage } from "../../../shared/ErrorMessage";
@@ -39,7 +46,22 @@ const useStyles = makeStyles({
   },
   waiting: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalS, alignItems: "flex-start" },
   link: { fontFamily: tokens.fontFamilyMonospace, userSelect: "all", overflowWrap: "anywhere" },
+  discover: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalS, alignItems: "flex-start" },
+  endpoints: {
+    display: "grid",
+    gridTemplateColumns: "auto 1fr",
+    columnGap: tokens.spacingHorizontalL,
+    rowGap: tokens.spacingVerticalXS,
+    margin: 0,
+  },
+  term: { color: tokens.colorNeutralForeground2 },
+  value: { margin: 0, fontFamily: tokens.fontFamilyMonospace, userSelect: "text", overflowWrap: "anywhere" },
 });
+
+/** Which custom cloud a reading of endpoints belongs to: its address and the CA it trusted. */
+function cloudKey(form: Pick<Form, "armEndpoint" | "caCertificatePath">): string {
+  return JSON.stringify([form.armEndpoint.trim(), form.caCertificatePath.trim()]);
+}
 
 type Method = Exclude<SignInMethod, "sandbox">;
 const METHODS: Method[] = ["browser", "deviceCode", "servicePrincipalSecret", "servicePrincipalCertificate", "azureCli"];
@@ -111,6 +133,20 @@ export function AddAccountDialog({ open, onClose }: { open: boolean; onClose: ()
   /** The sign-in waiting now, so closing the dialog cancels that one. */
   const running = useRef<string | null>(null);
 
+  /** The endpoints last read, and for which address and CA. */
+  const [discovered, setDiscovered] = useState<{ key: string; cloud: DiscoveredCloud } | null>(null);
+  const discover = useMutation({
+    mutationFn: async (target: Pick<Form, "armEndpoint" | "caCertificatePath">) =>
+      unwrap(commands.discoverCloud(target.armEndpoint.trim(), target.caCertificatePath.trim() || null)),
+    onSuccess: (cloud, target) => { setDiscovered({ key: cloudKey(target), cloud }); },
+  });
+  // Endpoints read for another address or CA say nothing about this one.
+  const endpoints = discovered?.key === cloudKey(form) ? discovered.cloud : null;
+  const setCloudTarget = (patch: Partial<Pick<Form, "armEndpoint" | "caCertificatePath">>) => {
+    set(patch);
+    discover.reset();
+  };
+
   const signIn = useMutation({
     mutationFn: async (req: SignInRequest) => {
       const id = newOperationId("sign-in");
@@ -135,6 +171,8 @@ export function AddAccountDialog({ open, onClose }: { open: boolean; onClose: ()
     // The secret leaves the form as soon as the dialog does.
     setForm(EMPTY);
     setPrompt(null);
+    setDiscovered(null);
+    discover.reset();
     signIn.reset();
     onClose();
   }
@@ -142,7 +180,8 @@ export function AddAccountDialog({ open, onClose }: { open: boolean; onClose: ()
   const principal = form.method === "servicePrincipalSecret" || form.method === "servicePrincipalCertificate";
   const person = form.method === "browser" || form.method === "deviceCode";
   const complete =
-    (form.cloud !== "custom" || form.armEndpoint.trim() !== "") &&
+    // A custom cloud's endpoints are shown before anyone signs in to it.
+    (form.cloud !== "custom" || (form.armEndpoint.trim() !== "" && endpoints !== null)) &&
     (!principal || (form.tenantId.trim() !== "" && form.clientId.trim() !== "")) &&
     (form.method !== "servicePrincipalSecret" || form.secret !== "") &&
     (form.method !== "servicePrincipalCertificate" || form.certificatePath.trim() !== "");
@@ -217,7 +256,7 @@ export function AddAccountDialog({ open, onClose }: { open: boolean; onClose: ()
                     <Input
                       value={form.armEndpoint}
                       placeholder="https://management.local.azurestack.external"
-                      onChange={(_, data) => { set({ armEndpoint: data.value }); }}
+                      onChange={(_, data) => { setCloudTarget({ armEndpoint: data.value }); }}
                     />
                   </Field>
                 ) : null}
@@ -226,10 +265,37 @@ export function AddAccountDialog({ open, onClose }: { open: boolean; onClose: ()
                     <Input
                       value={form.caCertificatePath}
                       onChange={(_, data) => {
-                        set({ caCertificatePath: data.value });
+                        setCloudTarget({ caCertificatePath: data.value });
                       }}
                     />
                   </Field>
+                ) : null}
+                {form.cloud === "custom" ? (
+                  <div className={styles.discover}>
+                    <Button
+                      disabled={form.armEndpoint.trim() === "" || discover.isPending}
+                      onClick={() => { discover.mutate({ armEndpoint: form.armEndpoint, caCertificatePath: form.caCertificatePath }); }}
+                    >
+                      {t("accounts.readEndpoints")}
+                    </Button>
+                    {discover.isPending ? <Spinner size="tiny" label={t("accounts.readingEndpoints")} /> : null}
+                    {discover.isError ? <ErrorMessage error={discover.error} /> : null}
+                    {endpoints ? (
+                      <>
+                        <Body1>{t("accounts.discoveredHint")}</Body1>
+                        <dl className={styles.endpoints} aria-label={t("accounts.discoveredEndpoints")}>
+                          <dt className={styles.term}>{t("accounts.loginEndpoint")}</dt>
+                          <dd className={styles.value}>{endpoints.loginEndpoint}</dd>
+                          <dt className={styles.term}>{t("accounts.armAudience")}</dt>
+                          <dd className={styles.value}>{endpoints.armAudience}</dd>
+                          <dt className={styles.term}>{t("accounts.graphEndpoint")}</dt>
+                          <dd className={styles.value}>{endpoints.graphEndpoint}</dd>
+                        </dl>
+                      </>
+                    ) : discover.isPending || discover.isError ? null : (
+                      <Text>{t("accounts.readEndpointsFirst")}</Text>
+                    )}
+                  </div>
                 ) : null}
                 {person || form.method === "azureCli" ? (
                   <Field label={t("accounts.tenant")} hint={t("accounts.tenantHint")}>

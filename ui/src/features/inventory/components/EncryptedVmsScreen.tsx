@@ -119,7 +119,13 @@ function VmDetail({ vm, onClose }: { vm: InventoryVm; onClose: () => void }) {
             ) : null}
             {vm.problems.length ? (
               <Caption1 className={styles.muted}>
-                {t("inventory.problems")}: {vm.problems.join("; ")}
+                {t("inventory.problems")}:{" "}
+                {vm.problems
+                  .map((problem) => {
+                    const { id, ...params } = problem;
+                    return t(`inventory.readProblems.${id}`, params);
+                  })
+                  .join("; ")}
               </Caption1>
             ) : null}
           </DialogContent>

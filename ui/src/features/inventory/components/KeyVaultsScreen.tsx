@@ -21,7 +21,7 @@ import { ScreenHeader } from "../../../shared/ScreenHeader";
 import { permissionList } from "../findings";
 import { describeError } from "../../../shared/describeError";
 import { useInventory } from "../queries";
-import { GrantDialog } from "./GrantDialog";
+import { GrantDialog } from "../../grant";
 import { ScanStatus } from "./ScanStatus";
 
 const useStyles = makeStyles({

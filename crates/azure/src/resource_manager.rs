@@ -13,8 +13,8 @@ use azure_core::http::{
     ClientOptions, Context, Method, Pipeline, PipelineSendOptions, RawResponse, Request,
     RetryOptions, Url,
 };
-use safehold_core::inventory::{RecoveryVault, Subscription, Tenant, resource_id_segment};
-use safehold_core::ports::ArmApi;
+use safehold_core::inventory::{Subscription, Tenant};
+use safehold_core::ports::ResourceManagerApi;
 use safehold_core::{Advice, Error, ErrorCode, Problem, Service};
 use serde::Deserialize;
 
@@ -22,7 +22,6 @@ use crate::cloud::Cloud;
 use crate::errors::{from_answer, from_azure, service_for_path};
 
 const SUBSCRIPTIONS_API: &str = "2022-12-01";
-const RECOVERY_SERVICES_API: &str = "2024-04-01";
 /// A bound on `nextLink` chains, so a service that keeps answering with links cannot loop us.
 const MAX_PAGES: usize = 10_000;
 
@@ -64,33 +63,6 @@ struct TenantWire {
     tenant_id: String,
     display_name: Option<String>,
     default_domain: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct VaultWire {
-    id: String,
-    name: String,
-    location: Option<String>,
-    sku: Option<SkuWire>,
-    properties: Option<VaultPropertiesWire>,
-}
-
-#[derive(Deserialize)]
-struct SkuWire {
-    name: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct VaultPropertiesWire {
-    provisioning_state: Option<String>,
-    redundancy_settings: Option<RedundancyWire>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct RedundancyWire {
-    standard_tier_storage_redundancy: Option<String>,
 }
 
 impl ArmClient {
@@ -365,7 +337,7 @@ impl ArmClient {
 }
 
 #[async_trait]
-impl ArmApi for ArmClient {
+impl ResourceManagerApi for ArmClient {
     #[tracing::instrument(skip_all)]
     async fn list_tenants(&self) -> Result<Vec<Tenant>, Error> {
         let url = self.url("/tenants", SUBSCRIPTIONS_API)?;
@@ -391,54 +363,6 @@ impl ArmApi for ArmClient {
                 state: w.state.unwrap_or_else(|| "Unknown".to_owned()),
                 tenant_id: w.tenant_id.unwrap_or_default(),
                 subscription_id: w.subscription_id,
-            })
-            .collect())
-    }
-
-    #[tracing::instrument(skip_all, fields(subscription_id = %subscription_id))]
-    async fn list_recovery_vaults(
-        &self,
-        subscription_id: &str,
-    ) -> Result<Vec<RecoveryVault>, Error> {
-        if subscription_id.is_empty()
-            || !subscription_id
-                .chars()
-                .all(|c| c.is_ascii_hexdigit() || c == '-')
-        {
-            return Err(Error::new(
-                ErrorCode::InvalidInput,
-                Problem::NotASubscriptionId {
-                    value: subscription_id.to_owned(),
-                },
-            ));
-        }
-        let path =
-            format!("/subscriptions/{subscription_id}/providers/Microsoft.RecoveryServices/vaults");
-        let wires: Vec<VaultWire> = self
-            .list_all(self.url(&path, RECOVERY_SERVICES_API)?)
-            .await?;
-        Ok(wires
-            .into_iter()
-            .map(|w| {
-                let properties = w.properties;
-                RecoveryVault {
-                    resource_group: resource_id_segment(&w.id, "resourceGroups")
-                        .unwrap_or_default()
-                        .to_owned(),
-                    subscription_id: resource_id_segment(&w.id, "subscriptions")
-                        .unwrap_or(subscription_id)
-                        .to_owned(),
-                    location: w.location.unwrap_or_default(),
-                    sku: w.sku.and_then(|s| s.name),
-                    provisioning_state: properties
-                        .as_ref()
-                        .and_then(|p| p.provisioning_state.clone()),
-                    storage_redundancy: properties
-                        .and_then(|p| p.redundancy_settings)
-                        .and_then(|r| r.standard_tier_storage_redundancy),
-                    name: w.name,
-                    id: w.id,
-                }
             })
             .collect())
     }

@@ -16,10 +16,9 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
 import { commands, type DirectoryName, type Permissions } from "../../../bindings";
 import { unwrap } from "../../../lib/ipc";
-import { permissionList } from "../findings";
+import { permissionList, scanInventoryQuery } from "../../inventory";
 import { ErrorMessage } from "../../../shared/ErrorMessage";
 import { Loading } from "../../../shared/Loading";
-import { scanInventoryQuery } from "../queries";
 
 const useStyles = makeStyles({
   diff: {

@@ -13,22 +13,25 @@
 
 use std::collections::BTreeMap;
 
-use axum::http::StatusCode;
 use axum::response::Response;
 use base64::Engine as _;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::failures::{
+    CROSS_SUBSCRIPTION_RESTORE, Failure, INVALID_INPUT, REPLACE_DISKS_OF_ENCRYPTED_VM,
+    RESTORE_KEYS_GONE, RESTORE_NOT_AUTHORISED, RESTORE_VAULT_GONE, STAGING_ACCOUNT_NOT_FOUND,
+    TARGET_GROUP_NOT_FOUND,
+};
+use super::operations::{Operation, accepted, item_urls, start_operation};
+use super::protection::{item_not_found, parse_vm_name};
+use super::recovery_points::{available_points, point_not_found};
+use super::vaults::{VaultPath, find_vault, subscription_index, vault_mut};
+use super::{VaultRequest, parse_time, rfc3339};
 use crate::Shared;
 use crate::arm::{ArmError, segment_after};
-use crate::backup::{
-    Operation, VaultPath, VaultRequest, accepted, available_points, bad_request, find_vault,
-    item_not_found, item_urls, parse_time, parse_vm_name, rfc3339, start_operation,
-    subscription_index, vault_mut,
-};
 use crate::tenant::{
-    AdeRecord, BlobRecord, JobFailure, JobRecord, OsKind, RecoveryPointRecord, RestoredDiskRecord,
-    Tenant,
+    AdeRecord, BlobRecord, JobRecord, OsKind, RecoveryPointRecord, RestoredDiskRecord, Tenant,
 };
 
 /// Recovery points from before this day have no template (Unix seconds of 2017-04-26).
@@ -49,25 +52,11 @@ struct RestoreProperties {
     region: Option<String>,
 }
 
-fn failure(code: &str, numeric: i64, message: &str, recommendation: &str) -> JobFailure {
-    JobFailure {
-        code: code.to_owned(),
-        numeric,
-        message: message.to_owned(),
-        recommendation: recommendation.to_owned(),
-    }
-}
-
 /// Why a restore of a point with these encryption settings fails, if it does.
-fn key_failure(tenant: &Tenant, ade: &AdeRecord) -> Option<JobFailure> {
+fn key_failure(tenant: &Tenant, ade: &AdeRecord) -> Option<&'static Failure> {
     let vault_gone = |name: &str| tenant.key_vault(name).is_none_or(|(_, kv)| kv.deleted);
     if vault_gone(&ade.bek.vault) || ade.kek.as_ref().is_some_and(|k| vault_gone(&k.vault)) {
-        return Some(failure(
-            "UserErrorKeyVaultNotFound",
-            400_120,
-            "This encrypted VM cannot be restored: the key vault that held its keys no longer exists.",
-            "Create a key vault, restore the key and secret into it from the backup, then restore the disks.",
-        ));
+        return Some(&RESTORE_VAULT_GONE);
     }
     let secret_present = tenant.key_vault(&ade.bek.vault).is_some_and(|(_, kv)| {
         kv.secrets.iter().any(|s| {
@@ -81,14 +70,7 @@ fn key_failure(tenant: &Tenant, ade: &AdeRecord) -> Option<JobFailure> {
             })
         })
     });
-    (!(secret_present && key_present)).then(|| {
-        failure(
-            "UserErrorKeyAndSecretNotFound",
-            400_121,
-            "This encrypted VM cannot be restored: its key and secret no longer exist in the key vault.",
-            "Restore the key and secret from the backup into the key vault, then restore the disks.",
-        )
-    })
+    (!(secret_present && key_present)).then_some(&RESTORE_KEYS_GONE)
 }
 
 fn encryption_info(state: &Shared, tenant: &Tenant, subscription: &str, ade: &AdeRecord) -> Value {
@@ -190,21 +172,17 @@ fn template(vm: &str, rp: &RecoveryPointRecord, disks: &[String]) -> Value {
 }
 
 /// `POST {item}/recoveryPoints/{id}/restore`
-pub fn trigger(state: &Shared, r: &VaultRequest<'_>) -> Result<Response, ArmError> {
+pub(super) fn trigger(state: &Shared, r: &VaultRequest<'_>) -> Result<Response, ArmError> {
     let (rg, vm_name) = parse_vm_name(r.rest[5])?;
     let rp_id = r.rest[7];
     let request: RestoreRequest = serde_json::from_slice(r.body).map_err(|e| {
-        bad_request(
-            "BMSUserErrorInvalidInput",
-            format!("The restore request is not valid: {e}."),
-        )
+        INVALID_INPUT.error_because(format!("The restore request is not valid: {e}."))
     })?;
     let p = request.properties;
     if !p.object_type.eq_ignore_ascii_case("IaasVMRestoreRequest") {
-        return Err(bad_request(
-            "BMSUserErrorInvalidInput",
-            "properties.objectType must be 'IaasVMRestoreRequest'.",
-        ));
+        return Err(
+            INVALID_INPUT.error_because("properties.objectType must be 'IaasVMRestoreRequest'.")
+        );
     }
     let now = crate::token::now();
     let duration = state.job_duration_secs;
@@ -225,52 +203,30 @@ pub fn trigger(state: &Shared, r: &VaultRequest<'_>) -> Result<Response, ArmErro
     let rp = available_points(item, now)
         .find(|p| p.id == rp_id)
         .cloned()
-        .ok_or_else(|| {
-            ArmError::new(
-                StatusCode::NOT_FOUND,
-                "BMSUserErrorRecoveryPointNotFound",
-                format!("Recovery point '{rp_id}' does not exist."),
-            )
-        })?;
+        .ok_or_else(|| point_not_found(rp_id))?;
     let encrypted = rp.encryption.is_some();
 
     let outcome = match p.recovery_type.to_ascii_lowercase().as_str() {
         "restoredisks" => None,
         "originallocation" if encrypted => {
-            return Err(bad_request(
-                "UserErrorReplaceDiskNotSupportedForEncryptedVm",
-                "Replacing the disks of an encrypted VM is not supported; restore the disks instead.",
-            ));
+            return Err(REPLACE_DISKS_OF_ENCRYPTED_VM.error());
         }
-        "alternatelocation" if encrypted => Some(failure(
-            "UserErrorBackupNotAuthorizedInSubscription",
-            400_122,
-            "Backup is not authorised to access resources in the target subscription.",
-            "Restore the disks, then create the VM from them yourself.",
-        )),
+        "alternatelocation" if encrypted => Some(&RESTORE_NOT_AUTHORISED),
         other => {
-            return Err(bad_request(
-                "BMSUserErrorInvalidInput",
-                format!(
-                    "The sandbox restores disks of VMs (recoveryType 'RestoreDisks'), not '{other}'."
-                ),
-            ));
+            return Err(INVALID_INPUT.error_because(format!(
+                "The sandbox restores disks of VMs (recoveryType 'RestoreDisks'), not '{other}'."
+            )));
         }
     };
 
     // The staging storage account: same subscription for encrypted VMs, the vault's region.
-    let account_id = p.storage_account_id.as_deref().ok_or_else(|| {
-        bad_request(
-            "BMSUserErrorInvalidInput",
-            "properties.storageAccountId is required.",
-        )
-    })?;
+    let account_id = p
+        .storage_account_id
+        .as_deref()
+        .ok_or_else(|| INVALID_INPUT.error_because("properties.storageAccountId is required."))?;
     let account_sub = segment_after(account_id, "subscriptions").unwrap_or_default();
     if encrypted && !account_sub.eq_ignore_ascii_case(&sub_id) {
-        return Err(bad_request(
-            "UserErrorCrossSubscriptionRestoreNotSupportedForEncryptedAzureVM",
-            "Encrypted VMs can only be restored into the vault's own subscription.",
-        ));
+        return Err(CROSS_SUBSCRIPTION_RESTORE.error());
     }
     let account_name = segment_after(account_id, "storageAccounts")
         .unwrap_or_default()
@@ -279,27 +235,17 @@ pub fn trigger(state: &Shared, r: &VaultRequest<'_>) -> Result<Response, ArmErro
         .storage_accounts
         .iter()
         .find(|a| a.name.eq_ignore_ascii_case(&account_name))
-        .ok_or_else(|| {
-            bad_request(
-                "UserErrorStorageAccountNotFound",
-                format!(
-                    "The storage account '{account_name}' does not exist in this subscription."
-                ),
-            )
-        })?;
-    if let Some((code, message)) =
-        crate::storage::staging_refusal(account, &vault_location, rp.managed)
-    {
-        return Err(bad_request(code, message));
+        .ok_or_else(|| STAGING_ACCOUNT_NOT_FOUND.error_with(&[("name", &account_name)]))?;
+    if let Some(refusal) = crate::storage::staging_refusal(account, &vault_location, rp.managed) {
+        return Err(refusal);
     }
     if p.region
         .as_deref()
         .is_some_and(|region| !region.eq_ignore_ascii_case(&vault_location))
     {
-        return Err(bad_request(
-            "BMSUserErrorInvalidInput",
-            format!("properties.region must be the vault's region, '{vault_location}'."),
-        ));
+        return Err(INVALID_INPUT.error_because(format!(
+            "properties.region must be the vault's region, '{vault_location}'."
+        )));
     }
     let target_group = match (&p.target_resource_group_id, rp.managed) {
         (Some(id), _) => {
@@ -311,18 +257,14 @@ pub fn trigger(state: &Shared, r: &VaultRequest<'_>) -> Result<Response, ArmErro
                 .iter()
                 .any(|g| g.name.eq_ignore_ascii_case(&name))
             {
-                return Err(bad_request(
-                    "UserErrorTargetResourceGroupNotFound",
-                    format!("The target resource group '{name}' does not exist."),
-                ));
+                return Err(TARGET_GROUP_NOT_FOUND.error_with(&[("name", &name)]));
             }
             Some(name)
         }
         (None, true) => {
-            return Err(bad_request(
-                "BMSUserErrorInvalidInput",
-                "Managed disks need properties.targetResourceGroupId.",
-            ));
+            return Err(
+                INVALID_INPUT.error_because("Managed disks need properties.targetResourceGroupId.")
+            );
         }
         (None, false) => None,
     };
@@ -428,7 +370,7 @@ pub fn trigger(state: &Shared, r: &VaultRequest<'_>) -> Result<Response, ArmErro
         vm_name: vm_name.clone(),
         start: now,
         duration_secs: duration,
-        failure: outcome,
+        failure: outcome.map(Failure::job_failure),
         user_triggered: true,
         property_bag: bag,
     });

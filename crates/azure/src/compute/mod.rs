@@ -1,47 +1,29 @@
-//! The inventory's list calls: VMs (models, then instance views with `statusOnly=true`),
-//! managed disks, key vaults and protected VMs, each a list per subscription or per vault.
+//! Azure Compute: VMs (models, then instance views with `statusOnly=true`), classic VMs and
+//! managed disks, each one list per subscription.
 //!
 //! Items are read one by one from the page's JSON: an item the service describes oddly
 //! (a missing field, an unknown value, odd casing) becomes a record saying what could not be
 //! read, and never fails the whole list.
 
+mod wire;
+
 use std::collections::HashMap;
 
+use safehold_core::Error;
 use safehold_core::ade::{
-    AgentState, DiskKeys, DiskKind, ExtensionFacts, OsType, Permissions, VaultObject, VmFacts,
+    AgentState, DiskKeys, DiskKind, ExtensionFacts, OsType, VaultObject, VmFacts,
 };
-use safehold_core::inventory::{
-    AccessPolicy, DiskRecord, FailedJob, KeyVaultRecord, ProtectedVmRecord, RoleAssignmentRecord,
-    RoleDefinitionRecord, VmRecord, resource_id_segment,
-};
-use safehold_core::ports::InventoryApi;
-use safehold_core::{Error, Problem, Service};
+use safehold_core::inventory::{DiskRecord, ReadProblem, VmRecord, resource_id_segment};
+use safehold_core::ports::ComputeApi;
 use serde_json::Value;
 
 use crate::ArmClient;
-use crate::compute_wire::{self as wire, Item, present};
+use crate::json::text;
+use wire::{Item, present};
 
 const COMPUTE_API: &str = "2024-07-01";
 const CLASSIC_COMPUTE_API: &str = "2016-04-01";
 const DISKS_API: &str = "2024-03-02";
-const KEY_VAULT_API: &str = "2023-07-01";
-const BACKUP_API: &str = "2024-04-01";
-const AUTHORIZATION_API: &str = "2022-04-01";
-
-fn text(value: &Value, pointer: &str) -> Option<String> {
-    value
-        .pointer(pointer)
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-}
-
-fn list<'a>(value: &'a Value, pointer: &str) -> &'a [Value] {
-    value
-        .pointer(pointer)
-        .and_then(Value::as_array)
-        .map_or(&[], Vec::as_slice)
-}
 
 /// The BEK and KEK of an `encryptionSettings` object (VM model, instance view or disk).
 fn keys_of(settings: &wire::EncryptionSettings) -> DiskKeys {
@@ -60,26 +42,6 @@ fn keys_of(settings: &wire::EncryptionSettings) -> DiskKeys {
     }
 }
 
-/// A time as the jobs filter wants it: `2016-01-01 12:00:00 AM`, UTC.
-fn job_filter_time(unix: i64) -> String {
-    let at =
-        time::OffsetDateTime::from_unix_timestamp(unix).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    let (hour, period) = match at.hour() {
-        0 => (12, "AM"),
-        h @ 1..=11 => (h, "AM"),
-        12 => (12, "PM"),
-        h => (h - 12, "PM"),
-    };
-    format!(
-        "{:04}-{:02}-{:02} {hour:02}:{:02}:{:02} {period}",
-        at.year(),
-        u8::from(at.month()),
-        at.day(),
-        at.minute(),
-        at.second()
-    )
-}
-
 /// Lower-cased resource id, for joining lists.
 fn key(id: &str) -> String {
     id.trim_end_matches('/').to_ascii_lowercase()
@@ -94,7 +56,7 @@ fn vm_from_model(model: &wire::Vm) -> VmRecord {
     let id = owned(model.id.as_ref()).unwrap_or_default();
     let mut problems = vec![];
     if id.is_empty() {
-        problems.push("the service sent a VM without an id".to_owned());
+        problems.push(ReadProblem::NoId);
     }
     let storage = model
         .properties
@@ -105,7 +67,9 @@ fn vm_from_model(model: &wire::Vm) -> VmRecord {
         Some(t) if t.eq_ignore_ascii_case("windows") => Some(OsType::Windows),
         Some(t) if t.eq_ignore_ascii_case("linux") => Some(OsType::Linux),
         Some(other) => {
-            problems.push(format!("unknown OS type '{other}'"));
+            problems.push(ReadProblem::UnknownOsType {
+                value: other.to_owned(),
+            });
             None
         }
         None => None,
@@ -122,7 +86,7 @@ fn vm_from_model(model: &wire::Vm) -> VmRecord {
             Some(DiskKind::Unmanaged)
         }
         _ => {
-            problems.push("the OS disk is neither a managed disk nor a VHD".to_owned());
+            problems.push(ReadProblem::UnknownDiskKind);
             None
         }
     };
@@ -195,9 +159,9 @@ fn odd_vm(id: Option<String>, name: Option<String>, error: &str) -> VmRecord {
             .unwrap_or_default()
             .to_owned(),
         name: name.unwrap_or_else(|| id.rsplit('/').next().unwrap_or_default().to_owned()),
-        problems: vec![format!(
-            "the service described this VM in a shape Safehold could not read ({error})"
-        )],
+        problems: vec![ReadProblem::UnreadableShape {
+            detail: error.to_owned(),
+        }],
         id,
         ..VmRecord::default()
     }
@@ -256,156 +220,8 @@ fn add_instance_view(record: &mut VmRecord, view: &wire::InstanceView) {
     }
 }
 
-fn permissions(entry: &Value) -> Permissions {
-    let names = |pointer: &str| -> Vec<&str> {
-        list(entry, pointer)
-            .iter()
-            .filter_map(Value::as_str)
-            .collect()
-    };
-    Permissions::from_lists(names("/permissions/keys"), names("/permissions/secrets"))
-}
-
-/// A key vault from its JSON (list item or GET).
-fn key_vault_from(vault: &Value, subscription_id: &str) -> Option<KeyVaultRecord> {
-    let id = text(vault, "/id")?;
-    let flag = |name: &str| {
-        vault
-            .pointer(&format!("/properties/{name}"))
-            .and_then(Value::as_bool)
-            .unwrap_or(false)
-    };
-    Some(KeyVaultRecord {
-        name: text(vault, "/name")
-            .unwrap_or_else(|| id.rsplit('/').next().unwrap_or_default().to_owned()),
-        resource_group: resource_id_segment(&id, "resourceGroups")
-            .unwrap_or_default()
-            .to_owned(),
-        subscription_id: resource_id_segment(&id, "subscriptions")
-            .unwrap_or(subscription_id)
-            .to_owned(),
-        location: text(vault, "/location").unwrap_or_default(),
-        tenant_id: text(vault, "/properties/tenantId").unwrap_or_default(),
-        rbac_authorization: flag("enableRbacAuthorization"),
-        enabled_for_disk_encryption: flag("enabledForDiskEncryption"),
-        access_policies: list(vault, "/properties/accessPolicies")
-            .iter()
-            .map(|entry| AccessPolicy {
-                tenant_id: text(entry, "/tenantId").unwrap_or_default(),
-                object_id: text(entry, "/objectId").unwrap_or_default(),
-                application_id: text(entry, "/applicationId"),
-                permissions: permissions(entry),
-            })
-            .collect(),
-        id,
-    })
-}
-
-impl ArmClient {
-    /// The role assignments at `scope` that ARM's `$filter` `filter` selects.
-    async fn role_assignments_matching(
-        &self,
-        scope: &str,
-        filter: &str,
-    ) -> Result<Vec<RoleAssignmentRecord>, Error> {
-        let path = format!(
-            "{}/providers/Microsoft.Authorization/roleAssignments",
-            scope.trim_end_matches('/')
-        );
-        let mut url = self.url(&path, AUTHORIZATION_API)?;
-        url.query_pairs_mut().append_pair("$filter", filter);
-        let items: Vec<Value> = self.list_all(url).await?;
-        Ok(items
-            .iter()
-            .filter_map(|a| {
-                Some(RoleAssignmentRecord {
-                    role_definition_id: text(a, "/properties/roleDefinitionId")?,
-                    principal_id: text(a, "/properties/principalId")?,
-                    scope: text(a, "/properties/scope").unwrap_or_default(),
-                })
-            })
-            .collect())
-    }
-}
-
 #[async_trait::async_trait]
-impl safehold_core::ports::KeyVaultAccessApi for ArmClient {
-    #[tracing::instrument(skip_all, fields(vault_id = %vault_id))]
-    async fn get_key_vault(&self, vault_id: &str) -> Result<KeyVaultRecord, Error> {
-        let response = self.get(self.url(vault_id, KEY_VAULT_API)?).await?;
-        let value: Value = serde_json::from_slice(response.body()).map_err(|e| {
-            Error::new(
-                safehold_core::ErrorCode::Internal,
-                Problem::UnreadableAnswer {
-                    service: Service::KeyVault,
-                },
-            )
-            .with_source(e)
-        })?;
-        key_vault_from(&value, "").ok_or_else(|| {
-            Error::new(
-                safehold_core::ErrorCode::Internal,
-                Problem::UnreadableAnswer {
-                    service: Service::KeyVault,
-                },
-            )
-        })
-    }
-
-    #[tracing::instrument(skip_all, fields(vault_id = %vault_id))]
-    async fn add_access_policy(&self, vault_id: &str, entry: &AccessPolicy) -> Result<(), Error> {
-        let body = serde_json::json!({"properties": {"accessPolicies": [{
-            "tenantId": entry.tenant_id,
-            "objectId": entry.object_id,
-            "permissions": {
-                "keys": entry.permissions.keys,
-                "secrets": entry.permissions.secrets,
-            }
-        }]}});
-        self.put_json(
-            &format!("{}/accessPolicies/add", vault_id.trim_end_matches('/')),
-            KEY_VAULT_API,
-            &body,
-        )
-        .await
-        .map(drop)
-    }
-
-    #[tracing::instrument(skip_all, fields(scope = %scope))]
-    async fn role_assignments(&self, scope: &str) -> Result<Vec<RoleAssignmentRecord>, Error> {
-        // `atScope()`: the assignments made at the vault or above it, not those below.
-        self.role_assignments_matching(scope, "atScope()").await
-    }
-
-    #[tracing::instrument(skip_all, fields(scope = %scope))]
-    async fn assign_role(
-        &self,
-        scope: &str,
-        role_definition_guid: &str,
-        principal_id: &str,
-    ) -> Result<(), Error> {
-        let subscription = resource_id_segment(scope, "subscriptions").unwrap_or_default();
-        let body = serde_json::json!({"properties": {
-            "roleDefinitionId": format!("/subscriptions/{subscription}/providers/Microsoft.Authorization/roleDefinitions/{role_definition_guid}"),
-            "principalId": principal_id,
-            "principalType": "ServicePrincipal"
-        }});
-        let path = format!(
-            "{}/providers/Microsoft.Authorization/roleAssignments/{}",
-            scope.trim_end_matches('/'),
-            uuid::Uuid::new_v4()
-        );
-        match self.put_json(&path, AUTHORIZATION_API, &body).await {
-            Ok(_) => Ok(()),
-            // The same role for the same principal at the same scope is already there.
-            Err(error) if error.service_code_is("RoleAssignmentExists") => Ok(()),
-            Err(error) => Err(error),
-        }
-    }
-}
-
-#[async_trait::async_trait]
-impl InventoryApi for ArmClient {
+impl ComputeApi for ArmClient {
     #[tracing::instrument(skip_all, fields(subscription_id = %subscription_id))]
     async fn list_vms(&self, subscription_id: &str) -> Result<Vec<VmRecord>, Error> {
         let path =
@@ -437,9 +253,7 @@ impl InventoryApi for ArmClient {
                     let mut record = vm_from_model(&model);
                     match views.get(&key(&record.id)) {
                         Some(view) => add_instance_view(&mut record, view),
-                        None => record
-                            .problems
-                            .push("no instance view was returned for this VM".to_owned()),
+                        None => record.problems.push(ReadProblem::NoInstanceView),
                     }
                     record
                 }
@@ -518,132 +332,9 @@ impl InventoryApi for ArmClient {
             })
             .collect())
     }
-
-    #[tracing::instrument(skip_all, fields(subscription_id = %subscription_id))]
-    async fn list_key_vaults(&self, subscription_id: &str) -> Result<Vec<KeyVaultRecord>, Error> {
-        let path = format!("/subscriptions/{subscription_id}/providers/Microsoft.KeyVault/vaults");
-        let vaults: Vec<Value> = self.list_all(self.url(&path, KEY_VAULT_API)?).await?;
-        Ok(vaults
-            .iter()
-            .filter_map(|vault| key_vault_from(vault, subscription_id))
-            .collect())
-    }
-
-    #[tracing::instrument(skip_all, fields(role = %role_guid))]
-    async fn get_role_definition(
-        &self,
-        scope: &str,
-        role_guid: &str,
-    ) -> Result<RoleDefinitionRecord, Error> {
-        let subscription = resource_id_segment(scope, "subscriptions").unwrap_or_default();
-        let path = format!(
-            "/subscriptions/{subscription}/providers/Microsoft.Authorization/roleDefinitions/{role_guid}"
-        );
-        let response = self.get(self.url(&path, AUTHORIZATION_API)?).await?;
-        let role: Value = serde_json::from_slice(response.body()).map_err(|e| {
-            Error::new(
-                safehold_core::ErrorCode::Internal,
-                Problem::UnreadableAnswer {
-                    service: Service::ResourceManager,
-                },
-            )
-            .with_source(e)
-        })?;
-        let actions = |field: &str| -> Vec<String> {
-            list(&role, "/properties/permissions")
-                .iter()
-                .flat_map(|block| list(block, &format!("/{field}")))
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect()
-        };
-        Ok(RoleDefinitionRecord {
-            id: role_guid.to_owned(),
-            name: text(&role, "/properties/roleName").unwrap_or_else(|| role_guid.to_owned()),
-            data_actions: actions("dataActions"),
-            not_data_actions: actions("notDataActions"),
-        })
-    }
-
-    #[tracing::instrument(skip_all, fields(scope = %scope))]
-    async fn list_role_assignments(
-        &self,
-        scope: &str,
-        principal_id: &str,
-    ) -> Result<Vec<RoleAssignmentRecord>, Error> {
-        self.role_assignments_matching(scope, &format!("principalId eq '{principal_id}'"))
-            .await
-    }
-
-    #[tracing::instrument(skip_all, fields(vault_id = %vault_id))]
-    async fn list_failed_jobs(&self, vault_id: &str, since: i64) -> Result<Vec<FailedJob>, Error> {
-        let path = format!("{}/backupJobs", vault_id.trim_end_matches('/'));
-        let mut url = self.url(&path, BACKUP_API)?;
-        let now = time::OffsetDateTime::now_utc().unix_timestamp();
-        url.query_pairs_mut().append_pair(
-            "$filter",
-            &format!(
-                "backupManagementType eq 'AzureIaasVM' and status eq 'Failed' and startTime eq '{}' and endTime eq '{}'",
-                job_filter_time(since),
-                job_filter_time(now)
-            ),
-        );
-        let items: Vec<Value> = self.list_all(url).await?;
-        Ok(items
-            .iter()
-            .filter_map(|job| {
-                let p = job.get("properties")?;
-                let error = list(p, "/errorDetails").first();
-                Some(FailedJob {
-                    id: text(job, "/id")?,
-                    vault_id: vault_id.to_owned(),
-                    vm_name: text(p, "/entityFriendlyName").unwrap_or_default(),
-                    operation: text(p, "/operation").unwrap_or_default(),
-                    start_time: text(p, "/startTime").unwrap_or_default(),
-                    // The symbolic code is the title; `errorCode` is a number.
-                    error_code: error.and_then(|e| text(e, "/errorTitle")).or_else(|| {
-                        error
-                            .and_then(|e| e.get("errorCode"))
-                            .map(|c| c.to_string().trim_matches('"').to_owned())
-                    }),
-                    error_message: error.and_then(|e| text(e, "/errorString")),
-                    recommendation: error
-                        .and_then(|e| list(e, "/recommendations").first())
-                        .and_then(Value::as_str)
-                        .map(str::to_owned),
-                })
-            })
-            .collect())
-    }
-
-    #[tracing::instrument(skip_all, fields(vault_id = %vault_id))]
-    async fn list_protected_vms(&self, vault_id: &str) -> Result<Vec<ProtectedVmRecord>, Error> {
-        let path = format!("{}/backupProtectedItems", vault_id.trim_end_matches('/'));
-        let mut url = self.url(&path, BACKUP_API)?;
-        url.query_pairs_mut().append_pair(
-            "$filter",
-            "backupManagementType eq 'AzureIaasVM' and itemType eq 'VM'",
-        );
-        let items: Vec<Value> = self.list_all(url).await?;
-        Ok(items
-            .iter()
-            .filter_map(|item| {
-                let p = item.get("properties")?;
-                Some(ProtectedVmRecord {
-                    source_resource_id: text(p, "/sourceResourceId")
-                        .or_else(|| text(p, "/virtualMachineId"))?,
-                    vault_id: vault_id.to_owned(),
-                    policy_name: text(p, "/policyName"),
-                    last_backup_time: text(p, "/lastBackupTime"),
-                    last_backup_status: text(p, "/lastBackupStatus"),
-                    health_status: text(p, "/healthStatus"),
-                    protection_state: text(p, "/protectionState"),
-                })
-            })
-            .collect())
-    }
 }
 
+#[cfg(test)]
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -713,15 +404,11 @@ mod tests {
             (record.name.as_str(), record.resource_group.as_str()),
             ("vm9", "rg")
         );
-        assert!(record.problems[0].contains("expected struct StorageProfile"));
+        assert!(matches!(
+            &record.problems[0],
+            ReadProblem::UnreadableShape { detail } if detail.contains("expected struct StorageProfile")
+        ));
         let classification = safehold_core::ade::classify(&record.facts);
         assert!(classification.ade.is_none() && classification.disks.is_none());
-    }
-
-    #[test]
-    fn job_filter_times_use_the_services_twelve_hour_clock() {
-        assert_eq!(job_filter_time(1_451_606_400), "2016-01-01 12:00:00 AM");
-        assert_eq!(job_filter_time(1_451_655_000), "2016-01-01 01:30:00 PM");
-        assert_eq!(job_filter_time(1_451_649_600), "2016-01-01 12:00:00 PM");
     }
 }

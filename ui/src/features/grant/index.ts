@@ -1,0 +1,1 @@
+export { GrantDialog } from "./components/GrantDialog";
