@@ -50,9 +50,7 @@ pub(crate) fn valid_name(name: &str) -> bool {
 }
 
 fn name_invalid_message(name: &str) -> String {
-    format!(
-        "{name} is not a valid storage account name. Storage account name must be between 3 and 24 characters in length and use numbers and lower-case letters only."
-    )
+    format!("'{name}' cannot name a storage account: use 3 to 24 lower-case letters and digits.")
 }
 
 fn taken(state: &Shared, name: &str) -> bool {
@@ -138,22 +136,6 @@ pub(crate) fn account_json(
     })
 }
 
-fn group_exists(sub: &SubscriptionRecord, rg: &str) -> Result<(), ArmError> {
-    if sub
-        .resource_groups
-        .iter()
-        .any(|g| g.name.eq_ignore_ascii_case(rg))
-    {
-        Ok(())
-    } else {
-        Err(ArmError::new(
-            StatusCode::NOT_FOUND,
-            "ResourceGroupNotFound",
-            format!("Resource group '{rg}' could not be found."),
-        ))
-    }
-}
-
 /// `GET {sub}[/resourceGroups/{rg}]/providers/Microsoft.Storage/storageAccounts`
 pub(crate) fn list(
     state: &Shared,
@@ -163,13 +145,18 @@ pub(crate) fn list(
     page: Page,
 ) -> Result<Response, ArmError> {
     if let Some(rg) = rg {
-        group_exists(sub, rg)?;
+        sub.require_group(rg)?;
     }
     let accounts = sub
         .storage_accounts
         .iter()
         .filter(|a| rg.is_none_or(|rg| a.resource_group.eq_ignore_ascii_case(rg)));
     Ok(Json(page.render(accounts, |a| account_json(state, sub, a), base)).into_response())
+}
+
+/// Whether `a` is the account named `name` in `rg`.
+fn is_account(a: &StorageAccountRecord, rg: &str, name: &str) -> bool {
+    a.resource_group.eq_ignore_ascii_case(rg) && a.name.eq_ignore_ascii_case(name)
 }
 
 fn find<'a>(
@@ -179,7 +166,7 @@ fn find<'a>(
 ) -> Result<&'a StorageAccountRecord, ArmError> {
     sub.storage_accounts
         .iter()
-        .find(|a| a.resource_group.eq_ignore_ascii_case(rg) && a.name.eq_ignore_ascii_case(name))
+        .find(|a| is_account(a, rg, name))
         .ok_or_else(|| resource_not_found(TYPE, name, rg))
 }
 
@@ -196,13 +183,7 @@ pub(crate) fn get(
 /// `POST {sub}/providers/Microsoft.Storage/checkNameAvailability`: 200 whether or not the name is
 /// free.
 pub(crate) fn check_name_availability(state: &Shared, body: &[u8]) -> Result<Response, ArmError> {
-    let body: Value = serde_json::from_slice(body).map_err(|e| {
-        ArmError::new(
-            StatusCode::BAD_REQUEST,
-            "InvalidRequestContent",
-            format!("The request body is not valid JSON: {e}."),
-        )
-    })?;
+    let body = parse_json(body)?;
     let name = body["name"].as_str().unwrap_or_default();
     if !body["type"]
         .as_str()
@@ -220,7 +201,7 @@ pub(crate) fn check_name_availability(state: &Shared, body: &[u8]) -> Result<Res
         json!({
             "nameAvailable": false,
             "reason": "AlreadyExists",
-            "message": format!("The storage account named {name} is already taken.")
+            "message": format!("Storage account names are global, and {name} is in use.")
         })
     } else {
         json!({ "nameAvailable": true })
@@ -246,14 +227,42 @@ fn bad(message: String) -> ArmError {
     )
 }
 
-fn parse_wanted(body: &[u8]) -> Result<Wanted, ArmError> {
-    let body: Value = serde_json::from_slice(body).map_err(|e| {
+/// The access tier `tier` names, in the service's spelling.
+fn access_tier(tier: &str) -> Result<String, ArmError> {
+    ["Hot", "Cool", "Cold"]
+        .iter()
+        .find(|t| t.eq_ignore_ascii_case(tier))
+        .map(|t| (*t).to_owned())
+        .ok_or_else(|| {
+            bad(format!(
+                "'{tier}' is not an access tier: use Hot, Cool or Cold."
+            ))
+        })
+}
+
+/// Refuses a kind change other than an upgrade to StorageV2.
+fn only_upgrade(from: &str, to: &str) -> Result<(), ArmError> {
+    if from.eq_ignore_ascii_case(to) || to.eq_ignore_ascii_case("StorageV2") {
+        Ok(())
+    } else {
+        Err(bad(format!(
+            "An account of kind {from} can only be upgraded to StorageV2."
+        )))
+    }
+}
+
+fn parse_json(body: &[u8]) -> Result<Value, ArmError> {
+    serde_json::from_slice(body).map_err(|e| {
         ArmError::new(
             StatusCode::BAD_REQUEST,
             "InvalidRequestContent",
             format!("The request body is not valid JSON: {e}."),
         )
-    })?;
+    })
+}
+
+fn parse_wanted(body: &[u8]) -> Result<Wanted, ArmError> {
+    let body = parse_json(body)?;
     let required = |value: &Value, what: &str| {
         value.as_str().map(str::to_owned).ok_or_else(|| {
             ArmError::new(
@@ -298,17 +307,7 @@ fn parse_wanted(body: &[u8]) -> Result<Wanted, ArmError> {
     let properties = &body["properties"];
     let tiered = !premium && matches!(kind.as_str(), "StorageV2" | "BlobStorage");
     let access_tier = match properties["accessTier"].as_str() {
-        Some(tier) if tiered => {
-            let tier = ["Hot", "Cool", "Cold"]
-                .iter()
-                .find(|t| t.eq_ignore_ascii_case(tier))
-                .ok_or_else(|| {
-                    bad(format!(
-                        "'{tier}' is not an access tier: use Hot, Cool or Cold."
-                    ))
-                })?;
-            Some((*tier).to_owned())
-        }
+        Some(tier) if tiered => Some(access_tier(tier)?),
         None if tiered => Some("Hot".to_owned()),
         None if premium && kind == "StorageV2" => None,
         Some(tier) => {
@@ -356,68 +355,46 @@ pub(crate) fn create(
         s.storage_accounts.iter().any(|a| {
             a.name.eq_ignore_ascii_case(name)
                 && !(s.subscription_id.eq_ignore_ascii_case(subscription)
-                    && a.resource_group.eq_ignore_ascii_case(rg))
+                    && is_account(a, rg, name))
         })
     });
     let sub = tenant
         .subscription_mut(subscription)
         .ok_or_else(|| subscription_not_found(subscription))?;
-    group_exists(sub, rg)?;
+    sub.require_group(rg)?;
     if taken_elsewhere {
         return Err(ArmError::new(
             StatusCode::CONFLICT,
             "StorageAccountAlreadyTaken",
-            format!("The storage account named {name} is already taken."),
+            format!("Storage account names are global, and {name} is in use."),
         ));
     }
     if let Some(existing) = sub
         .storage_accounts
         .iter_mut()
-        .find(|a| a.resource_group.eq_ignore_ascii_case(rg) && a.name.eq_ignore_ascii_case(name))
+        .find(|a| is_account(a, rg, name))
     {
         if !existing.location.eq_ignore_ascii_case(&wanted.location) {
             return Err(ArmError::new(
                 StatusCode::CONFLICT,
                 "InvalidResourceLocation",
                 format!(
-                    "The resource '{name}' already exists in location '{}' in resource group '{rg}'. A resource with the same name cannot be created in location '{}'. Please select a new resource name.",
+                    "Resource group '{rg}' already has a resource named '{name}', in region '{}'; it cannot move to '{}', so choose another name.",
                     existing.location, wanted.location
                 ),
             ));
         }
-        if !existing.kind.eq_ignore_ascii_case(&wanted.kind) && wanted.kind != "StorageV2" {
-            return Err(bad(format!(
-                "An account of kind {} can only be upgraded to StorageV2.",
-                existing.kind
-            )));
-        }
+        only_upgrade(&existing.kind, &wanted.kind)?;
         existing.sku = wanted.sku;
         existing.kind = wanted.kind;
         existing.access_tier = wanted.access_tier;
         existing.network_rules_deny = wanted.network_rules_deny;
         existing.tags = wanted.tags;
-        let json = tenant
-            .subscription(subscription)
-            .and_then(|s| {
-                s.storage_accounts
-                    .iter()
-                    .find(|a| {
-                        a.resource_group.eq_ignore_ascii_case(rg)
-                            && a.name.eq_ignore_ascii_case(name)
-                    })
-                    .map(|a| account_json(state, s, a))
-            })
-            .unwrap_or_default();
-        state.persist(&tenant)?;
-        return Ok(Json(json).into_response());
+        return written(state, &tenant, subscription, rg, name);
     }
     let operation = uuid::Uuid::new_v4().to_string();
     let location = wanted.location.clone();
-    let group = sub
-        .resource_groups
-        .iter()
-        .find(|g| g.name.eq_ignore_ascii_case(rg))
-        .map_or_else(|| rg.to_owned(), |g| g.name.clone());
+    let group = sub.group_name(rg);
     sub.storage_accounts.push(StorageAccountRecord {
         resource_group: group,
         name: name.to_owned(),
@@ -449,13 +426,7 @@ pub(crate) fn update(
     name: &str,
     body: &[u8],
 ) -> Result<Response, ArmError> {
-    let body: Value = serde_json::from_slice(body).map_err(|e| {
-        ArmError::new(
-            StatusCode::BAD_REQUEST,
-            "InvalidRequestContent",
-            format!("The request body is not valid JSON: {e}."),
-        )
-    })?;
+    let body = parse_json(body)?;
     let mut tenant = state.tenant_mut();
     let sub = tenant
         .subscription_mut(subscription)
@@ -463,7 +434,7 @@ pub(crate) fn update(
     let account = sub
         .storage_accounts
         .iter_mut()
-        .find(|a| a.resource_group.eq_ignore_ascii_case(rg) && a.name.eq_ignore_ascii_case(name))
+        .find(|a| is_account(a, rg, name))
         .ok_or_else(|| resource_not_found(TYPE, name, rg))?;
     let mut changed = account.clone();
     if let Some(sku) = body["sku"]["name"].as_str() {
@@ -481,12 +452,7 @@ pub(crate) fn update(
         (*sku).clone_into(&mut changed.sku);
     }
     if let Some(kind) = body["kind"].as_str() {
-        if !kind.eq_ignore_ascii_case(&changed.kind) && !kind.eq_ignore_ascii_case("StorageV2") {
-            return Err(bad(format!(
-                "An account of kind {} can only be upgraded to StorageV2.",
-                changed.kind
-            )));
-        }
+        only_upgrade(&changed.kind, kind)?;
         if kind.eq_ignore_ascii_case("StorageV2") && changed.kind != "StorageV2" {
             "StorageV2".clone_into(&mut changed.kind);
             if changed.access_tier.is_none() && changed.sku_tier() == "Standard" {
@@ -501,15 +467,7 @@ pub(crate) fn update(
                 changed.kind, changed.sku
             )));
         }
-        let tier = ["Hot", "Cool", "Cold"]
-            .iter()
-            .find(|t| t.eq_ignore_ascii_case(tier))
-            .ok_or_else(|| {
-                bad(format!(
-                    "'{tier}' is not an access tier: use Hot, Cool or Cold."
-                ))
-            })?;
-        changed.access_tier = Some((*tier).to_owned());
+        changed.access_tier = Some(access_tier(tier)?);
     }
     if let Some(action) = body["properties"]["networkAcls"]["defaultAction"].as_str() {
         changed.network_rules_deny = action.eq_ignore_ascii_case("Deny");
@@ -518,18 +476,22 @@ pub(crate) fn update(
         changed.tags = serde_json::from_value(body["tags"].clone()).unwrap_or_default();
     }
     *account = changed;
+    written(state, &tenant, subscription, rg, name)
+}
+
+/// Saves the tenant after an update and answers 200 with the account.
+fn written(
+    state: &Shared,
+    tenant: &crate::tenant::Tenant,
+    subscription: &str,
+    rg: &str,
+    name: &str,
+) -> Result<Response, ArmError> {
     let json = tenant
         .subscription(subscription)
-        .and_then(|s| {
-            s.storage_accounts
-                .iter()
-                .find(|a| {
-                    a.resource_group.eq_ignore_ascii_case(rg) && a.name.eq_ignore_ascii_case(name)
-                })
-                .map(|a| account_json(state, s, a))
-        })
+        .and_then(|s| find(s, rg, name).ok().map(|a| account_json(state, s, a)))
         .unwrap_or_default();
-    state.persist(&tenant)?;
+    state.persist(tenant)?;
     Ok(Json(json).into_response())
 }
 
@@ -585,9 +547,7 @@ pub(crate) fn delete(
         .subscription_mut(subscription)
         .ok_or_else(|| subscription_not_found(subscription))?;
     let before = sub.storage_accounts.len();
-    sub.storage_accounts.retain(|a| {
-        !(a.resource_group.eq_ignore_ascii_case(rg) && a.name.eq_ignore_ascii_case(name))
-    });
+    sub.storage_accounts.retain(|a| !is_account(a, rg, name));
     let status = if sub.storage_accounts.len() < before {
         StatusCode::OK
     } else {
@@ -603,10 +563,9 @@ pub(crate) fn delete(
 
 /// Why the account cannot stage a restore of a VM, if it cannot: what the Backup restore docs
 /// allow (same region as the vault; general-purpose, not Blob storage; locally or geo-redundant,
-/// not zone-redundant; no premium account with network rules for managed VMs). The messages
-/// follow the troubleshooting article's wording; the article names no codes, so the
-/// `UserErrorStorageAccount…` codes are the sandbox's own; their entries are in the Recovery
-/// Services failure catalogue.
+/// not zone-redundant; no premium account with network rules for managed VMs). The
+/// `UserErrorStorageAccount…` codes are the sandbox's own, as the restore docs name none; their
+/// entries are in the Recovery Services failure catalogue.
 pub(crate) fn staging_refusal(
     account: &StorageAccountRecord,
     vault_location: &str,

@@ -374,6 +374,31 @@ pub struct StorageAccountRecord {
     pub blobs: Vec<BlobRecord>,
 }
 
+impl SubscriptionRecord {
+    /// The resource group named `rg` (names match case-insensitively), or ARM's 404 for it.
+    pub(crate) fn require_group(
+        &self,
+        rg: &str,
+    ) -> Result<&ResourceGroupRecord, crate::arm::ArmError> {
+        self.resource_groups
+            .iter()
+            .find(|g| g.name.eq_ignore_ascii_case(rg))
+            .ok_or_else(|| {
+                crate::arm::ArmError::new(
+                    axum::http::StatusCode::NOT_FOUND,
+                    "ResourceGroupNotFound",
+                    format!("There is no resource group '{rg}' in this subscription."),
+                )
+            })
+    }
+
+    /// The name of resource group `rg` as it was created (`rg` itself when there is none).
+    pub(crate) fn group_name(&self, rg: &str) -> String {
+        self.require_group(rg)
+            .map_or_else(|_| rg.to_owned(), |g| g.name.clone())
+    }
+}
+
 impl StorageAccountRecord {
     fn default_kind() -> String {
         "StorageV2".to_owned()

@@ -1,6 +1,7 @@
 //! The HTTP handlers under `.../providers/Microsoft.Network/`.
 
 use super::*;
+use crate::tenant::Tenant;
 
 /// A request under `.../providers/Microsoft.Network/`.
 pub(crate) struct NetworkRequest<'a> {
@@ -16,6 +17,25 @@ pub(crate) struct NetworkRequest<'a> {
     pub page: Page,
     /// The list URL with its api-version, for nextLinks.
     pub base: &'a str,
+}
+
+impl NetworkRequest<'_> {
+    /// The request's subscription.
+    fn subscription_in<'t>(&self, tenant: &'t Tenant) -> Result<&'t SubscriptionRecord, ArmError> {
+        tenant
+            .subscription(self.subscription)
+            .ok_or_else(|| subscription_not_found(self.subscription))
+    }
+
+    /// The request's subscription, to change.
+    fn subscription_in_mut<'t>(
+        &self,
+        tenant: &'t mut Tenant,
+    ) -> Result<&'t mut SubscriptionRecord, ArmError> {
+        tenant
+            .subscription_mut(self.subscription)
+            .ok_or_else(|| subscription_not_found(self.subscription))
+    }
 }
 
 pub(super) fn operation_urls(
@@ -67,15 +87,12 @@ pub(crate) fn dispatch(
         (rg, [kind]) if method == Method::GET => {
             let kind = Kind::from_segment(kind)?;
             let tenant = state.tenant();
-            tenant
-                .subscription(r.subscription)
-                .ok_or_else(|| subscription_not_found(r.subscription))
-                .and_then(|sub| {
-                    if let Some(rg) = rg {
-                        require_group(sub, rg)?;
-                    }
-                    Ok(Json(render_list(sub, kind, rg, r.page, r.base)).into_response())
-                })
+            r.subscription_in(&tenant).and_then(|sub| {
+                if let Some(rg) = rg {
+                    sub.require_group(rg)?;
+                }
+                Ok(Json(render_list(sub, kind, rg, r.page, r.base)).into_response())
+            })
         }
         (Some(rg), [kind, _]) => {
             let kind = Kind::from_segment(kind)?;
@@ -83,22 +100,15 @@ pub(crate) fn dispatch(
         }
         (Some(rg), ["virtualnetworks", _, "subnets"]) if method == Method::GET => {
             let tenant = state.tenant();
-            tenant
-                .subscription(r.subscription)
-                .ok_or_else(|| subscription_not_found(r.subscription))
-                .and_then(|sub| {
-                    let v = sub
-                        .network
-                        .virtual_networks
-                        .iter()
-                        .find(|v| matches(&v.resource_group, &v.name, rg, r.rest[1]))
-                        .ok_or_else(|| not_found(Kind::VirtualNetwork, r.rest[1], rg))?;
-                    Ok(Json(
-                        r.page
-                            .render(&v.subnets, |s| subnet_json(sub, v, s), r.base),
-                    )
-                    .into_response())
-                })
+            r.subscription_in(&tenant).and_then(|sub| {
+                let v = find::<VirtualNetworkRecord>(&sub.network, rg, r.rest[1])
+                    .ok_or_else(|| not_found(Kind::VirtualNetwork, r.rest[1], rg))?;
+                Ok(Json(
+                    r.page
+                        .render(&v.subnets, |s| subnet_json(sub, v, s), r.base),
+                )
+                .into_response())
+            })
         }
         (Some(rg), ["virtualnetworks", _, "subnets", _]) => {
             subnet(state, r, rg, r.rest[1], r.rest[3])
@@ -118,9 +128,7 @@ pub(super) fn resource(
     match *r.method {
         Method::GET => {
             let tenant = state.tenant();
-            let sub = tenant
-                .subscription(r.subscription)
-                .ok_or_else(|| subscription_not_found(r.subscription))?;
+            let sub = r.subscription_in(&tenant)?;
             render_one(sub, kind, rg, name)
                 .map(|v| Json(v).into_response())
                 .ok_or_else(|| not_found(kind, name, rg))
@@ -128,67 +136,37 @@ pub(super) fn resource(
         Method::PUT => {
             let body = parse_body(r.body)?;
             let mut tenant = state.tenant_mut();
-            let sub = tenant
-                .subscription_mut(r.subscription)
-                .ok_or_else(|| subscription_not_found(r.subscription))?;
+            let sub = r.subscription_in_mut(&mut tenant)?;
             let created = put_resource(sub, kind, rg, name, &body)?;
             let value = render_one(sub, kind, rg, name).unwrap_or_default();
             let location = value["location"].as_str().unwrap_or_default().to_owned();
             state.persist(&tenant)?;
             drop(tenant);
-            let status = if created {
-                StatusCode::CREATED
-            } else {
-                StatusCode::OK
-            };
-            let (operation, _) = operation_urls(state, r.subscription, &location, r.api_version);
-            Ok(with_header(
-                (status, Json(value)).into_response(),
-                "azure-asyncoperation",
-                &operation,
-            ))
+            Ok(put_response(state, r, created, value, &location))
         }
         Method::PATCH => {
             // UpdateTags: only the tags change.
             let body = parse_body(r.body)?;
             let tags = body_tags(&body);
             let mut tenant = state.tenant_mut();
-            let sub = tenant
-                .subscription_mut(r.subscription)
-                .ok_or_else(|| subscription_not_found(r.subscription))?;
+            let sub = r.subscription_in_mut(&mut tenant)?;
             let n = &mut sub.network;
-            let slot = match kind {
-                Kind::VirtualNetwork => n
-                    .virtual_networks
-                    .iter_mut()
-                    .find(|v| matches(&v.resource_group, &v.name, rg, name))
-                    .map(|v| &mut v.tags),
-                Kind::NetworkInterface => n
-                    .network_interfaces
-                    .iter_mut()
-                    .find(|v| matches(&v.resource_group, &v.name, rg, name))
-                    .map(|v| &mut v.tags),
-                Kind::PublicIp => n
-                    .public_ip_addresses
-                    .iter_mut()
-                    .find(|v| matches(&v.resource_group, &v.name, rg, name))
-                    .map(|v| &mut v.tags),
-                Kind::SecurityGroup => n
-                    .security_groups
-                    .iter_mut()
-                    .find(|v| matches(&v.resource_group, &v.name, rg, name))
-                    .map(|v| &mut v.tags),
+            let found = match kind {
+                Kind::VirtualNetwork => set_tags::<VirtualNetworkRecord>(n, rg, name, tags),
+                Kind::NetworkInterface => set_tags::<NetworkInterfaceRecord>(n, rg, name, tags),
+                Kind::PublicIp => set_tags::<PublicIpRecord>(n, rg, name, tags),
+                Kind::SecurityGroup => set_tags::<SecurityGroupRecord>(n, rg, name, tags),
             };
-            *slot.ok_or_else(|| not_found(kind, name, rg))? = tags;
+            if !found {
+                return Err(not_found(kind, name, rg));
+            }
             let value = render_one(sub, kind, rg, name).unwrap_or_default();
             state.persist(&tenant)?;
             Ok(Json(value).into_response())
         }
         Method::DELETE => {
             let mut tenant = state.tenant_mut();
-            let sub = tenant
-                .subscription_mut(r.subscription)
-                .ok_or_else(|| subscription_not_found(r.subscription))?;
+            let sub = r.subscription_in_mut(&mut tenant)?;
             let location = render_one(sub, kind, rg, name)
                 .and_then(|v| v["location"].as_str().map(str::to_owned));
             let deleted = delete_resource(sub, kind, rg, name)?;
@@ -198,6 +176,27 @@ pub(super) fn resource(
         }
         _ => Err(crate::arm::method_not_allowed(r.method)),
     }
+}
+
+/// A PUT's answer: 201 or 200 with the resource, and where its operation's status is.
+pub(super) fn put_response(
+    state: &Shared,
+    r: &NetworkRequest<'_>,
+    created: bool,
+    value: Value,
+    location: &str,
+) -> Response {
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    let (operation, _) = operation_urls(state, r.subscription, location, r.api_version);
+    with_header(
+        (status, Json(value)).into_response(),
+        "azure-asyncoperation",
+        &operation,
+    )
 }
 
 pub(super) fn deleted_response(
@@ -227,23 +226,19 @@ pub(super) fn subnet(
     name: &str,
 ) -> Result<Response, ArmError> {
     let render = |sub: &SubscriptionRecord| {
-        sub.network
-            .virtual_networks
-            .iter()
-            .find(|v| matches(&v.resource_group, &v.name, rg, vnet))
-            .and_then(|v| {
-                v.subnets
-                    .iter()
-                    .find(|s| s.name.eq_ignore_ascii_case(name))
-                    .map(|s| (subnet_json(sub, v, s), v.location.clone()))
-            })
+        find::<VirtualNetworkRecord>(&sub.network, rg, vnet).and_then(|v| {
+            v.subnets
+                .iter()
+                .find(|s| s.name.eq_ignore_ascii_case(name))
+                .map(|s| (subnet_json(sub, v, s), v.location.clone()))
+        })
     };
     let subnet_missing = || {
         ArmError::new(
             StatusCode::NOT_FOUND,
             "NotFound",
             format!(
-                "Resource /subscriptions/{}/resourceGroups/{rg}/providers/Microsoft.Network/virtualNetworks/{vnet}/subnets/{name} not found.",
+                "There is no subnet /subscriptions/{}/resourceGroups/{rg}/providers/Microsoft.Network/virtualNetworks/{vnet}/subnets/{name}.",
                 r.subscription
             ),
         )
@@ -251,9 +246,7 @@ pub(super) fn subnet(
     match *r.method {
         Method::GET => {
             let tenant = state.tenant();
-            let sub = tenant
-                .subscription(r.subscription)
-                .ok_or_else(|| subscription_not_found(r.subscription))?;
+            let sub = r.subscription_in(&tenant)?;
             render(sub)
                 .map(|(v, _)| Json(v).into_response())
                 .ok_or_else(subnet_missing)
@@ -261,31 +254,17 @@ pub(super) fn subnet(
         Method::PUT => {
             let body = parse_body(r.body)?;
             let mut tenant = state.tenant_mut();
-            let sub = tenant
-                .subscription_mut(r.subscription)
-                .ok_or_else(|| subscription_not_found(r.subscription))?;
-            require_group(sub, rg)?;
+            let sub = r.subscription_in_mut(&mut tenant)?;
+            sub.require_group(rg)?;
             let created = put_subnet(sub, rg, vnet, name, &body)?;
             let (value, location) = render(sub).unwrap_or_default();
             state.persist(&tenant)?;
             drop(tenant);
-            let status = if created {
-                StatusCode::CREATED
-            } else {
-                StatusCode::OK
-            };
-            let (operation, _) = operation_urls(state, r.subscription, &location, r.api_version);
-            Ok(with_header(
-                (status, Json(value)).into_response(),
-                "azure-asyncoperation",
-                &operation,
-            ))
+            Ok(put_response(state, r, created, value, &location))
         }
         Method::DELETE => {
             let mut tenant = state.tenant_mut();
-            let sub = tenant
-                .subscription_mut(r.subscription)
-                .ok_or_else(|| subscription_not_found(r.subscription))?;
+            let sub = r.subscription_in_mut(&mut tenant)?;
             let location = render(sub).map(|(_, l)| l);
             let deleted = delete_subnet(sub, rg, vnet, name)?;
             state.persist(&tenant)?;

@@ -14,6 +14,7 @@
 
 mod http;
 mod prefix;
+mod record;
 mod seed;
 mod wire;
 mod writes;
@@ -24,6 +25,7 @@ pub(crate) use self::wire::{entries, nic_in_region};
 pub(crate) use self::writes::put_resource;
 
 use self::prefix::*;
+use self::record::*;
 use self::wire::*;
 use self::writes::*;
 
@@ -119,21 +121,14 @@ pub(super) fn bad(code: &'static str, message: String) -> ArmError {
 }
 
 pub(super) fn not_found(kind: Kind, name: &str, rg: &str) -> ArmError {
-    ArmError::new(
-        StatusCode::NOT_FOUND,
-        "ResourceNotFound",
-        format!(
-            "The Resource '{}/{name}' under resource group '{rg}' was not found.",
-            kind.type_name()
-        ),
-    )
+    crate::arm::resource_not_found(kind.type_name(), name, rg)
 }
 
 pub(super) fn reference_not_found(reference: &str, by: &str) -> ArmError {
     bad(
         "InvalidResourceReference",
         format!(
-            "Resource {reference} referenced by resource {by} was not found. Please make sure that the referenced resource exists, and that both resources are in the same region."
+            "Resource {by} refers to {reference}, which does not exist in the same region as {by}."
         ),
     )
 }

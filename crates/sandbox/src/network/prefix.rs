@@ -43,7 +43,9 @@ pub(super) fn parse_prefix(text: &str, owner: &str) -> Result<Prefix, ArmError> 
     Prefix::parse(text).ok_or_else(|| {
         bad(
             "InvalidCIDRNotation",
-            format!("The address prefix {text} in resource {owner} has an invalid CIDR notation."),
+            format!(
+                "{owner} gives the address prefix {text}, which is not a network address in CIDR form (e.g. 10.0.0.0/24)."
+            ),
         )
     })
 }

@@ -337,56 +337,14 @@ pub(super) fn nsg_json(sub: &SubscriptionRecord, g: &SecurityGroupRecord) -> Val
 
 /// The generic resources view's entries for the subscription's network resources.
 pub(crate) fn entries(sub: &SubscriptionRecord) -> Vec<Entry> {
-    let n = &sub.network;
-    let entry = |kind: Kind, rg: &str, name: &str, location: &str, tags, created: &str| {
-        Entry::new(sub, rg, kind.type_name(), name, location)
-            .tagged(tags)
-            .created(created)
-    };
-    let mut out = Vec::new();
-    for v in &n.virtual_networks {
-        out.push(entry(
-            Kind::VirtualNetwork,
-            &v.resource_group,
-            &v.name,
-            &v.location,
-            &v.tags,
-            &v.created,
-        ));
-    }
-    for nic in &n.network_interfaces {
-        out.push(entry(
-            Kind::NetworkInterface,
-            &nic.resource_group,
-            &nic.name,
-            &nic.location,
-            &nic.tags,
-            &nic.created,
-        ));
-    }
-    for p in &n.public_ip_addresses {
-        out.push(
-            entry(
-                Kind::PublicIp,
-                &p.resource_group,
-                &p.name,
-                &p.location,
-                &p.tags,
-                &p.created,
-            )
-            .with("sku", json!({ "name": p.sku, "tier": "Regional" })),
-        );
-    }
-    for g in &n.security_groups {
-        out.push(entry(
-            Kind::SecurityGroup,
-            &g.resource_group,
-            &g.name,
-            &g.location,
-            &g.tags,
-            &g.created,
-        ));
-    }
+    let mut out: Vec<Entry> = Vec::new();
+    out.extend(entries_of::<VirtualNetworkRecord>(sub).map(|(_, e)| e));
+    out.extend(entries_of::<NetworkInterfaceRecord>(sub).map(|(_, e)| e));
+    out.extend(
+        entries_of::<PublicIpRecord>(sub)
+            .map(|(p, e)| e.with("sku", json!({ "name": p.sku, "tier": "Regional" }))),
+    );
+    out.extend(entries_of::<SecurityGroupRecord>(sub).map(|(_, e)| e));
     out
 }
 
@@ -407,36 +365,11 @@ pub(super) fn render_list(
     page: Page,
     base: &str,
 ) -> Value {
-    let n = &sub.network;
     match kind {
-        Kind::VirtualNetwork => page.render(
-            n.virtual_networks
-                .iter()
-                .filter(|v| in_group(rg, &v.resource_group)),
-            |v| vnet_json(sub, v),
-            base,
-        ),
-        Kind::NetworkInterface => page.render(
-            n.network_interfaces
-                .iter()
-                .filter(|v| in_group(rg, &v.resource_group)),
-            |v| nic_json(sub, v),
-            base,
-        ),
-        Kind::PublicIp => page.render(
-            n.public_ip_addresses
-                .iter()
-                .filter(|v| in_group(rg, &v.resource_group)),
-            |v| public_ip_json(sub, v),
-            base,
-        ),
-        Kind::SecurityGroup => page.render(
-            n.security_groups
-                .iter()
-                .filter(|v| in_group(rg, &v.resource_group)),
-            |v| nsg_json(sub, v),
-            base,
-        ),
+        Kind::VirtualNetwork => page_of::<VirtualNetworkRecord>(sub, rg, page, base),
+        Kind::NetworkInterface => page_of::<NetworkInterfaceRecord>(sub, rg, page, base),
+        Kind::PublicIp => page_of::<PublicIpRecord>(sub, rg, page, base),
+        Kind::SecurityGroup => page_of::<SecurityGroupRecord>(sub, rg, page, base),
     }
 }
 
@@ -447,28 +380,11 @@ pub(super) fn render_one(
     rg: &str,
     name: &str,
 ) -> Option<Value> {
-    let n = &sub.network;
     match kind {
-        Kind::VirtualNetwork => n
-            .virtual_networks
-            .iter()
-            .find(|v| matches(&v.resource_group, &v.name, rg, name))
-            .map(|v| vnet_json(sub, v)),
-        Kind::NetworkInterface => n
-            .network_interfaces
-            .iter()
-            .find(|v| matches(&v.resource_group, &v.name, rg, name))
-            .map(|v| nic_json(sub, v)),
-        Kind::PublicIp => n
-            .public_ip_addresses
-            .iter()
-            .find(|v| matches(&v.resource_group, &v.name, rg, name))
-            .map(|v| public_ip_json(sub, v)),
-        Kind::SecurityGroup => n
-            .security_groups
-            .iter()
-            .find(|v| matches(&v.resource_group, &v.name, rg, name))
-            .map(|v| nsg_json(sub, v)),
+        Kind::VirtualNetwork => json_of::<VirtualNetworkRecord>(sub, rg, name),
+        Kind::NetworkInterface => json_of::<NetworkInterfaceRecord>(sub, rg, name),
+        Kind::PublicIp => json_of::<PublicIpRecord>(sub, rg, name),
+        Kind::SecurityGroup => json_of::<SecurityGroupRecord>(sub, rg, name),
     }
 }
 

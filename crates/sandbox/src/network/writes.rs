@@ -13,13 +13,32 @@ pub(super) fn body_location(body: &Value) -> Result<String, ArmError> {
         .ok_or_else(|| {
             bad(
                 "LocationRequired",
-                "The location property is required for this definition.".to_owned(),
+                "The request body needs a location.".to_owned(),
             )
         })
 }
 
 pub(super) fn body_tags(body: &Value) -> std::collections::BTreeMap<String, String> {
     serde_json::from_value(body["tags"].clone()).unwrap_or_default()
+}
+
+/// Where a PUT of `name` in `rg` goes: the body's location, and the position of the record it
+/// updates, if any (which must stay in its region).
+pub(super) fn placement<R: Record>(
+    n: &crate::tenant::NetworkRecords,
+    rg: &str,
+    name: &str,
+    body: &Value,
+) -> Result<(String, Option<usize>), ArmError> {
+    let location = body_location(body)?;
+    let existing = position::<R>(n, rg, name);
+    keep_location(
+        existing.map(|i| R::list(n)[i].location()),
+        &location,
+        name,
+        rg,
+    )?;
+    Ok((location, existing))
 }
 
 pub(super) fn keep_location(
@@ -33,7 +52,7 @@ pub(super) fn keep_location(
             StatusCode::CONFLICT,
             "InvalidResourceLocation",
             format!(
-                "The resource '{name}' already exists in location '{location}' in resource group '{rg}'. A resource with the same name cannot be created in location '{wanted}'. Please select a new resource name."
+                "Resource group '{rg}' already has a resource named '{name}', in region '{location}'; it cannot move to '{wanted}', so choose another name."
             ),
         )),
         _ => Ok(()),
@@ -102,7 +121,7 @@ pub(super) fn check_subnets(v: &VirtualNetworkRecord, owner: &str) -> Result<(),
             return Err(bad(
                 "NetcfgSubnetRangeOutsideVnet",
                 format!(
-                    "Subnet '{}' is not valid because its IP address range is outside the IP address range of virtual network '{}'.",
+                    "The address range of subnet '{}' lies outside the address space of virtual network '{}'.",
                     s.name, v.name
                 ),
             ));
@@ -111,7 +130,7 @@ pub(super) fn check_subnets(v: &VirtualNetworkRecord, owner: &str) -> Result<(),
             return Err(bad(
                 "NetcfgSubnetRangesOverlap",
                 format!(
-                    "Subnet '{}' is not valid because its IP address range overlaps with that of an existing subnet '{other}' in virtual network '{}'.",
+                    "The address range of subnet '{}' overlaps subnet '{other}' of virtual network '{}'.",
                     s.name, v.name
                 ),
             ));
@@ -131,7 +150,7 @@ pub(super) fn subnet_in_use(
         Some(user) => Err(bad(
             "InUseSubnetCannotBeDeleted",
             format!(
-                "Subnet {subnet} is in use by {user} and cannot be deleted. In order to delete the subnet, delete all the resources within the subnet."
+                "Subnet {subnet} cannot be deleted while {user} uses it; delete what uses the subnet first."
             ),
         )),
         None => Ok(()),
@@ -144,18 +163,7 @@ pub(super) fn put_vnet(
     name: &str,
     body: &Value,
 ) -> Result<bool, ArmError> {
-    let location = body_location(body)?;
-    let existing = sub
-        .network
-        .virtual_networks
-        .iter()
-        .position(|v| matches(&v.resource_group, &v.name, rg, name));
-    keep_location(
-        existing.map(|i| sub.network.virtual_networks[i].location.as_str()),
-        &location,
-        name,
-        rg,
-    )?;
+    let (location, existing) = placement::<VirtualNetworkRecord>(&sub.network, rg, name, body)?;
     let owner = id(sub, rg, Kind::VirtualNetwork, name);
     let address_prefixes: Vec<String> = body["properties"]["addressSpace"]["addressPrefixes"]
         .as_array()
@@ -185,8 +193,8 @@ pub(super) fn put_vnet(
         })?;
         subnets.push(parse_subnet(sub, s, subnet_name, &location, &owner)?);
     }
-    let mut record = VirtualNetworkRecord {
-        resource_group: group_name(sub, rg),
+    let record = VirtualNetworkRecord {
+        resource_group: sub.group_name(rg),
         name: name.to_owned(),
         location,
         address_prefixes,
@@ -224,14 +232,8 @@ pub(super) fn put_vnet(
                 ));
             }
         }
-        record.guid.clone_from(&old.guid);
-        record.created.clone_from(&old.created);
-        sub.network.virtual_networks[i] = record;
-        Ok(false)
-    } else {
-        sub.network.virtual_networks.push(record);
-        Ok(true)
     }
+    Ok(store(&mut sub.network, existing, record, |_, _| {}))
 }
 
 pub(super) fn put_subnet(
@@ -241,11 +243,7 @@ pub(super) fn put_subnet(
     name: &str,
     body: &Value,
 ) -> Result<bool, ArmError> {
-    let i = sub
-        .network
-        .virtual_networks
-        .iter()
-        .position(|v| matches(&v.resource_group, &v.name, rg, vnet))
+    let i = position::<VirtualNetworkRecord>(&sub.network, rg, vnet)
         .ok_or_else(|| not_found(Kind::VirtualNetwork, vnet, rg))?;
     let v = &sub.network.virtual_networks[i];
     let owner = subnet_id(sub, v, name);
@@ -314,11 +312,7 @@ pub(super) fn find_subnet(
     if !reference_sub.eq_ignore_ascii_case(&sub.subscription_id) {
         return None;
     }
-    let v = sub
-        .network
-        .virtual_networks
-        .iter()
-        .find(|v| matches(&v.resource_group, &v.name, vnet_rg, vnet_name))
+    let v = find::<VirtualNetworkRecord>(&sub.network, vnet_rg, vnet_name)
         .filter(|v| v.location.eq_ignore_ascii_case(location))?;
     let s = v
         .subnets
@@ -336,18 +330,7 @@ pub(super) fn put_nic(
     name: &str,
     body: &Value,
 ) -> Result<bool, ArmError> {
-    let location = body_location(body)?;
-    let existing = sub
-        .network
-        .network_interfaces
-        .iter()
-        .position(|n| matches(&n.resource_group, &n.name, rg, name));
-    keep_location(
-        existing.map(|i| sub.network.network_interfaces[i].location.as_str()),
-        &location,
-        name,
-        rg,
-    )?;
+    let (location, existing) = placement::<NetworkInterfaceRecord>(&sub.network, rg, name, body)?;
     let owner = id(sub, rg, Kind::NetworkInterface, name);
     let requested = body["properties"]["ipConfigurations"]
         .as_array()
@@ -356,7 +339,7 @@ pub(super) fn put_nic(
     if requested.is_empty() {
         return Err(bad(
             "NetworkInterfaceMustHaveAtLeastOneIpConfiguration",
-            format!("Network interface {owner} must have at least one IP configuration."),
+            format!("Network interface {owner} needs an IP configuration."),
         ));
     }
     let mut configurations: Vec<IpConfigurationRecord> = Vec::new();
@@ -405,7 +388,7 @@ pub(super) fn put_nic(
                     return Err(bad(
                         "PrivateIPAddressNotInSubnet",
                         format!(
-                            "IP configuration {by} references the private IP address {text} which is not in the address range of subnet {subnet}."
+                            "IP configuration {by} asks for {text}, which is not a usable address of subnet {subnet}."
                         ),
                     ));
                 }
@@ -413,7 +396,7 @@ pub(super) fn put_nic(
                     return Err(bad(
                         "PrivateIPAddressInUse",
                         format!(
-                            "IP configuration {by} is using the private IP address {text} which is already allocated to another resource."
+                            "IP configuration {by} asks for {text}, which another IP configuration of the subnet already has."
                         ),
                     ));
                 }
@@ -494,8 +477,8 @@ pub(super) fn put_nic(
         Some(reference) => Some(check_nsg_reference(sub, reference, &location, &owner)?),
         None => None,
     };
-    let mut record = NetworkInterfaceRecord {
-        resource_group: group_name(sub, rg),
+    let record = NetworkInterfaceRecord {
+        resource_group: sub.group_name(rg),
         name: name.to_owned(),
         location,
         ip_configurations: configurations,
@@ -505,17 +488,10 @@ pub(super) fn put_nic(
         guid: uuid::Uuid::new_v4().to_string(),
         created: now_rfc3339(),
     };
-    if let Some(i) = existing {
-        let old = &sub.network.network_interfaces[i];
-        record.guid.clone_from(&old.guid);
-        record.created.clone_from(&old.created);
-        record.mac_address.clone_from(&old.mac_address);
-        sub.network.network_interfaces[i] = record;
-        Ok(false)
-    } else {
-        sub.network.network_interfaces.push(record);
-        Ok(true)
-    }
+    // An update keeps the NIC's MAC address.
+    Ok(store(&mut sub.network, existing, record, |old, new| {
+        new.mac_address.clone_from(&old.mac_address);
+    }))
 }
 
 pub(super) fn mac_address() -> String {
@@ -532,18 +508,7 @@ pub(super) fn put_public_ip(
     name: &str,
     body: &Value,
 ) -> Result<bool, ArmError> {
-    let location = body_location(body)?;
-    let existing = sub
-        .network
-        .public_ip_addresses
-        .iter()
-        .position(|p| matches(&p.resource_group, &p.name, rg, name));
-    keep_location(
-        existing.map(|i| sub.network.public_ip_addresses[i].location.as_str()),
-        &location,
-        name,
-        rg,
-    )?;
+    let (location, existing) = placement::<PublicIpRecord>(&sub.network, rg, name, body)?;
     let sku = match body["sku"]["name"].as_str() {
         None => "Basic".to_owned(),
         Some(s) if s.eq_ignore_ascii_case("Basic") => "Basic".to_owned(),
@@ -603,8 +568,8 @@ pub(super) fn put_public_ip(
     } else {
         None
     };
-    let mut record = PublicIpRecord {
-        resource_group: group_name(sub, rg),
+    let record = PublicIpRecord {
+        resource_group: sub.group_name(rg),
         name: name.to_owned(),
         location,
         sku,
@@ -617,16 +582,7 @@ pub(super) fn put_public_ip(
         guid: uuid::Uuid::new_v4().to_string(),
         created: now_rfc3339(),
     };
-    if let Some(i) = existing {
-        let old = &sub.network.public_ip_addresses[i];
-        record.guid.clone_from(&old.guid);
-        record.created.clone_from(&old.created);
-        sub.network.public_ip_addresses[i] = record;
-        Ok(false)
-    } else {
-        sub.network.public_ip_addresses.push(record);
-        Ok(true)
-    }
+    Ok(store(&mut sub.network, existing, record, |_, _| {}))
 }
 
 pub(super) fn parse_rule(rule: &Value, owner: &str) -> Result<SecurityRuleRecord, ArmError> {
@@ -656,7 +612,7 @@ pub(super) fn parse_rule(rule: &Value, owner: &str) -> Result<SecurityRuleRecord
         .ok_or_else(|| {
             bad(
                 "SecurityRuleInvalidPriority",
-                format!("Security rule {name} has an invalid priority. Values can be between 100 and 4096."),
+                format!("Security rule {name} needs a priority from 100 to 4096."),
             )
         })?;
     Ok(SecurityRuleRecord {
@@ -679,18 +635,7 @@ pub(super) fn put_nsg(
     name: &str,
     body: &Value,
 ) -> Result<bool, ArmError> {
-    let location = body_location(body)?;
-    let existing = sub
-        .network
-        .security_groups
-        .iter()
-        .position(|g| matches(&g.resource_group, &g.name, rg, name));
-    keep_location(
-        existing.map(|i| sub.network.security_groups[i].location.as_str()),
-        &location,
-        name,
-        rg,
-    )?;
+    let (location, existing) = placement::<SecurityGroupRecord>(&sub.network, rg, name, body)?;
     let owner = id(sub, rg, Kind::SecurityGroup, name);
     let mut rules: Vec<SecurityRuleRecord> = Vec::new();
     for rule in body["properties"]["securityRules"]
@@ -714,8 +659,8 @@ pub(super) fn put_nsg(
         }
         rules.push(rule);
     }
-    let mut record = SecurityGroupRecord {
-        resource_group: group_name(sub, rg),
+    let record = SecurityGroupRecord {
+        resource_group: sub.group_name(rg),
         name: name.to_owned(),
         location,
         rules,
@@ -723,39 +668,7 @@ pub(super) fn put_nsg(
         guid: uuid::Uuid::new_v4().to_string(),
         created: now_rfc3339(),
     };
-    if let Some(i) = existing {
-        let old = &sub.network.security_groups[i];
-        record.guid.clone_from(&old.guid);
-        record.created.clone_from(&old.created);
-        sub.network.security_groups[i] = record;
-        Ok(false)
-    } else {
-        sub.network.security_groups.push(record);
-        Ok(true)
-    }
-}
-
-pub(super) fn group_name(sub: &SubscriptionRecord, rg: &str) -> String {
-    sub.resource_groups
-        .iter()
-        .find(|g| g.name.eq_ignore_ascii_case(rg))
-        .map_or_else(|| rg.to_owned(), |g| g.name.clone())
-}
-
-pub(super) fn require_group(sub: &SubscriptionRecord, rg: &str) -> Result<(), ArmError> {
-    if sub
-        .resource_groups
-        .iter()
-        .any(|g| g.name.eq_ignore_ascii_case(rg))
-    {
-        Ok(())
-    } else {
-        Err(ArmError::new(
-            StatusCode::NOT_FOUND,
-            "ResourceGroupNotFound",
-            format!("Resource group '{rg}' could not be found."),
-        ))
-    }
+    Ok(store(&mut sub.network, existing, record, |_, _| {}))
 }
 
 /// Creates or updates a resource of `kind` from its (evaluated) body; `true` when created. Used
@@ -767,7 +680,7 @@ pub(crate) fn put_resource(
     name: &str,
     body: &Value,
 ) -> Result<bool, ArmError> {
-    require_group(sub, rg)?;
+    sub.require_group(rg)?;
     match kind {
         Kind::VirtualNetwork => put_vnet(sub, rg, name, body),
         Kind::NetworkInterface => put_nic(sub, rg, name, body),
@@ -786,87 +699,56 @@ pub(super) fn delete_resource(
     let rid = id(sub, rg, kind, name);
     match kind {
         Kind::VirtualNetwork => {
-            let Some(i) = sub
-                .network
-                .virtual_networks
-                .iter()
-                .position(|v| matches(&v.resource_group, &v.name, rg, name))
-            else {
-                return Ok(false);
-            };
-            let v = &sub.network.virtual_networks[i];
-            for s in &v.subnets {
-                subnet_in_use(sub, v, &s.name)?;
-            }
-            sub.network.virtual_networks.remove(i);
+            remove_if_unused::<VirtualNetworkRecord>(sub, rg, name, |sub, v| {
+                v.subnets
+                    .iter()
+                    .try_for_each(|s| subnet_in_use(sub, v, &s.name))
+            })
         }
         Kind::NetworkInterface => {
-            let Some(i) = sub
-                .network
-                .network_interfaces
-                .iter()
-                .position(|n| matches(&n.resource_group, &n.name, rg, name))
-            else {
-                return Ok(false);
-            };
-            if let Some(vm) = attached_vm(sub, &rid) {
-                return Err(bad(
-                    "NicInUse",
-                    format!(
-                        "Network Interface {rid} is used by existing resource {vm}. In order to delete the network interface, it must be dissociated from the resource. To learn more, see aka.ms/deletenic."
-                    ),
-                ));
-            }
-            sub.network.network_interfaces.remove(i);
+            remove_if_unused::<NetworkInterfaceRecord>(sub, rg, name, |sub, _| {
+                match attached_vm(sub, &rid) {
+                    Some(vm) => Err(bad(
+                        "NicInUse",
+                        format!(
+                            "Network interface {rid} is attached to virtual machine {vm}; detach it from the VM before deleting it."
+                        ),
+                    )),
+                    None => Ok(()),
+                }
+            })
         }
-        Kind::PublicIp => {
-            let Some(i) = sub
-                .network
-                .public_ip_addresses
-                .iter()
-                .position(|p| matches(&p.resource_group, &p.name, rg, name))
-            else {
-                return Ok(false);
-            };
-            if let Some(user) = public_ip_user(sub, &rid) {
-                return Err(bad(
+        Kind::PublicIp => remove_if_unused::<PublicIpRecord>(sub, rg, name, |sub, _| {
+            match public_ip_user(sub, &rid) {
+                Some(user) => Err(bad(
                     "PublicIPAddressCannotBeDeleted",
                     format!(
-                        "Public IP address {rid} can not be deleted since it is still allocated to resource {user}. In order to delete the public IP, disassociate/detach the Public IP address from the resource."
+                        "Public IP address {rid} is still assigned to {user}; remove it from there before deleting it."
                     ),
-                ));
+                )),
+                None => Ok(()),
             }
-            sub.network.public_ip_addresses.remove(i);
-        }
-        Kind::SecurityGroup => {
-            let Some(i) = sub
-                .network
-                .security_groups
-                .iter()
-                .position(|g| matches(&g.resource_group, &g.name, rg, name))
-            else {
-                return Ok(false);
-            };
-            let g = &sub.network.security_groups[i];
+        }),
+        Kind::SecurityGroup => remove_if_unused::<SecurityGroupRecord>(sub, rg, name, |sub, g| {
             let json = nsg_json(sub, g);
             let users: Vec<&str> = ["networkInterfaces", "subnets"]
                 .iter()
                 .flat_map(|k| json["properties"][k].as_array().into_iter().flatten())
                 .filter_map(|u| u["id"].as_str())
                 .collect();
-            if !users.is_empty() {
-                return Err(bad(
+            if users.is_empty() {
+                Ok(())
+            } else {
+                Err(bad(
                     "InUseNetworkSecurityGroupCannotBeDeleted",
                     format!(
-                        "Network security group {rid} cannot be deleted because it is in use by the following resources: {}. In order to delete the Network security group, remove the association with the resource(s).",
+                        "Network security group {rid} is still associated with {}; remove those associations before deleting it.",
                         users.join(", ")
                     ),
-                ));
+                ))
             }
-            sub.network.security_groups.remove(i);
-        }
+        }),
     }
-    Ok(true)
 }
 
 pub(super) fn delete_subnet(
@@ -875,12 +757,7 @@ pub(super) fn delete_subnet(
     vnet: &str,
     name: &str,
 ) -> Result<bool, ArmError> {
-    let Some(i) = sub
-        .network
-        .virtual_networks
-        .iter()
-        .position(|v| matches(&v.resource_group, &v.name, rg, vnet))
-    else {
+    let Some(i) = position::<VirtualNetworkRecord>(&sub.network, rg, vnet) else {
         return Ok(false);
     };
     let v = &sub.network.virtual_networks[i];

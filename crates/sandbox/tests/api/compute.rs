@@ -1,6 +1,6 @@
 use serde_json::Value;
 
-use crate::support::{arm_error, start, start_with};
+use crate::support::{arm_error, names, start, start_with};
 
 const VM_API: &str = "api-version=2024-07-01";
 
@@ -18,33 +18,11 @@ async fn every_demo_vm_is_listed_across_pages() {
     let s = start_with(|c| c.page_size = 4).await;
     let token = s.arm_token().await;
     let sub = s.sub_path(&token, "Contoso Production").await;
-    let mut url = s.arm(&format!(
+    let url = s.arm(&format!(
         "{sub}/providers/Microsoft.Compute/virtualMachines?{VM_API}"
     ));
-    let mut names = Vec::new();
-    loop {
-        let body: Value = s
-            .http
-            .get(&url)
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        names.extend(
-            body["value"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|v| v["name"].as_str().unwrap().to_owned()),
-        );
-        match body["nextLink"].as_str() {
-            Some(next) => url = next.to_owned(),
-            None => break,
-        }
-    }
+    let pages = s.pages(&url, &token).await;
+    let names: Vec<String> = pages.iter().flat_map(names).collect();
     for expected in [
         "vm-sql-01",
         "vm-legacy-web01",

@@ -2,24 +2,10 @@
 
 use serde_json::Value;
 
-use crate::support::{arm_error, start, start_with};
-
-fn names(body: &Value) -> Vec<String> {
-    body["value"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v["name"].as_str().unwrap().to_owned())
-        .collect()
-}
+use crate::support::{arm_error, field_of, names, start, start_with};
 
 fn types(body: &Value) -> std::collections::BTreeSet<String> {
-    body["value"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v["type"].as_str().unwrap().to_owned())
-        .collect()
+    field_of(body, "type").into_iter().collect()
 }
 
 #[tokio::test]
@@ -164,20 +150,13 @@ async fn top_pages_with_next_links_that_keep_the_filter() {
     let s = start().await;
     let token = s.arm_token().await;
     let sub = s.sub_path(&token, "Contoso Production").await;
-    let mut url = s.arm(&format!(
+    let url = s.arm(&format!(
         "{sub}/resources?$filter=resourceType%20eq%20'Microsoft.KeyVault/vaults'&$top=1&api-version=2025-04-01"
     ));
     let mut seen = Vec::new();
-    loop {
-        let response = s.http.get(&url).bearer_auth(&token).send().await.unwrap();
-        assert_eq!(response.status(), 200);
-        let body: Value = response.json().await.unwrap();
-        assert_eq!(body["value"].as_array().unwrap().len(), 1, "{body}");
-        seen.extend(names(&body));
-        match body["nextLink"].as_str() {
-            Some(next) => url = next.to_owned(),
-            None => break,
-        }
+    for page in s.pages(&url, &token).await {
+        assert_eq!(page["value"].as_array().unwrap().len(), 1, "{page}");
+        seen.extend(names(&page));
     }
     assert_eq!(
         seen,
@@ -195,31 +174,13 @@ async fn the_default_page_size_pages_the_whole_list() {
     let s = start_with(|c| c.page_size = 7).await;
     let token = s.arm_token().await;
     let sub = s.sub_path(&token, "Contoso Production").await;
-    let mut url = s.arm(&format!("{sub}/resources?api-version=2024-03-01"));
-    let mut ids = Vec::new();
-    loop {
-        let body: Value = s
-            .http
-            .get(&url)
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        ids.extend(
-            body["value"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|v| v["id"].as_str().unwrap().to_owned()),
-        );
-        match body["nextLink"].as_str() {
-            Some(next) => url = next.to_owned(),
-            None => break,
-        }
-    }
+    let url = s.arm(&format!("{sub}/resources?api-version=2024-03-01"));
+    let ids: Vec<String> = s
+        .pages(&url, &token)
+        .await
+        .iter()
+        .flat_map(|page| field_of(page, "id"))
+        .collect();
     let unique: std::collections::BTreeSet<_> = ids.iter().collect();
     assert_eq!(unique.len(), ids.len());
     assert!(ids.len() > 7);

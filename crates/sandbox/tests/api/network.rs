@@ -3,7 +3,9 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{Running, arm_error, create_vnet, start_fast};
+use crate::support::{
+    Running, arm_error, create_vnet, names, refused, restore_newest, restored_os_disk, start_fast,
+};
 
 const API: &str = "api-version=2024-03-01";
 
@@ -11,13 +13,45 @@ fn net(sub: &str, rg: &str, rest: &str) -> String {
     format!("{sub}/resourceGroups/{rg}/providers/Microsoft.Network/{rest}?{API}")
 }
 
-async fn delete(s: &Running, token: &str, path: &str) -> reqwest::Response {
-    s.http
-        .delete(s.arm(path))
-        .bearer_auth(token)
-        .send()
-        .await
+/// A path in rg-app-prod, where these tests make their resources.
+fn app(sub: &str, rest: &str) -> String {
+    net(sub, "rg-app-prod", rest)
+}
+
+/// The id of a VNet's first subnet.
+fn first_subnet(vnet: &Value) -> String {
+    vnet["properties"]["subnets"][0]["id"]
+        .as_str()
         .unwrap()
+        .to_owned()
+}
+
+/// A sandbox, a token, the path of Contoso Production, and the `default` subnet of a new
+/// japaneast VNet in rg-app-prod.
+async fn with_vnet(name: &str, prefix: &str) -> (Running, String, String, String) {
+    let s = start_fast().await;
+    let token = s.arm_token().await;
+    let sub = s.sub_path(&token, "Contoso Production").await;
+    let vnet = create_vnet(&s, &token, &sub, "rg-app-prod", name, "japaneast", prefix).await;
+    let subnet = first_subnet(&vnet);
+    (s, token, sub, subnet)
+}
+
+/// Asserts that `vm` names the NIC at `nic_path` first and that the NIC names the VM back;
+/// returns the NIC.
+async fn assert_attached(s: &Running, token: &str, vm: &Value, nic_path: &str) -> Value {
+    let nic = s.ok(nic_path, token).await;
+    assert_eq!(
+        vm["properties"]["networkProfile"]["networkInterfaces"][0]["id"],
+        nic["id"]
+    );
+    assert_eq!(nic["properties"]["virtualMachine"]["id"], vm["id"]);
+    nic
+}
+
+/// The private IP address of a NIC's first IP configuration.
+fn private_ip(nic: &Value) -> &Value {
+    &nic["properties"]["ipConfigurations"][0]["properties"]["privateIPAddress"]
 }
 
 fn nic_body(location: &str, subnet: &str) -> Value {
@@ -37,33 +71,9 @@ async fn a_vnet_is_created_long_running_and_listed_with_its_subnets() {
         "addressSpace": {"addressPrefixes": ["10.30.0.0/16"]},
         "subnets": [{"name": "default", "properties": {"addressPrefix": "10.30.0.0/24"}}]
     }});
-    let response = s
-        .http
-        .put(s.arm(&path))
-        .bearer_auth(&token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 201);
-    let status_url = response.headers()["azure-asyncoperation"]
-        .to_str()
-        .unwrap()
-        .to_owned();
-    let created: Value = response.json().await.unwrap();
+    let created = s.put_long_running(&path, &token, &body, 201).await;
     assert_eq!(created["type"], "Microsoft.Network/virtualNetworks");
     assert_eq!(created["properties"]["subnets"][0]["name"], "default");
-    let status: Value = s
-        .http
-        .get(&status_url)
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(status["status"], "Succeeded");
     assert_eq!(s.put(&path, &token, &body).await.0, 200);
 
     let all = s
@@ -72,13 +82,7 @@ async fn a_vnet_is_created_long_running_and_listed_with_its_subnets() {
             &token,
         )
         .await;
-    assert!(
-        all["value"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|v| v["name"] == "vnet-test")
-    );
+    assert!(names(&all).iter().any(|n| n == "vnet-test"));
     let subnet = s
         .ok(
             &net(
@@ -117,13 +121,7 @@ async fn a_vnet_is_created_long_running_and_listed_with_its_subnets() {
             &token,
         )
         .await;
-    assert!(
-        resources["value"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|v| v["name"] == "vnet-test")
-    );
+    assert!(names(&resources).iter().any(|n| n == "vnet-test"));
 }
 
 #[tokio::test]
@@ -138,130 +136,63 @@ async fn address_prefixes_are_checked_like_the_service_does() {
             "subnets": [{"name": "default", "properties": {"addressPrefix": subnet}}]
         }})
     };
-    let (status, error) = s.put(&path, &token, &vnet("10.41.0.0/24")).await;
-    assert_eq!(status, 400);
-    arm_error(&error, "NetcfgSubnetRangeOutsideVnet");
-    let (status, error) = s.put(&path, &token, &vnet("10.40.0.7/24")).await;
-    assert_eq!(status, 400);
-    arm_error(&error, "InvalidCIDRNotation");
-    let (status, error) = s.put(&path, &token, &json!({"properties": {}})).await;
-    assert_eq!(status, 400);
-    arm_error(&error, "LocationRequired");
+    for (body, code) in [
+        (vnet("10.41.0.0/24"), "NetcfgSubnetRangeOutsideVnet"),
+        (vnet("10.40.0.7/24"), "InvalidCIDRNotation"),
+        (json!({"properties": {}}), "LocationRequired"),
+    ] {
+        refused(s.put(&path, &token, &body).await, 400, code);
+    }
 }
 
 #[tokio::test]
 async fn nics_get_addresses_from_their_subnet_and_references_must_exist_in_their_region() {
-    let s = start_fast().await;
-    let token = s.arm_token().await;
-    let sub = s.sub_path(&token, "Contoso Production").await;
-    let vnet = create_vnet(
-        &s,
-        &token,
-        &sub,
-        "rg-app-prod",
-        "vnet-nics",
-        "japaneast",
-        "10.50.0.0/16",
-    )
-    .await;
-    let subnet = vnet["properties"]["subnets"][0]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let (status, first) = s
-        .put(
-            &net(&sub, "rg-app-prod", "networkInterfaces/nic-a"),
-            &token,
-            &nic_body("japaneast", &subnet),
-        )
-        .await;
+    let (s, token, sub, subnet) = with_vnet("vnet-nics", "10.50.0.0/16").await;
+    let put_nic = |name: &str, body: Value| {
+        let (s, token, path) = (&s, &token, app(&sub, &format!("networkInterfaces/{name}")));
+        async move { s.put(&path, token, &body).await }
+    };
+    let (status, first) = put_nic("nic-a", nic_body("japaneast", &subnet)).await;
     assert_eq!(status, 201, "{first}");
-    let config = &first["properties"]["ipConfigurations"][0]["properties"];
-    assert_eq!(config["privateIPAddress"], "10.50.0.4");
-    assert_eq!(config["primary"], true);
-    let (_, second) = s
-        .put(
-            &net(&sub, "rg-app-prod", "networkInterfaces/nic-b"),
-            &token,
-            &nic_body("japaneast", &subnet),
-        )
-        .await;
+    assert_eq!(private_ip(&first), "10.50.0.4");
     assert_eq!(
-        second["properties"]["ipConfigurations"][0]["properties"]["privateIPAddress"],
-        "10.50.0.5"
+        first["properties"]["ipConfigurations"][0]["properties"]["primary"],
+        true
     );
+    let (_, second) = put_nic("nic-b", nic_body("japaneast", &subnet)).await;
+    assert_eq!(private_ip(&second), "10.50.0.5");
     // Updating keeps the address.
-    let (status, again) = s
-        .put(
-            &net(&sub, "rg-app-prod", "networkInterfaces/nic-a"),
-            &token,
-            &nic_body("japaneast", &subnet),
-        )
-        .await;
+    let (status, again) = put_nic("nic-a", nic_body("japaneast", &subnet)).await;
     assert_eq!(status, 200);
-    assert_eq!(
-        again["properties"]["ipConfigurations"][0]["properties"]["privateIPAddress"],
-        "10.50.0.4"
-    );
+    assert_eq!(private_ip(&again), "10.50.0.4");
 
     let mut taken = nic_body("japaneast", &subnet);
     taken["properties"]["ipConfigurations"][0]["properties"]["privateIPAllocationMethod"] =
         json!("Static");
     taken["properties"]["ipConfigurations"][0]["properties"]["privateIPAddress"] =
         json!("10.50.0.5");
-    let (status, error) = s
-        .put(
-            &net(&sub, "rg-app-prod", "networkInterfaces/nic-c"),
-            &token,
-            &taken,
-        )
-        .await;
-    assert_eq!(status, 400);
-    arm_error(&error, "PrivateIPAddressInUse");
+    refused(put_nic("nic-c", taken).await, 400, "PrivateIPAddressInUse");
 
     // A NIC in another region than its subnet, or on a subnet that does not exist.
-    let (status, error) = s
-        .put(
-            &net(&sub, "rg-app-prod", "networkInterfaces/nic-far"),
-            &token,
-            &nic_body("eastus2", &subnet),
-        )
-        .await;
-    assert_eq!(status, 400);
-    assert!(arm_error(&error, "InvalidResourceReference").contains("same region"));
-    let (status, error) = s
-        .put(
-            &net(&sub, "rg-app-prod", "networkInterfaces/nic-none"),
-            &token,
-            &nic_body("japaneast", &format!("{subnet}-missing")),
-        )
-        .await;
-    assert_eq!(status, 400);
-    arm_error(&error, "InvalidResourceReference");
+    let far = put_nic("nic-far", nic_body("eastus2", &subnet)).await;
+    assert!(refused(far, 400, "InvalidResourceReference").contains("same region"));
+    let missing = nic_body("japaneast", &format!("{subnet}-missing"));
+    refused(
+        put_nic("nic-none", missing).await,
+        400,
+        "InvalidResourceReference",
+    );
 }
 
 #[tokio::test]
 async fn resources_in_use_cannot_be_deleted_and_deletes_are_long_running() {
-    let s = start_fast().await;
-    let token = s.arm_token().await;
-    let sub = s.sub_path(&token, "Contoso Production").await;
-    let vnet = create_vnet(
-        &s,
-        &token,
-        &sub,
-        "rg-app-prod",
-        "vnet-del",
-        "japaneast",
-        "10.60.0.0/16",
-    )
-    .await;
-    let subnet = vnet["properties"]["subnets"][0]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (s, token, sub, subnet) = with_vnet("vnet-del", "10.60.0.0/16").await;
+    let pip_path = app(&sub, "publicIPAddresses/pip-del");
+    let nsg_path = app(&sub, "networkSecurityGroups/nsg-del");
+    let vnet_path = app(&sub, "virtualNetworks/vnet-del");
     let (status, pip) = s
         .put(
-            &net(&sub, "rg-app-prod", "publicIPAddresses/pip-del"),
+            &pip_path,
             &token,
             &json!({"location": "japaneast", "sku": {"name": "Standard"}}),
         )
@@ -271,7 +202,7 @@ async fn resources_in_use_cannot_be_deleted_and_deletes_are_long_running() {
     assert!(pip["properties"]["ipAddress"].is_string());
     let (status, error) = s
         .put(
-            &net(&sub, "rg-app-prod", "publicIPAddresses/pip-dyn"),
+            &app(&sub, "publicIPAddresses/pip-dyn"),
             &token,
             &json!({"location": "japaneast", "sku": {"name": "Standard"},
                     "properties": {"publicIPAllocationMethod": "Dynamic"}}),
@@ -280,7 +211,7 @@ async fn resources_in_use_cannot_be_deleted_and_deletes_are_long_running() {
     assert_eq!(status, 400, "{error}");
     let (status, nsg) = s
         .put(
-            &net(&sub, "rg-app-prod", "networkSecurityGroups/nsg-del"),
+            &nsg_path,
             &token,
             &json!({"location": "japaneast", "properties": {"securityRules": [{
                 "name": "allow-rdp", "properties": {
@@ -303,15 +234,10 @@ async fn resources_in_use_cannot_be_deleted_and_deletes_are_long_running() {
     body["properties"]["ipConfigurations"][0]["properties"]["publicIPAddress"] =
         json!({"id": pip["id"]});
     body["properties"]["networkSecurityGroup"] = json!({"id": nsg["id"]});
-    let nic_path = net(&sub, "rg-app-prod", "networkInterfaces/nic-del");
+    let nic_path = app(&sub, "networkInterfaces/nic-del");
     let (status, nic) = s.put(&nic_path, &token, &body).await;
     assert_eq!(status, 201, "{nic}");
-    let pip = s
-        .ok(
-            &net(&sub, "rg-app-prod", "publicIPAddresses/pip-del"),
-            &token,
-        )
-        .await;
+    let pip = s.ok(&pip_path, &token).await;
     assert!(
         pip["properties"]["ipConfiguration"]["id"]
             .as_str()
@@ -320,25 +246,16 @@ async fn resources_in_use_cannot_be_deleted_and_deletes_are_long_running() {
     );
 
     for (path, code) in [
-        (
-            net(&sub, "rg-app-prod", "publicIPAddresses/pip-del"),
-            "PublicIPAddressCannotBeDeleted",
-        ),
-        (
-            net(&sub, "rg-app-prod", "networkSecurityGroups/nsg-del"),
-            "InUseNetworkSecurityGroupCannotBeDeleted",
-        ),
-        (
-            net(&sub, "rg-app-prod", "virtualNetworks/vnet-del"),
-            "InUseSubnetCannotBeDeleted",
-        ),
+        (&pip_path, "PublicIPAddressCannotBeDeleted"),
+        (&nsg_path, "InUseNetworkSecurityGroupCannotBeDeleted"),
+        (&vnet_path, "InUseSubnetCannotBeDeleted"),
     ] {
-        let response = delete(&s, &token, &path).await;
+        let response = s.delete(path, &token).await;
         assert_eq!(response.status(), 400, "{path}");
         arm_error(&response.json().await.unwrap(), code);
     }
 
-    let response = delete(&s, &token, &nic_path).await;
+    let response = s.delete(&nic_path, &token).await;
     assert_eq!(response.status(), 202);
     let location = response.headers()["location"].to_str().unwrap().to_owned();
     assert!(response.headers().contains_key("azure-asyncoperation"));
@@ -351,13 +268,9 @@ async fn resources_in_use_cannot_be_deleted_and_deletes_are_long_running() {
         .unwrap();
     assert_eq!(result.status(), 204);
     assert_eq!(s.get(&nic_path, Some(&token)).await.0, 404);
-    assert_eq!(delete(&s, &token, &nic_path).await.status(), 204);
-    for path in [
-        net(&sub, "rg-app-prod", "publicIPAddresses/pip-del"),
-        net(&sub, "rg-app-prod", "networkSecurityGroups/nsg-del"),
-        net(&sub, "rg-app-prod", "virtualNetworks/vnet-del"),
-    ] {
-        assert_eq!(delete(&s, &token, &path).await.status(), 202, "{path}");
+    assert_eq!(s.delete(&nic_path, &token).await.status(), 204);
+    for path in [&pip_path, &nsg_path, &vnet_path] {
+        assert_eq!(s.delete(path, &token).await.status(), 202, "{path}");
     }
 }
 
@@ -432,37 +345,15 @@ async fn a_deployment_creates_network_resources_and_refuses_a_vm_on_a_nic_of_ano
             .len(),
         4
     );
-    let nic = s
-        .ok(
-            &net(&sub, "rg-app-prod", "networkInterfaces/nic-templated"),
-            &token,
-        )
-        .await;
-    assert_eq!(
-        nic["properties"]["ipConfigurations"][0]["properties"]["privateIPAddress"],
-        "10.70.0.4"
-    );
+    let nic_path = app(&sub, "networkInterfaces/nic-templated");
+    let nic = s.ok(&nic_path, &token).await;
+    assert_eq!(private_ip(&nic), "10.70.0.4");
 
     // A japaneast VM on the eastus2 NIC: refused, as Compute refuses it.
-    let job = crate::support::restore_newest(&s, &token, "rg-sql-prod", "vm-sql-01").await;
+    let job = restore_newest(&s, &token, "rg-sql-prod", "vm-sql-01").await;
     let disk = job["properties"]["extendedInfo"]["propertyBag"]["Template Blob Uri"].clone();
     assert!(disk.is_string());
-    let disks = s
-        .ok(
-            &format!("{sub}/resourceGroups/rg-app-prod/providers/Microsoft.Compute/disks?api-version=2024-03-02"),
-            &token,
-        )
-        .await;
-    let os_disk = disks["value"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| {
-            d["properties"]["osType"].is_string()
-                && d["properties"]["creationData"]["createOption"] == "Restore"
-        })
-        .unwrap()["id"]
-        .clone();
+    let os_disk = restored_os_disk(&s, &token, &sub).await;
     let vm = |nic: &str| {
         json!({
             "contentVersion": "1.0.0.0",
@@ -494,23 +385,8 @@ async fn a_deployment_creates_network_resources_and_refuses_a_vm_on_a_nic_of_ano
             &token,
         )
         .await;
-    assert_eq!(
-        vm["properties"]["networkProfile"]["networkInterfaces"][0]["id"],
-        nic["id"]
-    );
-    let nic = s
-        .ok(
-            &net(&sub, "rg-app-prod", "networkInterfaces/nic-templated"),
-            &token,
-        )
-        .await;
-    assert_eq!(nic["properties"]["virtualMachine"]["id"], vm["id"]);
-    let response = delete(
-        &s,
-        &token,
-        &net(&sub, "rg-app-prod", "networkInterfaces/nic-templated"),
-    )
-    .await;
+    assert_attached(&s, &token, &vm, &nic_path).await;
+    let response = s.delete(&nic_path, &token).await;
     assert_eq!(response.status(), 400);
     arm_error(&response.json().await.unwrap(), "NicInUse");
 }
@@ -575,33 +451,15 @@ async fn a_vm_put_attaches_a_restored_disk_and_needs_a_free_nic_of_its_region() 
     let s = start_fast().await;
     let token = s.arm_token().await;
     let sub = s.sub_path(&token, "Contoso Production").await;
-    crate::support::restore_newest(&s, &token, "rg-sql-prod", "vm-sql-01").await;
-    let disks = s
-        .ok(
-            &format!("{sub}/resourceGroups/rg-app-prod/providers/Microsoft.Compute/disks?api-version=2024-03-02"),
-            &token,
-        )
-        .await;
-    let os_disk = disks["value"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| {
-            d["properties"]["osType"].is_string()
-                && d["properties"]["creationData"]["createOption"] == "Restore"
-        })
-        .unwrap()["id"]
-        .clone();
+    restore_newest(&s, &token, "rg-sql-prod", "vm-sql-01").await;
+    let os_disk = restored_os_disk(&s, &token, &sub).await;
     // The seeded japaneast network, in another group: a NIC may use it.
     let subnet = format!(
         "{sub}/resourceGroups/rg-network-prod/providers/Microsoft.Network/virtualNetworks/vnet-prod-japaneast/subnets/default"
     );
+    let nic_path = app(&sub, "networkInterfaces/nic-direct");
     let (status, nic) = s
-        .put(
-            &net(&sub, "rg-app-prod", "networkInterfaces/nic-direct"),
-            &token,
-            &nic_body("japaneast", &subnet),
-        )
+        .put(&nic_path, &token, &nic_body("japaneast", &subnet))
         .await;
     assert_eq!(status, 201, "{nic}");
     let east = create_vnet(
@@ -616,12 +474,9 @@ async fn a_vm_put_attaches_a_restored_disk_and_needs_a_free_nic_of_its_region() 
     .await;
     let (_, far) = s
         .put(
-            &net(&sub, "rg-app-prod", "networkInterfaces/nic-e2"),
+            &app(&sub, "networkInterfaces/nic-e2"),
             &token,
-            &nic_body(
-                "eastus2",
-                east["properties"]["subnets"][0]["id"].as_str().unwrap(),
-            ),
+            &nic_body("eastus2", &first_subnet(&east)),
         )
         .await;
     let vm_path = |name: &str| {
@@ -636,52 +491,17 @@ async fn a_vm_put_attaches_a_restored_disk_and_needs_a_free_nic_of_its_region() 
             "networkProfile": {"networkInterfaces": [{"id": nic["id"], "properties": {"primary": true}}]}
         }})
     };
-    let (status, error) = s.put(&vm_path("vm-direct"), &token, &body(&far)).await;
-    assert_eq!(status, 400);
-    arm_error(&error, "InvalidResourceReference");
+    let far = s.put(&vm_path("vm-direct"), &token, &body(&far)).await;
+    refused(far, 400, "InvalidResourceReference");
 
-    let response = s
-        .http
-        .put(s.arm(&vm_path("vm-direct")))
-        .bearer_auth(&token)
-        .json(&body(&nic))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 201);
-    let status_url = response.headers()["azure-asyncoperation"]
-        .to_str()
-        .unwrap()
-        .to_owned();
-    let vm: Value = response.json().await.unwrap();
-    assert_eq!(
-        vm["properties"]["networkProfile"]["networkInterfaces"][0]["id"],
-        nic["id"]
-    );
-    let status: Value = s
-        .http
-        .get(&status_url)
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(status["status"], "Succeeded");
-    let nic = s
-        .ok(
-            &net(&sub, "rg-app-prod", "networkInterfaces/nic-direct"),
-            &token,
-        )
+    let vm = s
+        .put_long_running(&vm_path("vm-direct"), &token, &body(&nic), 201)
         .await;
-    assert_eq!(nic["properties"]["virtualMachine"]["id"], vm["id"]);
+    let nic = assert_attached(&s, &token, &vm, &nic_path).await;
 
     // The NIC is taken now; the existing VM is not something a PUT changes here.
-    let (status, error) = s.put(&vm_path("vm-direct-2"), &token, &body(&nic)).await;
-    assert_eq!(status, 400);
-    arm_error(&error, "NicInUse");
-    let (status, error) = s.put(&vm_path("vm-direct"), &token, &body(&nic)).await;
-    assert_eq!(status, 409);
-    arm_error(&error, "OperationNotAllowed");
+    let second = s.put(&vm_path("vm-direct-2"), &token, &body(&nic)).await;
+    refused(second, 400, "NicInUse");
+    let again = s.put(&vm_path("vm-direct"), &token, &body(&nic)).await;
+    refused(again, 409, "OperationNotAllowed");
 }

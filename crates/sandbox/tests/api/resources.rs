@@ -1,5 +1,3 @@
-use serde_json::Value;
-
 use crate::support::{arm_error, start, start_with};
 
 #[tokio::test]
@@ -75,28 +73,14 @@ async fn lists_page_with_next_link_until_every_item_is_seen() {
     let s = start_with(|c| c.page_size = 1).await;
     let token = s.arm_token().await;
     let sub = s.first_subscription(&token).await;
-    let mut url = s.arm(&format!(
+    let url = s.arm(&format!(
         "/subscriptions/{sub}/providers/Microsoft.RecoveryServices/vaults?api-version=2024-04-01"
     ));
     let mut names = Vec::new();
-    loop {
-        let body: Value = s
-            .http
-            .get(&url)
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let page = body["value"].as_array().unwrap();
+    for page in s.pages(&url, &token).await {
+        let page = crate::support::names(&page);
         assert_eq!(page.len(), 1);
-        names.push(page[0]["name"].as_str().unwrap().to_owned());
-        match body["nextLink"].as_str() {
-            Some(next) => url = next.to_owned(),
-            None => break,
-        }
+        names.extend(page);
     }
     assert_eq!(
         names,

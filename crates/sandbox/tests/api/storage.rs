@@ -5,25 +5,12 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::support::{Running, arm_error, start_fast};
+use crate::support::{Running, arm_error, names, newest_point, refused, start_fast};
 
 const API: &str = "api-version=2023-05-01";
 
 fn account_path(sub: &str, rg: &str, name: &str) -> String {
     format!("{sub}/resourceGroups/{rg}/providers/Microsoft.Storage/storageAccounts/{name}?{API}")
-}
-
-async fn post(s: &Running, path: &str, token: &str, body: &Value) -> (u16, Value) {
-    let response = s
-        .http
-        .post(s.arm(path))
-        .bearer_auth(token)
-        .json(body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
 }
 
 /// Creates an account and follows its `Location` until the account is there.
@@ -101,13 +88,7 @@ async fn the_demo_staging_account_is_listed_and_points_at_the_blob_endpoint() {
             &token,
         )
         .await;
-    assert!(
-        by_group["value"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|a| a["name"] == "stcontosorestorejpe")
-    );
+    assert!(names(&by_group).iter().any(|n| n == "stcontosorestorejpe"));
     let got = s
         .ok(
             &account_path(&sub, "rg-backup-prod", "stcontosorestorejpe"),
@@ -180,30 +161,22 @@ async fn bad_names_kinds_and_groups_are_refused() {
     let sub = s.sub_path(&token, "Contoso Production").await;
     let body =
         json!({"location": "japaneast", "kind": "StorageV2", "sku": {"name": "Standard_LRS"}});
-    let (status, error) = s
-        .put(
-            &account_path(&sub, "rg-backup-prod", "Bad-Name"),
-            &token,
-            &body,
-        )
-        .await;
-    assert_eq!(status, 400);
-    arm_error(&error, "AccountNameInvalid");
-    let (status, error) = s
-        .put(&account_path(&sub, "rg-nope", "stnogroup"), &token, &body)
-        .await;
-    assert_eq!(status, 404);
-    arm_error(&error, "ResourceGroupNotFound");
+    let bad_name = account_path(&sub, "rg-backup-prod", "Bad-Name");
+    refused(
+        s.put(&bad_name, &token, &body).await,
+        400,
+        "AccountNameInvalid",
+    );
+    let no_group = account_path(&sub, "rg-nope", "stnogroup");
+    refused(
+        s.put(&no_group, &token, &body).await,
+        404,
+        "ResourceGroupNotFound",
+    );
     let mut odd = body.clone();
     odd["kind"] = json!("FloppyDisk");
-    let (status, _) = s
-        .put(
-            &account_path(&sub, "rg-backup-prod", "stoddkind"),
-            &token,
-            &odd,
-        )
-        .await;
-    assert_eq!(status, 400);
+    let odd_kind = account_path(&sub, "rg-backup-prod", "stoddkind");
+    assert_eq!(s.put(&odd_kind, &token, &odd).await.0, 400);
 }
 
 #[tokio::test]
@@ -213,32 +186,20 @@ async fn name_availability_says_why_a_name_is_not_free() {
     let sub = s.sub_path(&token, "Contoso Production").await;
     let path = format!("{sub}/providers/Microsoft.Storage/checkNameAvailability?{API}");
     let check = |name: &str| json!({"name": name, "type": "Microsoft.Storage/storageAccounts"});
-    let (status, body) = post(&s, &path, &token, &check("stcontosorestorejpe")).await;
+    let (status, body) = s.post(&path, &token, &check("stcontosorestorejpe")).await;
     assert_eq!(status, 200);
     assert_eq!(body["nameAvailable"], false);
     assert_eq!(body["reason"], "AlreadyExists");
-    let (_, body) = post(&s, &path, &token, &check("NOT_VALID")).await;
+    let (_, body) = s.post(&path, &token, &check("NOT_VALID")).await;
     assert_eq!(body["reason"], "AccountNameInvalid");
-    let (_, body) = post(&s, &path, &token, &check("stfreename01")).await;
+    let (_, body) = s.post(&path, &token, &check("stfreename01")).await;
     assert_eq!(body, json!({"nameAvailable": true}));
 }
 
 /// Restores vm-sql-01's newest point into `account` and returns the answer's status and body.
 async fn restore_into(s: &Running, token: &str, account: &str) -> (u16, Value) {
     let sub = s.sub_path(token, "Contoso Production").await;
-    let vault = format!(
-        "{sub}/resourceGroups/rg-backup-prod/providers/Microsoft.RecoveryServices/vaults/rsv-prod-japaneast"
-    );
-    let item = format!(
-        "{vault}/backupFabrics/Azure/protectionContainers/IaasVMContainer;iaasvmcontainerv2;rg-sql-prod;vm-sql-01/protectedItems/VM;iaasvmcontainerv2;rg-sql-prod;vm-sql-01"
-    );
-    let points = s
-        .ok(
-            &format!("{item}/recoveryPoints?api-version=2024-04-01"),
-            token,
-        )
-        .await;
-    let rp = points["value"][0]["name"].as_str().unwrap().to_owned();
+    let (item, rp) = newest_point(s, token, "rg-sql-prod", "vm-sql-01").await;
     let body = json!({"properties": {
         "objectType": "IaasVMRestoreRequest",
         "recoveryPointId": rp,
@@ -251,8 +212,7 @@ async fn restore_into(s: &Running, token: &str, account: &str) -> (u16, Value) {
         "originalStorageAccountOption": false,
         "encryptionDetails": {"encryptionEnabled": true}
     }});
-    post(
-        s,
+    s.post(
         &format!("{item}/recoveryPoints/{rp}/restore?api-version=2024-04-01"),
         token,
         &body,
@@ -296,9 +256,7 @@ async fn a_restore_refuses_staging_accounts_the_service_does_not_support() {
             &body,
         )
         .await;
-        let (status, error) = restore_into(&s, &token, name).await;
-        assert_eq!(status, 400, "{name}: {error}");
-        arm_error(&error, code);
+        refused(restore_into(&s, &token, name).await, 400, code);
     }
     let body =
         json!({"location": "japaneast", "kind": "StorageV2", "sku": {"name": "Standard_LRS"}});
@@ -351,18 +309,7 @@ async fn an_update_changes_what_it_names_and_keeps_the_rest() {
     let path = account_path(&sub, "rg-backup-prod", "stcontosorestorejpe");
     let patch = |body: Value| {
         let (s, token, path) = (&s, &token, &path);
-        async move {
-            let response = s
-                .http
-                .patch(s.arm(path))
-                .bearer_auth(token)
-                .json(&body)
-                .send()
-                .await
-                .unwrap();
-            let status = response.status().as_u16();
-            (status, response.json::<Value>().await.unwrap())
-        }
+        async move { s.patch(path, token, &body).await }
     };
     let (status, body) =
         patch(json!({"tags": {"team": "backup"}, "properties": {"accessTier": "Cool"}})).await;

@@ -137,10 +137,17 @@ impl Running {
         body
     }
 
-    pub async fn put(&self, path_and_query: &str, token: &str, body: &Value) -> (u16, Value) {
+    /// Sends `body` with `method` and returns the status and the JSON answer (`null` if none).
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path_and_query: &str,
+        token: &str,
+        body: &Value,
+    ) -> (u16, Value) {
         let response = self
             .http
-            .put(self.arm(path_and_query))
+            .request(method, self.arm(path_and_query))
             .bearer_auth(token)
             .json(body)
             .send()
@@ -149,6 +156,100 @@ impl Running {
         let status = response.status().as_u16();
         (status, response.json().await.unwrap_or(Value::Null))
     }
+
+    pub async fn put(&self, path_and_query: &str, token: &str, body: &Value) -> (u16, Value) {
+        self.send(reqwest::Method::PUT, path_and_query, token, body)
+            .await
+    }
+
+    pub async fn post(&self, path_and_query: &str, token: &str, body: &Value) -> (u16, Value) {
+        self.send(reqwest::Method::POST, path_and_query, token, body)
+            .await
+    }
+
+    pub async fn patch(&self, path_and_query: &str, token: &str, body: &Value) -> (u16, Value) {
+        self.send(reqwest::Method::PATCH, path_and_query, token, body)
+            .await
+    }
+
+    pub async fn delete(&self, path_and_query: &str, token: &str) -> reqwest::Response {
+        self.http
+            .delete(self.arm(path_and_query))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// GETs a full URL (a status URL, a `nextLink`) and returns its JSON.
+    pub async fn follow(&self, url: &str, token: &str) -> Value {
+        let response = self.http.get(url).bearer_auth(token).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{url}");
+        response.json().await.unwrap()
+    }
+
+    /// Every page of a list from `url` (a full URL), following `nextLink`s.
+    pub async fn pages(&self, url: &str, token: &str) -> Vec<Value> {
+        let mut pages = Vec::new();
+        let mut url = url.to_owned();
+        loop {
+            let page = self.follow(&url, token).await;
+            let next = page["nextLink"].as_str().map(str::to_owned);
+            pages.push(page);
+            match next {
+                Some(next) => url = next,
+                None => return pages,
+            }
+        }
+    }
+
+    /// A long-running PUT that answers `expected` with the resource and an
+    /// `Azure-AsyncOperation` URL that says `Succeeded`; returns the resource.
+    pub async fn put_long_running(
+        &self,
+        path_and_query: &str,
+        token: &str,
+        body: &Value,
+        expected: u16,
+    ) -> Value {
+        let response = self
+            .http
+            .put(self.arm(path_and_query))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), expected);
+        let status_url = response.headers()["azure-asyncoperation"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let resource: Value = response.json().await.unwrap();
+        assert_eq!(self.follow(&status_url, token).await["status"], "Succeeded");
+        resource
+    }
+}
+
+/// The `field` of every item of a list's `value`.
+pub fn field_of(body: &Value, field: &str) -> Vec<String> {
+    body["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v[field].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The names of a list's items.
+pub fn names(body: &Value) -> Vec<String> {
+    field_of(body, "name")
+}
+
+/// Asserts an answer's status and ARM error `code`, and returns the message.
+pub fn refused((status, body): (u16, Value), expected: u16, code: &str) -> String {
+    assert_eq!(status, expected, "{body}");
+    arm_error(&body, code)
 }
 
 impl Running {
@@ -191,13 +292,18 @@ pub async fn operator_object_id(s: &Running, token: &str) -> String {
         .to_owned()
 }
 
-/// Restores the newest recovery point of a Contoso Production VM (jobs of about a second) and
-/// returns its job once ended.
-pub async fn restore_newest(s: &Running, token: &str, rg: &str, vm: &str) -> Value {
-    let sub = s.sub_path(token, "Contoso Production").await;
-    let vault = format!(
+/// The path of `rsv-prod-japaneast`, the Contoso Production vault.
+fn prod_vault(sub: &str) -> String {
+    format!(
         "{sub}/resourceGroups/rg-backup-prod/providers/Microsoft.RecoveryServices/vaults/rsv-prod-japaneast"
-    );
+    )
+}
+
+/// The protected item of a Contoso Production VM in `rsv-prod-japaneast`, and the name of its
+/// newest recovery point.
+pub async fn newest_point(s: &Running, token: &str, rg: &str, vm: &str) -> (String, String) {
+    let sub = s.sub_path(token, "Contoso Production").await;
+    let vault = prod_vault(&sub);
     let item = format!(
         "{vault}/backupFabrics/Azure/protectionContainers/IaasVMContainer;iaasvmcontainerv2;{rg};{vm}/protectedItems/VM;iaasvmcontainerv2;{rg};{vm}"
     );
@@ -208,6 +314,14 @@ pub async fn restore_newest(s: &Running, token: &str, rg: &str, vm: &str) -> Val
         )
         .await;
     let rp = points["value"][0]["name"].as_str().unwrap().to_owned();
+    (item, rp)
+}
+
+/// Restores the newest recovery point of a Contoso Production VM (jobs of about a second) and
+/// returns its job once ended.
+pub async fn restore_newest(s: &Running, token: &str, rg: &str, vm: &str) -> Value {
+    let sub = s.sub_path(token, "Contoso Production").await;
+    let (item, rp) = newest_point(s, token, rg, vm).await;
     let body = json!({"properties": {
         "objectType": "IaasVMRestoreRequest", "recoveryPointId": rp, "recoveryType": "RestoreDisks",
         "storageAccountId": format!("{sub}/resourceGroups/rg-backup-prod/providers/Microsoft.Storage/storageAccounts/stcontosorestorejpe"),
@@ -239,7 +353,8 @@ pub async fn restore_newest(s: &Running, token: &str, rg: &str, vm: &str) -> Val
         .await
         .unwrap();
     let job_url = format!(
-        "{vault}/backupJobs/{}?api-version=2024-04-01",
+        "{}/backupJobs/{}?api-version=2024-04-01",
+        prod_vault(&sub),
         op["properties"]["jobId"].as_str().unwrap()
     );
     tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
@@ -397,4 +512,24 @@ pub async fn create_vnet(
         .await;
     assert!(status == 201 || status == 200, "{status}: {body}");
     body
+}
+
+/// The id of the managed OS disk a restore made in rg-app-prod of Contoso Production.
+pub async fn restored_os_disk(s: &Running, token: &str, sub: &str) -> Value {
+    let disks = s
+        .ok(
+            &format!("{sub}/resourceGroups/rg-app-prod/providers/Microsoft.Compute/disks?api-version=2024-03-02"),
+            token,
+        )
+        .await;
+    disks["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| {
+            d["properties"]["osType"].is_string()
+                && d["properties"]["creationData"]["createOption"] == "Restore"
+        })
+        .unwrap()["id"]
+        .clone()
 }
