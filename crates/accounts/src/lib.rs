@@ -1378,5 +1378,21 @@ fn token_claims(token: &str) -> Claims {
         .unwrap_or_default()
 }
 
+/// Accounts kept in a test's folder, with an in-memory keyring, signed in to the embedded
+/// sandbox as its operator: what the services' tests start from (feature `test-support`).
+#[cfg(any(test, feature = "test-support"))]
+pub async fn signed_in_to_sandbox(dir: &std::path::Path) -> Arc<Accounts> {
+    let keyring = SecretStore::open(
+        Box::new(safehold_keystore::MemoryBackend::new()),
+        dir.join("overflow"),
+    );
+    let accounts = Arc::new(Accounts::open(dir.to_owned(), keyring, vec![]));
+    accounts
+        .ensure_default()
+        .await
+        .expect("the embedded sandbox signs its operator in");
+    accounts
+}
+
 #[cfg(test)]
 mod tests;

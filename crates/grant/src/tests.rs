@@ -2,7 +2,6 @@
 
 use std::sync::Arc;
 
-use safehold_accounts::Accounts;
 use safehold_core::clock::SystemClock;
 use safehold_core::grant::GrantChange;
 use safehold_core::{ErrorCode, Problem};
@@ -11,20 +10,10 @@ use tokio_util::sync::CancellationToken;
 
 use crate::GrantService;
 
-async fn signed_in(dir: &std::path::Path) -> Arc<Accounts> {
-    let keyring = safehold_keystore::SecretStore::open(
-        Box::new(safehold_keystore::MemoryBackend::new()),
-        dir.join("overflow"),
-    );
-    let accounts = Arc::new(Accounts::open(dir.to_owned(), keyring, vec![]));
-    accounts.ensure_default().await.unwrap();
-    accounts
-}
-
 #[tokio::test]
 async fn a_grant_works_from_the_inventory_in_memory_with_no_file_anywhere() {
     let dir = tempfile::tempdir().unwrap();
-    let accounts = signed_in(dir.path()).await;
+    let accounts = safehold_accounts::signed_in_to_sandbox(dir.path()).await;
     let inventory = Arc::new(InventoryService::in_memory(accounts, Arc::new(SystemClock)));
     let service = GrantService::new(inventory.clone());
 

@@ -3,16 +3,6 @@
 use super::*;
 use safehold_core::clock::ManualClock;
 
-async fn signed_in(dir: &std::path::Path) -> Arc<Accounts> {
-    let keyring = safehold_keystore::SecretStore::open(
-        Box::new(safehold_keystore::MemoryBackend::new()),
-        dir.join("overflow"),
-    );
-    let accounts = Arc::new(Accounts::open(dir.to_owned(), keyring, vec![]));
-    accounts.ensure_default().await.unwrap();
-    accounts
-}
-
 fn clock() -> Arc<dyn Clock> {
     // 2026-12-01T00:00:00Z
     Arc::new(ManualClock::at(1_796_083_200))
@@ -32,7 +22,7 @@ async fn kept(dir: &std::path::Path) -> Option<InventorySnapshot> {
 #[tokio::test]
 async fn a_scan_of_the_demo_tenant_is_shown_and_kept_for_the_next_start() {
     let dir = tempfile::tempdir().unwrap();
-    let accounts = signed_in(dir.path()).await;
+    let accounts = safehold_accounts::signed_in_to_sandbox(dir.path()).await;
     let service = InventoryService::new(accounts.clone(), clock(), dir.path().to_owned());
     assert!(service.current().await.is_none());
     let heard = std::sync::Mutex::new(vec![]);
@@ -63,7 +53,7 @@ async fn a_scan_of_the_demo_tenant_is_shown_and_kept_for_the_next_start() {
 #[tokio::test]
 async fn forgetting_the_inventory_clears_the_screens_and_the_kept_file() {
     let dir = tempfile::tempdir().unwrap();
-    let accounts = signed_in(dir.path()).await;
+    let accounts = safehold_accounts::signed_in_to_sandbox(dir.path()).await;
     let service = InventoryService::new(accounts.clone(), clock(), dir.path().to_owned());
     service
         .scan(&CancellationToken::new(), |_| {})
@@ -80,7 +70,7 @@ async fn forgetting_the_inventory_clears_the_screens_and_the_kept_file() {
 #[tokio::test]
 async fn a_cancelled_scan_keeps_the_inventory_from_before() {
     let dir = tempfile::tempdir().unwrap();
-    let accounts = signed_in(dir.path()).await;
+    let accounts = safehold_accounts::signed_in_to_sandbox(dir.path()).await;
     let service = InventoryService::in_memory(accounts, clock());
     let before = service
         .scan(&CancellationToken::new(), |_| {})
@@ -97,7 +87,7 @@ async fn a_cancelled_scan_keeps_the_inventory_from_before() {
 async fn a_damaged_kept_file_counts_as_none() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join(CACHE_FILE), b"{ not json").unwrap();
-    let accounts = signed_in(dir.path()).await;
+    let accounts = safehold_accounts::signed_in_to_sandbox(dir.path()).await;
     let service = InventoryService::new(accounts, clock(), dir.path().to_owned());
     assert!(service.current().await.is_none());
 }

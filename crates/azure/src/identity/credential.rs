@@ -25,12 +25,15 @@ pub fn client_secret(
         Secret::new(secret),
         Some(options),
     )
-    .map_err(|e| {
-        Error::new(ErrorCode::InvalidInput, Problem::PrincipalDetailsInvalid)
-            .with_advice(Advice::CheckPrincipalDetails)
-            .with_source(e)
-    })?;
+    .map_err(details_invalid)?;
     Ok(credential)
+}
+
+/// A service principal's details that azure_identity refused before asking anyone.
+fn details_invalid(error: azure_core::Error) -> Error {
+    Error::new(ErrorCode::InvalidInput, Problem::PrincipalDetailsInvalid)
+        .with_advice(Advice::CheckPrincipalDetails)
+        .with_source(error)
 }
 
 /// Asks for an ARM token once, so a wrong secret or unreachable cloud shows at sign-in rather
@@ -195,11 +198,7 @@ pub fn client_certificate(
         assertion,
         Some(options),
     )
-    .map_err(|e| {
-        Error::new(ErrorCode::InvalidInput, Problem::PrincipalDetailsInvalid)
-            .with_advice(Advice::CheckPrincipalDetails)
-            .with_source(e)
-    })?;
+    .map_err(details_invalid)?;
     Ok(credential)
 }
 
