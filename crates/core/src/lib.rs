@@ -5,6 +5,7 @@
 //! (`safehold-azure`) implements the ports; the desktop shell wires them together.
 #![deny(missing_docs)]
 
+pub mod activity;
 pub mod ade;
 pub mod clock;
 pub mod cloud;
