@@ -38,6 +38,8 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             commands::inventory::cached_inventory,
             commands::grant::plan_grant,
             commands::grant::grant_backup_access,
+            commands::activity::list_activity,
+            commands::activity::export_activity,
             commands::operations::cancel_operation,
         ])
 }

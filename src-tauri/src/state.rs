@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use safehold_accounts::Accounts;
+use safehold_activity::ActivityLog;
 use safehold_core::clock::SystemClock;
 use safehold_grant::GrantService;
 use safehold_inventory::InventoryService;
@@ -27,6 +28,8 @@ pub struct Services {
     pub inventory: Arc<InventoryService>,
     /// Backup's access to key vaults.
     pub grant: GrantService,
+    /// Every change Safehold makes.
+    pub activity: Arc<ActivityLog>,
 }
 
 /// Shared by every command.
@@ -84,13 +87,31 @@ impl AppState {
                     Arc::new(SystemClock),
                     self.data_dir.clone(),
                 ));
+                let activity = Arc::new(self.open_activity().await);
                 Arc::new(Services {
-                    grant: GrantService::new(inventory.clone()),
+                    grant: GrantService::new(inventory.clone(), activity.clone()),
                     accounts,
                     inventory,
+                    activity,
                 })
             })
             .await
             .clone()
+    }
+
+    /// The activity log in the data folder. When its file cannot be opened, changes are
+    /// recorded in memory for this run, and the log says why.
+    async fn open_activity(&self) -> ActivityLog {
+        let clock = Arc::new(SystemClock);
+        let path = self.data_dir.join("activity.sqlite3");
+        match ActivityLog::open(path, clock.clone()).await {
+            Ok(log) => log,
+            Err(error) => {
+                tracing::error!(error = %error, "the activity log could not be opened; this run's changes are kept in memory only");
+                ActivityLog::open_in_memory(clock)
+                    .await
+                    .expect("an in-memory SQLite database opens")
+            }
+        }
     }
 }

@@ -50,6 +50,10 @@ export const commands = {
 	planGrant: (vaultId: string) => typedError<GrantPlan, AppError>(__TAURI_INVOKE("plan_grant", { vaultId })),
 	/**  Grants the Backup Management Service what it needs on a key vault. */
 	grantBackupAccess: (vaultId: string) => typedError<GrantPlan, AppError>(__TAURI_INVOKE("grant_backup_access", { vaultId })),
+	/**  The changes Safehold made that `filter` keeps, newest first. */
+	listActivity: (filter: ActivityFilter) => typedError<ActivityEntry[], AppError>(__TAURI_INVOKE("list_activity", { filter })),
+	/**  The changes `filter` keeps, as CSV or JSON text. */
+	exportActivity: (format: ExportFormat, filter: ActivityFilter) => typedError<string, AppError>(__TAURI_INVOKE("export_activity", { format, filter })),
 	/**  Cancels the operation `operation_id` (a scan, a sign-in), if it is still running. */
 	cancelOperation: (operationId: string) => typedError<boolean, AppError>(__TAURI_INVOKE("cancel_operation", { operationId })),
 };
@@ -115,6 +119,71 @@ export type AccountsView = {
 	/**  The keyring's state. */
 	keyring: KeyringStatus,
 };
+
+/**  One change Safehold made. */
+export type ActivityEntry = {
+	/**  The entry's id. */
+	id: string,
+	/**  When the change was about to be sent (RFC 3339, UTC). */
+	startedAt: string,
+	/**  When its result was recorded (RFC 3339, UTC); none while in flight. */
+	finishedAt: string | null,
+	/**  What kind of change. */
+	kind: ActivityKind,
+	/**  The Safehold account that made it. */
+	accountId: string,
+	/**  Who that account signs in as. */
+	principalName: string,
+	/**  The resource changed. */
+	targetId: string,
+	/**  Its name. */
+	targetName: string,
+	/**  The service's request id, when it gave one. */
+	requestId: string | null,
+	/**  The id Safehold gave the change, to find it among the service's records. */
+	correlationId: string,
+	/**  What the target had before, as JSON. */
+	before: string | null,
+	/**  What was applied, as JSON. */
+	after: string | null,
+	/**  How it ended. */
+	outcome: ActivityOutcome,
+};
+
+/**  Which entries the Activity screen shows. */
+export type ActivityFilter = {
+	/**  Only this kind. */
+	kind: ActivityKind | null,
+	/**  Only this outcome. */
+	outcome: ActivityOutcomeState | null,
+	/**  Text found, ignoring case, in the target, who made it, or the request or correlation id. */
+	search: string | null,
+};
+
+/**  What kind of change an entry records. */
+export type ActivityKind = 
+/**  Backup's access to a key vault was granted. */
+"grant";
+
+/**  How a change ended, or that it has not yet. */
+export type ActivityOutcome = 
+/**  Sent, and no result recorded: still running, or Safehold stopped before it heard back. */
+{ state: "inFlight" } | 
+/**  Done. */
+{ state: "succeeded" } | 
+/**  Refused or failed, with the error as the UI shows it. */
+{ state: "failed"; 
+/**  What went wrong. */
+error: AppError };
+
+/**  An outcome's state alone. */
+export type ActivityOutcomeState = 
+/**  No result recorded. */
+"inFlight" | 
+/**  Done. */
+"succeeded" | 
+/**  Refused or failed. */
+"failed";
 
 /**  How a VM is encrypted with ADE. */
 export type AdeEncryption = {
@@ -466,6 +535,13 @@ export type ErrorCode =
 "unavailable" | 
 /**  A bug or an answer we could not understand. */
 "internal";
+
+/**  How the log is exported. */
+export type ExportFormat = 
+/**  Comma-separated values, one line per entry, with a header. */
+"csv" | 
+/**  The entries as a JSON array. */
+"json";
 
 /**  A backup, restore or protection job that failed, from a vault's job list. */
 export type FailedJob = {
@@ -948,6 +1024,11 @@ path: string } |
 failure: KeyringFailure; 
 /**  The entry concerned, when one is. */
 entry: string | null } | 
+/**
+ *  The activity log could not be read or written; a change is not sent unless it is
+ *  recorded first.
+ */
+{ id: "activityLogUnavailable" } | 
 /**  The scan was cancelled; the inventory from before stays. */
 { id: "scanCancelled" } | 
 /**  Reading one subscription stopped unexpectedly. */

@@ -1,7 +1,7 @@
 //! The activity log's rules: what one change Safehold made looks like, which entries a filter
 //! keeps, and how the log reads as CSV.
 //!
-//! An entry is written before its change is sent (outcome [`Outcome::InFlight`]) and completed
+//! An entry is written before its change is sent (outcome [`ActivityOutcome::InFlight`]) and completed
 //! after, so an entry still in flight after a restart is a change whose result nobody saw. An
 //! entry names who made the change and on what, never a credential: the before and after are
 //! the change's own description (permissions, role names), not a request carrying a token.
@@ -40,7 +40,7 @@ impl ActivityKind {
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(tag = "state", rename_all = "camelCase")]
-pub enum Outcome {
+pub enum ActivityOutcome {
     /// Sent, and no result recorded: still running, or Safehold stopped before it heard back.
     InFlight,
     /// Done.
@@ -52,13 +52,13 @@ pub enum Outcome {
     },
 }
 
-impl Outcome {
+impl ActivityOutcome {
     /// The outcome without its details, for filters and exports.
-    pub fn state(&self) -> OutcomeState {
+    pub fn state(&self) -> ActivityOutcomeState {
         match self {
-            Self::InFlight => OutcomeState::InFlight,
-            Self::Succeeded => OutcomeState::Succeeded,
-            Self::Failed { .. } => OutcomeState::Failed,
+            Self::InFlight => ActivityOutcomeState::InFlight,
+            Self::Succeeded => ActivityOutcomeState::Succeeded,
+            Self::Failed { .. } => ActivityOutcomeState::Failed,
         }
     }
 }
@@ -67,7 +67,7 @@ impl Outcome {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "camelCase")]
-pub enum OutcomeState {
+pub enum ActivityOutcomeState {
     /// No result recorded.
     InFlight,
     /// Done.
@@ -76,7 +76,7 @@ pub enum OutcomeState {
     Failed,
 }
 
-impl OutcomeState {
+impl ActivityOutcomeState {
     /// The state as it is exported.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -134,7 +134,7 @@ pub struct ActivityEntry {
     /// What was applied, as JSON.
     pub after: Option<String>,
     /// How it ended.
-    pub outcome: Outcome,
+    pub outcome: ActivityOutcome,
 }
 
 /// Which entries the Activity screen shows.
@@ -145,7 +145,7 @@ pub struct ActivityFilter {
     /// Only this kind.
     pub kind: Option<ActivityKind>,
     /// Only this outcome.
-    pub outcome: Option<OutcomeState>,
+    pub outcome: Option<ActivityOutcomeState>,
     /// Text found, ignoring case, in the target, who made it, or the request or correlation id.
     pub search: Option<String>,
 }
@@ -218,7 +218,7 @@ pub fn to_csv(entries: &[ActivityEntry]) -> String {
     push_row(&mut out, CSV_HEADER.iter().copied());
     for e in entries {
         let code = match &e.outcome {
-            Outcome::Failed { error } => error.code.to_string(),
+            ActivityOutcome::Failed { error } => error.code.to_string(),
             _ => String::new(),
         };
         push_row(
@@ -309,7 +309,7 @@ mod tests {
     use super::*;
     use crate::{Error, ErrorCode, Problem};
 
-    fn entry(outcome: Outcome) -> ActivityEntry {
+    fn entry(outcome: ActivityOutcome) -> ActivityEntry {
         ActivityEntry {
             id: "e1".into(),
             started_at: "2026-12-02T10:00:00Z".into(),
@@ -355,10 +355,10 @@ mod tests {
 
     #[test]
     fn the_csv_has_a_header_and_one_line_per_entry() {
-        let failed = Outcome::Failed {
+        let failed = ActivityOutcome::Failed {
             error: (&Error::new(ErrorCode::Forbidden, Problem::Internal)).into(),
         };
-        let csv = to_csv(&[entry(Outcome::Succeeded), entry(failed)]);
+        let csv = to_csv(&[entry(ActivityOutcome::Succeeded), entry(failed)]);
         let lines: Vec<&str> = csv.split("\r\n").collect();
         assert_eq!(lines.len(), 4, "{csv}");
         assert_eq!(lines[0], CSV_HEADER.join(","));
@@ -370,14 +370,14 @@ mod tests {
 
     #[test]
     fn filters_match_kind_outcome_and_text_ignoring_case() {
-        let e = entry(Outcome::InFlight);
+        let e = entry(ActivityOutcome::InFlight);
         assert!(ActivityFilter::default().matches(&e));
         let by_outcome = |o| ActivityFilter {
             outcome: Some(o),
             ..ActivityFilter::default()
         };
-        assert!(by_outcome(OutcomeState::InFlight).matches(&e));
-        assert!(!by_outcome(OutcomeState::Succeeded).matches(&e));
+        assert!(by_outcome(ActivityOutcomeState::InFlight).matches(&e));
+        assert!(!by_outcome(ActivityOutcomeState::Succeeded).matches(&e));
         let by_text = |s: &str| ActivityFilter {
             kind: Some(ActivityKind::Grant),
             search: Some(s.into()),

@@ -240,6 +240,11 @@ pub enum Problem {
         entry: Option<String>,
     },
 
+    // --- Activity log ---
+    /// The activity log could not be read or written; a change is not sent unless it is
+    /// recorded first.
+    ActivityLogUnavailable,
+
     // --- Inventory and grant ---
     /// The scan was cancelled; the inventory from before stays.
     ScanCancelled,

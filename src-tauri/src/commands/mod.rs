@@ -2,6 +2,7 @@
 //! maps the error.
 
 pub mod accounts;
+pub mod activity;
 pub mod grant;
 pub mod inventory;
 pub mod operations;

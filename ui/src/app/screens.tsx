@@ -26,6 +26,7 @@ import {
 import type { ReactNode } from "react";
 import type { TFunction } from "i18next";
 import { AccountsScreen } from "../features/accounts";
+import { ActivityScreen } from "../features/activity";
 import { EncryptedVmsScreen, KeyVaultsScreen } from "../features/inventory";
 import { OverviewScreen } from "../features/overview";
 import { SettingsScreen } from "../features/settings";
@@ -79,10 +80,11 @@ export function renderScreen(id: ScreenId, t: TFunction): ReactNode {
       return <EncryptedVmsScreen />;
     case "keyVaults":
       return <KeyVaultsScreen />;
+    case "activity":
+      return <ActivityScreen />;
     case "jobs":
     case "restore":
     case "troubleshoot":
-    case "activity":
       return <ComingSoon title={t(`nav.${id}`)} description={t(`placeholder.${id}`)} />;
   }
 }

@@ -228,6 +228,36 @@ export const en = {
       accessUnknown: "Backup's access to {{vault}} could not be checked. {{reason}}",
     },
   },
+  activity: {
+    title: "Activity",
+    intro: "Every change Safehold made in Azure: who made it, when, on what, and how it ended. A change still in flight after a restart is one whose result Safehold never heard.",
+    table: "Activity",
+    loading: "Reading the activity log…",
+    empty: "No changes recorded yet.",
+    filters: {
+      kind: "Change",
+      outcome: "Outcome",
+      search: "Search",
+      searchHint: "Target, person or request ID",
+      all: "All",
+    },
+    kind: { grant: "Backup access granted" },
+    outcome: { inFlight: "In flight", succeeded: "Succeeded", failed: "Failed" },
+    columns: {
+      when: "When",
+      what: "Change",
+      target: "Target",
+      who: "By",
+      outcome: "Outcome",
+      requestId: "Request ID",
+    },
+    export: {
+      csv: "Copy as CSV",
+      json: "Copy as JSON",
+      copied: "The activity shown was copied to the clipboard as {{format}}.",
+      failed: "The activity could not be copied to the clipboard.",
+    },
+  },
   accounts: {
     title: "Accounts",
     intro:

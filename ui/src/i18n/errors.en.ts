@@ -77,6 +77,7 @@ export const errorsEn: ErrorTexts = {
     scanCancelled: "The scan was stopped; the inventory shown is the one from before.",
     subscriptionReadStopped: "Reading this subscription stopped unexpectedly.",
     vaultNotInInventory: "This key vault is not in the inventory on screen.",
+    activityLogUnavailable: "The activity log could not be read or written, so no change was sent.",
     backupAppIdUnpublished: "This cloud does not publish the Backup Management Service's application id.",
     backupPrincipalMissing: "The Backup Management Service has no service principal in this tenant.",
     roleAssignmentNotListedYet: "The role assignment on {{vault}} was accepted, but the vault's assignments do not list it yet.",

@@ -64,6 +64,7 @@ export const errorsJa: ErrorTexts = {
     scanCancelled: "スキャンを停止しました。表示しているのは以前のインベントリです。",
     subscriptionReadStopped: "このサブスクリプションの読み取りが予期せず停止しました。",
     vaultNotInInventory: "このキー コンテナーは表示中のインベントリにありません。",
+    activityLogUnavailable: "アクティビティ ログを読み書きできなかったため、変更は送信されていません。",
     backupAppIdUnpublished: "このクラウドは Backup Management Service のアプリケーション ID を公開していません。",
     backupPrincipalMissing: "このテナントには Backup Management Service のサービス プリンシパルがありません。",
     roleAssignmentNotListedYet: "{{vault}} へのロールの割り当ては受け付けられましたが、まだ一覧に表示されません。",

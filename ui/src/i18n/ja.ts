@@ -229,6 +229,36 @@ export const ja: Messages = {
       accessUnknown: "{{vault}} への Backup のアクセスを確認できませんでした。{{reason}}",
     },
   },
+  activity: {
+    title: "アクティビティ",
+    intro: "Safehold が Azure で行ったすべての変更を、実行者、日時、対象、結果とともに表示します。再起動後も「実行中」のままの変更は、Safehold が結果を受け取れなかったものです。",
+    table: "アクティビティ",
+    loading: "アクティビティ ログを読み込んでいます…",
+    empty: "記録された変更はまだありません。",
+    filters: {
+      kind: "変更",
+      outcome: "結果",
+      search: "検索",
+      searchHint: "対象、実行者、要求 ID",
+      all: "すべて",
+    },
+    kind: { grant: "バックアップへのアクセス許可" },
+    outcome: { inFlight: "実行中", succeeded: "成功", failed: "失敗" },
+    columns: {
+      when: "日時",
+      what: "変更",
+      target: "対象",
+      who: "実行者",
+      outcome: "結果",
+      requestId: "要求 ID",
+    },
+    export: {
+      csv: "CSV としてコピー",
+      json: "JSON としてコピー",
+      copied: "表示中のアクティビティを {{format}} としてクリップボードにコピーしました。",
+      failed: "アクティビティをクリップボードにコピーできませんでした。",
+    },
+  },
   accounts: {
     title: "アカウント",
     intro:

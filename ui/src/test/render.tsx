@@ -9,6 +9,9 @@ import { AppProviders } from "../app/providers";
 import { createI18n, type Language } from "../i18n";
 import type {
   AccountView,
+  ActivityEntry,
+  ActivityFilter,
+  ExportFormat,
   AccountsView,
   AppError,
   AppInfo,
@@ -54,6 +57,8 @@ export type FakeBackend = {
   scanInventory?: (onProgress: Channel<InventoryProgress>) => InventorySnapshot | AppError | Promise<InventorySnapshot>;
   cancelOperation?: (operationId: string) => boolean;
   planGrant?: (vaultId: string) => GrantPlan;
+  listActivity?: (filter: ActivityFilter) => ActivityEntry[] | AppError;
+  exportActivity?: (format: ExportFormat, filter: ActivityFilter) => string | AppError;
 };
 
 /** An AppError as the backend sends it: a problem and advice to word, and optionally what the
@@ -120,6 +125,8 @@ export function mockBackend(backend: FakeBackend = {}) {
     scanInventory: () => inventorySnapshot,
     cancelOperation: () => true,
     planGrant: () => grantPlan,
+    listActivity: () => [],
+    exportActivity: (format) => (format === "csv" ? "id\r\n" : "[]"),
     ...backend,
   };
   mockIPC((cmd, args) => {
@@ -150,6 +157,12 @@ export function mockBackend(backend: FakeBackend = {}) {
       case "plan_grant":
       case "grant_backup_access":
         return full.planGrant((args as { vaultId: string }).vaultId);
+      case "list_activity":
+        return answer(full.listActivity((args as { filter: ActivityFilter }).filter));
+      case "export_activity": {
+        const a = args as { format: ExportFormat; filter: ActivityFilter };
+        return answer(full.exportActivity(a.format, a.filter));
+      }
       case "cached_inventory":
         return full.cachedInventory();
       case "scan_inventory":

@@ -16,6 +16,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
 import { commands, type DirectoryName, type Permissions } from "../../../bindings";
 import { unwrap } from "../../../lib/ipc";
+import { activityKey } from "../../activity";
 import { permissionList, scanInventoryQuery } from "../../inventory";
 import { ErrorMessage } from "../../../shared/ErrorMessage";
 import { Loading } from "../../../shared/Loading";
@@ -99,6 +100,8 @@ export function GrantDialog({ vaultId, vaultName, onClose }: { vaultId: string; 
   });
   const grant = useMutation({
     mutationFn: () => unwrap(commands.grantBackupAccess(vaultId)),
+    // Whatever the outcome, the activity log has a new entry.
+    onSettled: () => queryClient.invalidateQueries({ queryKey: activityKey }),
     onSuccess: async () => {
       await queryClient.invalidateQueries({ queryKey: scanInventoryQuery().queryKey });
       onClose();

@@ -1,0 +1,2 @@
+export { ActivityScreen } from "./components/ActivityScreen";
+export { activityKey } from "./queries";
