@@ -35,7 +35,6 @@ export const en = {
       "A guided restore of an encrypted VM: pick a recovery point, check the keys and secrets it needs, then restore disks or a whole VM.",
     troubleshoot:
       "Checks that explain why a backup or restore of an encrypted VM fails, and what to change to fix it.",
-    activity: "A record of what Safehold did in this session and the Azure requests it made.",
   },
   language: {
     label: "Language",
