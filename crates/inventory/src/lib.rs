@@ -3,7 +3,8 @@
 //! the last one at once, marked with its age.
 //!
 //! The file is read and written off the async runtime, in the background and in order: a scan
-//! never waits on the disk, and an older inventory never overwrites a newer one.
+//! never waits for its own write (at most for the one before it to finish), and an older
+//! inventory never overwrites a newer one.
 
 pub mod scan;
 
