@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::failures::{
     AGENT_NOT_READY, BACKUP_IN_PROGRESS, Failure, INVALID_INPUT, KEY_VAULT_ACCESS, VM_GONE,
 };
-use super::operations::{Operation, accepted, item_urls, start_operation};
+use super::operations::{Operation, accept_on_item};
 use super::protection::{item_not_found, parse_vm_name};
 use super::vaults::{VaultPath, subscription_index, vault_mut};
 use super::{VaultRequest, rfc3339};
@@ -178,17 +178,16 @@ pub(super) fn trigger(state: &Shared, r: &VaultRequest<'_>) -> Result<Response, 
     vault.jobs.push(job);
     state.persist(&tenant)?;
     drop(tenant);
-    let op = start_operation(
+    Ok(accept_on_item(
         state,
+        &item_id,
         Operation {
             job_id: Some(job_id),
             start: now,
             error: None,
             item: None,
         },
-    );
-    let (location, status) = item_urls(state, &item_id, &op);
-    Ok(accepted(state, Some(&location), Some(&status)))
+    ))
 }
 
 #[cfg(test)]

@@ -43,6 +43,13 @@ pub(crate) fn item_urls(state: &Shared, item_id: &str, op: &str) -> (String, Str
     )
 }
 
+/// Keeps `op`, started on item `item_id`, and answers `202 Accepted` with where to follow it.
+pub(crate) fn accept_on_item(state: &Shared, item_id: &str, op: Operation) -> Response {
+    let op = start_operation(state, op);
+    let (location, status) = item_urls(state, item_id, &op);
+    accepted(state, Some(&location), Some(&status))
+}
+
 /// `GET {item}/operationsStatus/{op}`
 pub(super) fn status(state: &Shared, op: &str) -> Result<Response, ArmError> {
     let ops = state

@@ -15,7 +15,7 @@ use super::failures::{
     BEK_ONLY_VALIDATION, CLASSIC_VM, DISK_EXCLUSION, Failure, INVALID_INPUT, ITEM_NOT_FOUND,
     PROTECTED_ELSEWHERE, VM_GONE, VM_IN_OTHER_REGION,
 };
-use super::operations::{Operation, accepted, item_urls, start_operation};
+use super::operations::{Operation, accept_on_item, accepted};
 use super::policies::policy_not_found;
 use super::recovery_points::available_points;
 use super::vaults::{VaultPath, read, vault_mut};
@@ -394,17 +394,16 @@ pub(super) fn enable_protection(
     }
     state.persist(&tenant)?;
     drop(tenant);
-    let op = start_operation(
+    Ok(accept_on_item(
         state,
+        &item_id,
         Operation {
             job_id: Some(job_id),
             start: now,
             error: refusal,
             item: Some((vm.resource_group.clone(), vm.name)),
         },
-    );
-    let (location, status) = item_urls(state, &item_id, &op);
-    Ok(accepted(state, Some(&location), Some(&status)))
+    ))
 }
 
 /// `POST {sub}/providers/Microsoft.RecoveryServices/locations/{region}/backupStatus`

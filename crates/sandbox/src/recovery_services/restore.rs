@@ -23,7 +23,7 @@ use super::failures::{
     RESTORE_KEYS_GONE, RESTORE_NOT_AUTHORISED, RESTORE_VAULT_GONE, STAGING_ACCOUNT_NOT_FOUND,
     TARGET_GROUP_NOT_FOUND,
 };
-use super::operations::{Operation, accepted, item_urls, start_operation};
+use super::operations::{Operation, accept_on_item};
 use super::protection::{item_not_found, parse_vm_name};
 use super::recovery_points::{available_points, point_not_found};
 use super::vaults::{VaultPath, find_vault, subscription_index, vault_mut};
@@ -382,15 +382,14 @@ pub(super) fn trigger(state: &Shared, r: &VaultRequest<'_>) -> Result<Response, 
     .item_id(&rg, &vm_name);
     state.persist(&tenant)?;
     drop(tenant);
-    let op = start_operation(
+    Ok(accept_on_item(
         state,
+        &item_id,
         Operation {
             job_id: Some(job_id),
             start: now,
             error: None,
             item: None,
         },
-    );
-    let (location, status) = item_urls(state, &item_id, &op);
-    Ok(accepted(state, Some(&location), Some(&status)))
+    ))
 }
