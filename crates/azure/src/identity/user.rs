@@ -96,20 +96,12 @@ fn endpoint(cloud: &Cloud, tenant: &str, path: &str) -> String {
     )
 }
 
-fn internal(_what: &str) -> impl FnOnce(oauth2::url::ParseError) -> Error {
-    Error::internal
-}
-
 fn oauth_client(
     cloud: &Cloud,
     tenant: &str,
 ) -> Result<EntraClient<EndpointNotSet, EndpointNotSet>, Error> {
     Ok(Client::new(ClientId::new(cloud.public_client_id.clone()))
-        .set_token_uri(
-            TokenUrl::new(endpoint(cloud, tenant, "token")).map_err(internal(
-                "The cloud's token endpoint is not a valid address.",
-            ))?,
-        )
+        .set_token_uri(TokenUrl::new(endpoint(cloud, tenant, "token")).map_err(Error::internal)?)
         .set_auth_type(oauth2::AuthType::RequestBody))
 }
 
@@ -321,14 +313,8 @@ pub async fn sign_in_with_browser(
         .port();
     let redirect = format!("http://localhost:{port}/");
     let client = oauth_client(cloud, tenant)?
-        .set_auth_uri(
-            AuthUrl::new(endpoint(cloud, tenant, "authorize")).map_err(internal(
-                "The cloud's authorize endpoint is not a valid address.",
-            ))?,
-        )
-        .set_redirect_uri(
-            RedirectUrl::new(redirect).map_err(internal("The redirect address is not valid."))?,
-        );
+        .set_auth_uri(AuthUrl::new(endpoint(cloud, tenant, "authorize")).map_err(Error::internal)?)
+        .set_redirect_uri(RedirectUrl::new(redirect).map_err(Error::internal)?);
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let (url, csrf) = client
         .authorize_url(CsrfToken::new_random)
@@ -453,9 +439,8 @@ pub async fn sign_in_with_device_code(
 ) -> Result<SignIn, Error> {
     let http = Http(crate::http::reqwest_client(cloud)?);
     let client = oauth_client(cloud, tenant)?.set_device_authorization_url(
-        DeviceAuthorizationUrl::new(endpoint(cloud, tenant, "devicecode")).map_err(internal(
-            "The cloud's device-code endpoint is not a valid address.",
-        ))?,
+        DeviceAuthorizationUrl::new(endpoint(cloud, tenant, "devicecode"))
+            .map_err(Error::internal)?,
     );
     let details: StandardDeviceAuthorizationResponse = client
         .exchange_device_code()
